@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One command: installs what is missing (apt, npm), builds, and runs every test suite with
+# CTest (unit, store conformance on SQLite and on a real PostgreSQL started by the tests,
+# component tests on 127.0.0.1, end-to-end tests of the real binary, browser tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh test
+bash scripts/build.sh dev
+mkdir -p tests/artifacts
+cd build/dev
+ctest --output-on-failure --timeout 900 -j "${AXON_TEST_JOBS:-2}" "$@"

@@ -1,0 +1,66 @@
+// ApiServer: the HTTP API of contract §2 on Boost.Beast, plus /healthz and /metrics.
+//
+// A fixed pool of I/O threads runs the acceptor and the connections (keep-alive, HTTP/1.1).
+// Handlers call the Store directly (fast, bounded work); nothing here waits on a receiver —
+// deliveries happen on the Dispatcher's thread, which `on_events_ingested` wakes.
+//
+// Thread-safety: start() and stop() from one controlling thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/random.hpp"
+#include "core/result.hpp"
+#include "core/secret_box.hpp"
+#include "store/store.hpp"
+
+namespace axon {
+
+struct ApiOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;   // 0 picks a free port
+  int threads = 2;
+  bool allow_private_targets = false;
+  std::size_t max_body_bytes = 256 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  int max_connections = 1024;
+  Millis idle_timeout = 60'000;     // keep-alive connection with no request
+  Millis request_read_timeout = 15'000;  // slow clients (headers + body)
+  Millis rotation_overlap = 24LL * 3600 * 1000;  // old secret keeps signing this long
+};
+
+// What handlers need; owned by the caller and outliving the server.
+struct ApiContext {
+  Store& store;
+  const SecretBox& secrets;
+  const Clock& clock;
+  Random& random;
+  IdGenerator& ids;
+  std::string admin_token_hash;  // sha256 hex of the admin token
+  std::function<void()> on_events_ingested;  // wakes the dispatcher
+  std::function<std::string()> metrics_text;  // Prometheus exposition for /metrics (may be empty)
+};
+
+class ApiServer {
+ public:
+  ApiServer(ApiContext context, ApiOptions options);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Binds and starts serving; returns the bound port.
+  Result<std::uint16_t> start();
+  // Stops accepting, closes connections, joins the threads.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace axon

@@ -1,0 +1,163 @@
+#include "app/app.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "api/server.hpp"
+#include "app/credentials.hpp"
+#include "app/metrics.hpp"
+#include "core/ids.hpp"
+#include "core/random.hpp"
+#include "core/secret_box.hpp"
+#include "delivery/dispatcher.hpp"
+#include "store/store.hpp"
+
+namespace axon {
+namespace {
+
+std::unique_ptr<Store> open_and_migrate(const std::string& db_url) {
+  auto store = open_store(db_url);
+  if (!store) {
+    spdlog::error("cannot open store {}: {}", db_url.starts_with("sqlite:") ? db_url : "(postgres)",
+                  store.error().message);
+    return nullptr;
+  }
+  if (auto migrated = (*store)->migrate(); !migrated) {
+    spdlog::error("migration failed: {}", migrated.error().message);
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+std::string lease_owner_id(Random& random) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" +
+         std::to_string(random.next_u64() % 1'000'000);
+}
+
+}  // namespace
+
+void configure_logging(const std::string& level, const std::string& format) {
+  auto logger = spdlog::stderr_logger_mt("axon");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  if (format == "json") {
+    spdlog::set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  }
+}
+
+int run_migrate(const std::string& db_url) {
+  auto store = open_and_migrate(db_url);
+  if (!store) return 1;
+  std::cout << "schema is up to date" << std::endl;
+  return 0;
+}
+
+int run_serve(const ServeOptions& options) {
+  // Signals are taken synchronously by this thread only; every thread started below
+  // inherits the blocked mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  SystemClock clock;
+  SecureRandom random;
+  IdGenerator ids(clock, random);
+
+  auto store = open_and_migrate(options.db_url);
+  if (!store) return 1;
+
+  const char* env_key = std::getenv("AXON_MASTER_KEY");
+  std::string key_file = options.master_key_file.value_or(default_master_key_file(options.db_url));
+  auto master_key = load_master_key(env_key ? std::optional<std::string>(env_key) : std::nullopt,
+                                    key_file, random);
+  if (!master_key) {
+    spdlog::error("{}", master_key.error().message);
+    return 1;
+  }
+  auto secrets = SecretBox::create(*master_key);
+  if (!secrets) {
+    spdlog::error("{}", secrets.error().message);
+    return 1;
+  }
+
+  auto admin = resolve_admin_token(*store, options.admin_token, random);
+  if (!admin) {
+    spdlog::error("cannot set up the admin token: {}", admin.error().message);
+    return 1;
+  }
+  if (admin->generated) {
+    std::cerr << "admin token (shown once, keep it safe): " << *admin->generated << std::endl;
+  }
+  if (options.allow_private_targets) {
+    spdlog::warn(
+        "--allow-private-targets is on: deliveries may reach loopback and private networks "
+        "(development and tests only)");
+  }
+
+  DispatcherOptions dispatch_options;
+  dispatch_options.owner = lease_owner_id(random);
+  if (!options.retry_schedule.empty())
+    dispatch_options.retry_policy = RetryPolicy(options.retry_schedule);
+  dispatch_options.request_timeout = options.request_timeout;
+  dispatch_options.connect_timeout = std::min<Millis>(options.request_timeout, 10'000);
+  dispatch_options.allow_private_targets = options.allow_private_targets;
+  dispatch_options.auto_disable_after = options.auto_disable_after;
+  Dispatcher dispatcher(**store, *secrets, clock, random, dispatch_options);
+  (*store)->set_work_callback([&dispatcher] { dispatcher.notify(); });
+
+  ApiOptions api_options;
+  api_options.host = options.listen_host;
+  api_options.port = options.listen_port;
+  api_options.threads = options.api_threads;
+  api_options.allow_private_targets = options.allow_private_targets;
+  ApiContext context{
+      .store = **store,
+      .secrets = *secrets,
+      .clock = clock,
+      .random = random,
+      .ids = ids,
+      .admin_token_hash = admin->hash,
+      .on_events_ingested = [&dispatcher] { dispatcher.notify(); },
+      .metrics_text = [&] { return render_metrics(**store, dispatcher.stats(), clock); },
+  };
+  ApiServer server(context, api_options);
+  auto port = server.start();
+  if (!port) {
+    spdlog::error("cannot listen on {}:{}: {}", options.listen_host, options.listen_port,
+                  port.error().message);
+    return 1;
+  }
+  dispatcher.start();
+  std::string shown_host = options.listen_host.find(':') != std::string::npos
+                               ? "[" + options.listen_host + "]"
+                               : options.listen_host;
+  std::cout << "listening on http://" << shown_host << ":" << *port << std::endl;
+  spdlog::info("serving on {}:{} with store {}", shown_host, *port,
+               options.db_url.starts_with("sqlite:") ? options.db_url : "postgres");
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  spdlog::info("received signal {}: stopping intake, finishing in-flight deliveries",
+               signal_number);
+  server.stop();
+  dispatcher.stop(10'000);
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace axon

@@ -1,0 +1,35 @@
+// Options of `axon-webhooks serve` (contract §1): each has a flag, an environment variable
+// and a default; the flag wins over the environment.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+
+namespace axon {
+
+struct ServeOptions {
+  std::string db_url = "sqlite:./var/axon.db";          // --db / AXON_DB
+  std::string listen_host = "127.0.0.1";               // --listen / AXON_LISTEN
+  std::uint16_t listen_port = 8080;
+  std::optional<std::string> admin_token;              // --admin-token / AXON_ADMIN_TOKEN
+  std::vector<Millis> retry_schedule;                  // --retry-schedule / AXON_RETRY_SCHEDULE
+  Millis request_timeout = 15'000;                     // --request-timeout / AXON_REQUEST_TIMEOUT
+  bool allow_private_targets = false;                  // --allow-private-targets
+  std::optional<std::string> master_key_file;          // --master-key-file / AXON_MASTER_KEY_FILE
+  Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // --auto-disable-after
+  int api_threads = 2;                                 // --api-threads
+  std::string log_level = "info";                      // --log-level / AXON_LOG_LEVEL
+  std::string log_format = "text";                     // --log-format / AXON_LOG_FORMAT
+};
+
+inline constexpr const char* kDefaultRetrySchedule = "5s,5m,30m,2h,5h,10h,10h";
+
+// "HOST:PORT", "[::1]:PORT" or ":PORT".
+Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view text);
+
+}  // namespace axon

@@ -1,0 +1,72 @@
+// Dispatcher: moves due deliveries from the Store to receivers and records the outcome.
+//
+// One dispatcher thread per process owns an HttpSender (libcurl multi). Each turn it:
+// claims a batch of due deliveries under a lease (Store::claim_due), signs the stored
+// payload with the endpoint's secrets, starts the POSTs (many in flight; per-endpoint
+// max_in_flight and rate_limit honoured), collects finished attempts, asks RetryPolicy what
+// follows, and records a batch of outcomes in one transaction (Store::complete_attempts).
+// When nothing is due it sleeps until Store::next_due_at() or until notify() — a delivery
+// that is not yet due costs nothing while it waits.
+//
+// Thread-safety: start/notify/stop may be called from any thread; notify() is cheap and
+// never blocks (the API calls it after every accepted event).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/retry_policy.hpp"
+#include "core/secret_box.hpp"
+#include "store/store.hpp"
+
+namespace axon {
+
+struct DispatcherOptions {
+  std::string owner;                 // lease owner id, unique per process (e.g. host:pid:random)
+  RetryPolicy retry_policy;          // --retry-schedule
+  Millis request_timeout = 15'000;   // --request-timeout: whole-request limit per attempt
+  Millis connect_timeout = 10'000;   // capped at request_timeout
+  bool allow_private_targets = false;  // --allow-private-targets: lift the SSRF guard
+  int max_in_flight = 1024;          // process-wide cap on concurrent attempts
+  int claim_batch = 512;             // deliveries leased per claim
+  Millis lease_ms = 0;               // 0 = request_timeout + 60 s
+  Millis poll_interval = 1'000;      // upper bound on sleep (lost notifications)
+  Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // endpoint failing this long -> disabled
+  std::string user_agent = "Axon-Webhooks/" AXON_VERSION;
+};
+
+// Counters for /metrics and tests. Monotonic unless noted.
+struct DispatcherStats {
+  std::atomic<std::int64_t> attempts{0};
+  std::atomic<std::int64_t> succeeded{0};
+  std::atomic<std::int64_t> retried{0};
+  std::atomic<std::int64_t> dead{0};
+  std::atomic<std::int64_t> in_flight{0};  // gauge
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(Store& store, const SecretBox& secrets, const Clock& clock, Random& random,
+             DispatcherOptions options);
+  ~Dispatcher();  // stops if still running
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void start();
+  // Wakes the dispatcher: new work may be due now.
+  void notify();
+  // Stops claiming, lets in-flight attempts finish for up to `grace`, records their outcomes,
+  // aborts the rest and hands every remaining lease back. Blocks until the thread exits.
+  void stop(Millis grace = 10'000);
+
+  const DispatcherStats& stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace axon

@@ -1,0 +1,13 @@
+#include "store/store.hpp"
+
+namespace axon {
+
+Result<std::unique_ptr<Store>> open_store(std::string_view db_url) {
+  if (db_url.starts_with("sqlite:")) return open_sqlite_store(db_url.substr(7));
+  if (db_url.starts_with("postgres://") || db_url.starts_with("postgresql://"))
+    return open_postgres_store(db_url);
+  return fail(Errc::invalid_request,
+              "unsupported --db URL (want sqlite:PATH or postgres://…): " + std::string(db_url));
+}
+
+}  // namespace axon

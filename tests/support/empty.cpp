@@ -1,0 +1,1 @@
+// Keeps axon_test_support non-empty before other helpers exist.
