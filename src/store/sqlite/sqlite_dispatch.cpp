@@ -1,0 +1,241 @@
+// SqliteStore: the dispatcher side (claim, complete, release), auto-disable and counters.
+#include <unordered_map>
+
+#include "store/sqlite/sqlite_store_internal.hpp"
+
+namespace axon::sqlite {
+namespace {
+
+std::string describe_period(Millis period) {
+  constexpr Millis kHour = 3600 * 1000;
+  if (period >= kHour && period % kHour == 0) return std::to_string(period / kHour) + " h";
+  if (period % 1000 == 0) return std::to_string(period / 1000) + " s";
+  return std::to_string(period) + " ms";
+}
+
+}  // namespace
+
+Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, Millis now,
+                                                        Millis lease_ms, int limit) {
+  if (limit <= 0) return std::vector<DeliveryJob>{};
+  return write([&](Connection& c) -> Result<std::vector<DeliveryJob>> {
+    WriteTransaction tx(c);
+    std::vector<DeliveryJob> jobs;
+    Millis lease_expires_at = now + lease_ms;
+    {
+      // claimable_at <= now selects exactly the deliveries that are pending, due, not under
+      // a live lease, of an enabled endpoint and (FIFO) at the head of their endpoint's queue;
+      // the status/disabled tests are belt and braces.
+      auto st = c.prepare(
+                     "SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id,"
+                     " d.attempts, d.series_start, e.url, e.headers, e.secret_sealed,"
+                     " e.previous_secret_sealed, e.previous_secret_expires_at,"
+                     " e.max_in_flight, e.rate_limit, e.ordering, ev.payload"
+                     " FROM deliveries d"
+                     " JOIN endpoints e ON e.id = d.endpoint_id"
+                     " JOIN events ev ON ev.id = d.event_id"
+                     " WHERE d.claimable_at <= ? AND d.status = 'pending' AND e.disabled = 0"
+                     " ORDER BY d.claimable_at, d.id LIMIT ?")
+                    .bind_all(now, limit);
+      std::unordered_map<std::string, HeaderList> headers_by_endpoint;
+      while (st.step()) {
+        DeliveryJob job;
+        job.delivery_id = st.text_at(0);
+        job.tenant_id = st.text_at(1);
+        job.event_id = st.text_at(2);
+        job.event_type = st.text_at(3);
+        job.endpoint_id = st.text_at(4);
+        int attempts = st.int_at(5);
+        job.attempt = attempts + 1;
+        job.attempt_in_series = attempts - st.int_at(6) + 1;
+        job.url = st.text_at(7);
+        auto headers = headers_by_endpoint.find(job.endpoint_id);
+        if (headers == headers_by_endpoint.end()) {
+          headers =
+              headers_by_endpoint.emplace(job.endpoint_id, decode_headers(st.text_at(8))).first;
+        }
+        job.headers = headers->second;
+        job.secrets_sealed.push_back(st.text_at(9));
+        if (!st.is_null(10) && !st.is_null(11) && st.int64_at(11) > now) {
+          job.secrets_sealed.push_back(st.text_at(10));
+        }
+        job.max_in_flight = st.int_at(12);
+        job.rate_limit = st.double_at(13);
+        job.ordering = parse_ordering(st.text_at(14));
+        job.payload = st.text_at(15);
+        job.lease_expires_at = lease_expires_at;
+        jobs.push_back(std::move(job));
+      }
+    }
+    for (const auto& job : jobs) {
+      c.prepare(
+           "UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?2, claimable_at = ?2"
+           " WHERE id = ?3")
+          .bind_all(owner, lease_expires_at, job.delivery_id)
+          .run();
+    }
+    tx.commit();
+    return jobs;
+  });
+}
+
+Result<void> SqliteStore::complete_attempts(std::string_view owner,
+                                            std::span<const AttemptRecord> records, Millis now) {
+  if (records.empty()) return {};
+  return write([&](Connection& c) -> Result<void> {
+    WriteTransaction tx(c);
+    for (const auto& r : records) {
+      auto st = c.prepare(
+                     "SELECT d.status, d.lease_owner, d.endpoint_id, e.ordering"
+                     " FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id"
+                     " WHERE d.id = ?")
+                    .bind_all(r.delivery_id);
+      if (!st.step()) continue;  // deleted with its tenant meanwhile
+      bool pending = parse_status(st.text_at(0)) == DeliveryStatus::pending;
+      auto lease_owner = st.optional_text_at(1);
+      std::string endpoint_id = st.text_at(2);
+      bool fifo = !st.is_null(3) && parse_ordering(st.text_at(3)) == Ordering::fifo;
+
+      const Attempt& a = r.attempt;
+      // A duplicate n (the same attempt recorded twice) keeps the first record.
+      c.prepare("INSERT INTO attempts (delivery_id, " AXON_SQL_ATTEMPT_COLS
+                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, n) DO NOTHING")
+          .bind_all(r.delivery_id, a.n, a.started_at, a.duration_ms, a.status_code, a.error,
+                    a.error_message, a.response_excerpt)
+          .run();
+
+      // The outcome counts only while the delivery is still ours: pending and leased by
+      // `owner` (or by nobody, after release_leases). Otherwise another worker owns it now,
+      // or it was finished or its endpoint deleted; the attempt is on record either way.
+      bool ours = pending && (!lease_owner || *lease_owner == owner);
+      if (!ours) {
+        c.prepare("UPDATE deliveries SET attempts = max(attempts, ?) WHERE id = ?")
+            .bind_all(a.n, r.delivery_id)
+            .run();
+      } else if (r.new_status == DeliveryStatus::pending) {
+        // A parked delivery (endpoint disabled meanwhile, or not the FIFO head) stays parked.
+        c.prepare(
+             "UPDATE deliveries SET attempts = max(attempts, ?1), next_attempt_at = ?2,"
+             " lease_owner = NULL, lease_expires_at = NULL,"
+             " claimable_at = CASE WHEN claimable_at IS NULL THEN NULL ELSE ?2 END,"
+             " updated_at = ?3 WHERE id = ?4")
+            .bind_all(a.n, r.next_attempt_at, now, r.delivery_id)
+            .run();
+      } else {
+        c.prepare(
+             "UPDATE deliveries SET status = ?1, attempts = max(attempts, ?2),"
+             " lease_owner = NULL, lease_expires_at = NULL, claimable_at = NULL,"
+             " updated_at = ?3 WHERE id = ?4")
+            .bind_all(status_name(r.new_status), a.n, now, r.delivery_id)
+            .run();
+      }
+      // The head may have changed (this one finished) or been parked behind a replayed
+      // older delivery that waited for this attempt: make the current head claimable.
+      if (ours && fifo) promote_fifo_head(c, endpoint_id);
+
+      if (r.new_status == DeliveryStatus::succeeded) {
+        c.prepare(
+             "UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL")
+            .bind_all(endpoint_id)
+            .run();
+      } else {
+        c.prepare("UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
+            .bind_all(a.started_at, endpoint_id)
+            .run();
+      }
+      if (r.disable_endpoint) {
+        c.prepare(
+             "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ?"
+             " WHERE id = ? AND disabled = 0")
+            .bind_all(r.disable_reason, now, endpoint_id)
+            .run();
+        if (c.changes() > 0) settle_queue(c, endpoint_id);
+      }
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+Result<void> SqliteStore::release_leases(std::string_view owner) {
+  return write([&](Connection& c) -> Result<void> {
+    c.prepare(
+         "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL,"
+         " claimable_at = CASE WHEN claimable_at IS NULL THEN NULL ELSE next_attempt_at END"
+         " WHERE lease_owner = ?")
+        .bind_all(owner)
+        .run();
+    return {};
+  });
+}
+
+Result<void> SqliteStore::release_deliveries(std::string_view owner,
+                                             std::span<const std::string> delivery_ids,
+                                             Millis due_at) {
+  if (delivery_ids.empty()) return {};
+  return write([&](Connection& c) -> Result<void> {
+    WriteTransaction tx(c);
+    for (const auto& id : delivery_ids) {
+      c.prepare(
+           "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL,"
+           " next_attempt_at = ?1,"
+           " claimable_at = CASE WHEN claimable_at IS NULL THEN NULL ELSE ?1 END"
+           " WHERE id = ?2 AND lease_owner = ?3 AND status = 'pending'")
+          .bind_all(due_at, id, owner)
+          .run();
+    }
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::optional<Millis>> SqliteStore::next_due_at() {
+  return read([&](Connection& c) -> Result<std::optional<Millis>> {
+    auto st = c.prepare("SELECT min(claimable_at) FROM deliveries WHERE claimable_at IS NOT NULL");
+    st.step();
+    return st.optional_int64_at(0);
+  });
+}
+
+Result<std::vector<Endpoint>> SqliteStore::disable_failing_endpoints(Millis now, Millis period) {
+  return write([&](Connection& c) -> Result<std::vector<Endpoint>> {
+    WriteTransaction tx(c);
+    std::vector<Endpoint> disabled;
+    {
+      auto st = c.prepare("SELECT " AXON_SQL_ENDPOINT_COLS
+                          " FROM endpoints WHERE failing_since IS NOT NULL"
+                          " AND failing_since <= ? AND disabled = 0 ORDER BY id")
+                    .bind_all(now - period);
+      while (st.step()) disabled.push_back(read_endpoint(st));
+    }
+    std::string reason =
+        "disabled automatically: every attempt failed for " + describe_period(period);
+    for (auto& e : disabled) {
+      c.prepare(
+           "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE id = ?")
+          .bind_all(reason, now, e.id)
+          .run();
+      settle_queue(c, e.id);
+      e.disabled = true;
+      e.disabled_reason = reason;
+      e.updated_at = now;
+    }
+    tx.commit();
+    return disabled;
+  });
+}
+
+Result<Store::Counts> SqliteStore::delivery_counts(Millis now) {
+  return read([&](Connection& c) -> Result<Counts> {
+    auto st = c.prepare(
+                   "SELECT coalesce(sum(status = 'pending' AND next_attempt_at <= ?1), 0),"
+                   " coalesce(sum(status = 'pending' AND next_attempt_at > ?1), 0),"
+                   " coalesce(sum(status = 'succeeded'), 0), coalesce(sum(status = 'dead'), 0)"
+                   " FROM deliveries")
+                  .bind_all(now);
+    st.step();
+    return Counts{st.int64_at(0), st.int64_at(1), st.int64_at(2), st.int64_at(3)};
+  });
+}
+
+}  // namespace axon::sqlite

@@ -1,0 +1,198 @@
+// SqliteStore: endpoints, and the claim-queue upkeep that follows endpoint state.
+#include "store/sqlite/sqlite_store_internal.hpp"
+
+namespace axon::sqlite {
+
+std::optional<Endpoint> find_endpoint(Connection& conn, std::string_view tenant_id,
+                                      std::string_view id) {
+  auto st = conn.prepare("SELECT " AXON_SQL_ENDPOINT_COLS
+                         " FROM endpoints WHERE tenant_id = ? AND id = ?")
+                .bind_all(tenant_id, id);
+  if (!st.step()) return std::nullopt;
+  return read_endpoint(st);
+}
+
+void settle_queue(Connection& conn, std::string_view endpoint_id) {
+  auto ep =
+      conn.prepare("SELECT disabled, ordering FROM endpoints WHERE id = ?").bind_all(endpoint_id);
+  bool parked = !ep.step() || ep.int_at(0) != 0;
+  bool fifo = !parked && parse_ordering(ep.text_at(1)) == Ordering::fifo;
+  if (parked) {
+    conn.prepare(
+            "UPDATE deliveries SET claimable_at = NULL"
+            " WHERE endpoint_id = ? AND status = 'pending' AND claimable_at IS NOT NULL")
+        .bind_all(endpoint_id)
+        .run();
+    return;
+  }
+  if (!fifo) {
+    conn.prepare(
+            "UPDATE deliveries SET claimable_at = max(next_attempt_at, coalesce(lease_expires_at, "
+            "0))"
+            " WHERE endpoint_id = ? AND status = 'pending'")
+        .bind_all(endpoint_id)
+        .run();
+    return;
+  }
+  auto head_st = conn.prepare(
+                         "SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'pending'"
+                         " ORDER BY id LIMIT 1")
+                     .bind_all(endpoint_id);
+  if (!head_st.step()) return;
+  std::string head = head_st.text_at(0);
+  // Another delivery of this endpoint may still be in flight (leased before the endpoint
+  // became FIFO, or the head changed by a replay): the head waits for that lease.
+  auto lease_st = conn.prepare(
+                          "SELECT coalesce(max(lease_expires_at), 0) FROM deliveries"
+                          " WHERE endpoint_id = ? AND status = 'pending' AND id <> ?")
+                      .bind_all(endpoint_id, head);
+  lease_st.step();
+  Millis other_lease = lease_st.int64_at(0);
+  conn.prepare(
+          "UPDATE deliveries SET claimable_at = NULL WHERE endpoint_id = ? AND status = 'pending'"
+          " AND id <> ? AND claimable_at IS NOT NULL")
+      .bind_all(endpoint_id, head)
+      .run();
+  conn.prepare(
+          "UPDATE deliveries"
+          " SET claimable_at = max(next_attempt_at, coalesce(lease_expires_at, 0), ?)"
+          " WHERE id = ?")
+      .bind_all(other_lease, head)
+      .run();
+}
+
+void promote_fifo_head(Connection& conn, std::string_view endpoint_id) {
+  conn.prepare(
+          "UPDATE deliveries SET claimable_at = max(next_attempt_at, coalesce(lease_expires_at, 0))"
+          " WHERE id = (SELECT id FROM deliveries WHERE endpoint_id = ?1 AND status = 'pending'"
+          "             ORDER BY id LIMIT 1)"
+          " AND EXISTS (SELECT 1 FROM endpoints WHERE id = ?1 AND disabled = 0"
+          "             AND ordering = 'fifo')")
+      .bind_all(endpoint_id)
+      .run();
+}
+
+Result<Endpoint> SqliteStore::create_endpoint(const Endpoint& e) {
+  return write([&](Connection& c) -> Result<Endpoint> {
+    WriteTransaction tx(c);
+    auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(e.tenant_id);
+    if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
+    c.prepare("INSERT INTO endpoints (" AXON_SQL_ENDPOINT_COLS
+              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_all(e.id, e.tenant_id, e.url, e.description, encode_event_types(e.event_types),
+                  encode_headers(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
+                  e.rate_limit, ordering_name(e.ordering), e.secret_sealed,
+                  e.previous_secret_sealed, e.previous_secret_expires_at, e.failing_since,
+                  e.created_at, e.updated_at)
+        .run();
+    tx.commit();
+    return e;
+  });
+}
+
+Result<Endpoint> SqliteStore::get_endpoint(std::string_view tenant_id, std::string_view id) {
+  return read([&](Connection& c) -> Result<Endpoint> {
+    auto endpoint = find_endpoint(c, tenant_id, id);
+    if (!endpoint) return fail(Errc::not_found, "endpoint not found");
+    return *endpoint;
+  });
+}
+
+Result<Page<Endpoint>> SqliteStore::list_endpoints(std::string_view tenant_id,
+                                                   const PageRequest& page) {
+  int limit = clamp_limit(page.limit);
+  return read([&](Connection& c) -> Result<Page<Endpoint>> {
+    auto st = c.prepare("SELECT " AXON_SQL_ENDPOINT_COLS
+                        " FROM endpoints WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?")
+                  .bind_all(tenant_id, page_after(page), limit + 1);
+    std::vector<Endpoint> rows;
+    while (st.step()) rows.push_back(read_endpoint(st));
+    return make_page(std::move(rows), limit);
+  });
+}
+
+namespace {
+
+void apply_patch(Endpoint& e, const EndpointPatch& patch, Millis now) {
+  if (patch.url) e.url = *patch.url;
+  if (patch.description) e.description = *patch.description;
+  if (patch.event_types) e.event_types = *patch.event_types;
+  if (patch.headers) e.headers = *patch.headers;
+  if (patch.max_in_flight) e.max_in_flight = *patch.max_in_flight;
+  if (patch.rate_limit) e.rate_limit = *patch.rate_limit;
+  if (patch.ordering) e.ordering = *patch.ordering;
+  if (patch.disabled_reason) e.disabled_reason = *patch.disabled_reason;
+  if (patch.disabled) {
+    if (*patch.disabled) {
+      e.disabled = true;
+    } else {
+      // Re-enabling starts afresh: no reason, no failure streak.
+      e.disabled = false;
+      e.disabled_reason.clear();
+      e.failing_since.reset();
+    }
+  }
+  e.updated_at = now;
+}
+
+}  // namespace
+
+Result<Endpoint> SqliteStore::update_endpoint(std::string_view tenant_id, std::string_view id,
+                                              const EndpointPatch& patch, Millis now) {
+  return write([&](Connection& c) -> Result<Endpoint> {
+    WriteTransaction tx(c);
+    auto found = find_endpoint(c, tenant_id, id);
+    if (!found) return fail(Errc::not_found, "endpoint not found");
+    Endpoint e = *found;
+    apply_patch(e, patch, now);
+    c.prepare(
+         "UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?,"
+         " disabled = ?, disabled_reason = ?, max_in_flight = ?, rate_limit = ?, ordering = ?,"
+         " failing_since = ?, updated_at = ? WHERE id = ?")
+        .bind_all(e.url, e.description, encode_event_types(e.event_types),
+                  encode_headers(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
+                  e.rate_limit, ordering_name(e.ordering), e.failing_since, e.updated_at, e.id)
+        .run();
+    if (e.disabled != found->disabled || e.ordering != found->ordering) settle_queue(c, e.id);
+    tx.commit();
+    return e;
+  });
+}
+
+Result<void> SqliteStore::delete_endpoint(std::string_view tenant_id, std::string_view id) {
+  return write([&](Connection& c) -> Result<void> {
+    WriteTransaction tx(c);
+    c.prepare("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").bind_all(tenant_id, id).run();
+    if (c.changes() == 0) return fail(Errc::not_found, "endpoint not found");
+    // Its queue ends here: pending deliveries become dead letters (kept for the record).
+    c.prepare(
+         "UPDATE deliveries SET status = 'dead', claimable_at = NULL, lease_owner = NULL,"
+         " lease_expires_at = NULL, updated_at = ? WHERE endpoint_id = ? AND status = 'pending'")
+        .bind_all(wall_clock_ms(), id)
+        .run();
+    tx.commit();
+    subscriptions_.erase(std::string(id));
+    return {};
+  });
+}
+
+Result<Endpoint> SqliteStore::rotate_endpoint_secret(std::string_view tenant_id,
+                                                     std::string_view id,
+                                                     std::string_view new_secret_sealed,
+                                                     Millis previous_expires_at, Millis now) {
+  return write([&](Connection& c) -> Result<Endpoint> {
+    WriteTransaction tx(c);
+    c.prepare(
+         "UPDATE endpoints SET previous_secret_sealed = secret_sealed,"
+         " previous_secret_expires_at = ?, secret_sealed = ?, updated_at = ?"
+         " WHERE tenant_id = ? AND id = ?")
+        .bind_all(previous_expires_at, new_secret_sealed, now, tenant_id, id)
+        .run();
+    if (c.changes() == 0) return fail(Errc::not_found, "endpoint not found");
+    auto e = find_endpoint(c, tenant_id, id);
+    tx.commit();
+    return *e;
+  });
+}
+
+}  // namespace axon::sqlite

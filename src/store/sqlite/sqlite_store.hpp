@@ -1,0 +1,121 @@
+// SqliteStore: the embedded Store, one SQLite database file in WAL mode.
+//
+// Connections: one writer connection, guarded by write_mu_, through which every write goes
+// as a BEGIN IMMEDIATE transaction (SQLite allows one writer at a time anyway; taking the
+// lock up front means a transaction never fails half way). Reads use a small pool of
+// reader connections, so a long list or count never waits for, or blocks, the writer (WAL
+// gives each reader a consistent snapshot). An in-memory database (":memory:") has a single
+// connection that serves reads too.
+//
+// Spec string given to open(): "PATH" or "PATH?sync=full" (fsync every commit; the default,
+// synchronous=NORMAL, survives process crashes but may lose the last commits on power loss,
+// see sqlite_connection.cpp).
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/sqlite/sqlite_connection.hpp"
+#include "store/store.hpp"
+
+namespace axon::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> open(std::string_view spec);
+
+  Result<void> migrate() override;
+  Result<void> ping() override;
+
+  Result<std::optional<std::string>> get_setting(std::string_view key) override;
+  Result<std::string> put_setting_if_absent(std::string_view key, std::string_view value) override;
+  Result<void> put_setting(std::string_view key, std::string_view value) override;
+
+  Result<Tenant> create_tenant(const Tenant& tenant) override;
+  Result<Tenant> get_tenant(std::string_view id) override;
+  Result<Page<Tenant>> list_tenants(const PageRequest& page) override;
+  Result<void> delete_tenant(std::string_view id) override;
+
+  Result<ApiKey> create_api_key(const ApiKey& key) override;
+  Result<ApiKey> find_api_key_by_hash(std::string_view key_hash) override;
+  Result<Page<ApiKey>> list_api_keys(std::string_view tenant_id, const PageRequest& page) override;
+  Result<void> revoke_api_key(std::string_view tenant_id, std::string_view key_id,
+                              Millis now) override;
+
+  Result<Endpoint> create_endpoint(const Endpoint& endpoint) override;
+  Result<Endpoint> get_endpoint(std::string_view tenant_id, std::string_view id) override;
+  Result<Page<Endpoint>> list_endpoints(std::string_view tenant_id,
+                                        const PageRequest& page) override;
+  Result<Endpoint> update_endpoint(std::string_view tenant_id, std::string_view id,
+                                   const EndpointPatch& patch, Millis now) override;
+  Result<void> delete_endpoint(std::string_view tenant_id, std::string_view id) override;
+  Result<Endpoint> rotate_endpoint_secret(std::string_view tenant_id, std::string_view id,
+                                          std::string_view new_secret_sealed,
+                                          Millis previous_expires_at, Millis now) override;
+
+  Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
+                                    const std::function<std::string()>& new_delivery_id) override;
+  Result<Event> get_event(std::string_view tenant_id, std::string_view id) override;
+  Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
+                                  const PageRequest& page) override;
+
+  Result<Delivery> get_delivery(std::string_view tenant_id, std::string_view id) override;
+  Result<Page<Delivery>> list_deliveries(std::string_view tenant_id, const DeliveryFilter& filter,
+                                         const PageRequest& page) override;
+  Result<Delivery> replay_delivery(std::string_view tenant_id, std::string_view id,
+                                   Millis now) override;
+  Result<int> replay_dead_since(std::string_view tenant_id, std::string_view endpoint_id,
+                                Millis since, Millis now, int limit) override;
+
+  Result<std::vector<DeliveryJob>> claim_due(std::string_view owner, Millis now, Millis lease_ms,
+                                             int limit) override;
+  Result<void> complete_attempts(std::string_view owner, std::span<const AttemptRecord> records,
+                                 Millis now) override;
+  Result<void> release_leases(std::string_view owner) override;
+  Result<void> release_deliveries(std::string_view owner, std::span<const std::string> delivery_ids,
+                                  Millis due_at) override;
+  Result<std::optional<Millis>> next_due_at() override;
+  Result<std::vector<Endpoint>> disable_failing_endpoints(Millis now, Millis period) override;
+
+  Result<Counts> delivery_counts(Millis now) override;
+
+ private:
+  SqliteStore(std::string path, ConnectionOptions options, std::unique_ptr<Connection> writer);
+
+  // Runs fn(connection) with the writer connection, under write_mu_, turning SqlError and
+  // other exceptions into an Error.
+  template <class F>
+  auto write(F&& fn) -> decltype(fn(std::declval<Connection&>()));
+  // Runs fn(connection) on a pooled reader connection.
+  template <class F>
+  auto read(F&& fn) -> decltype(fn(std::declval<Connection&>()));
+
+  std::unique_ptr<Connection> acquire_reader();
+  void release_reader(std::unique_ptr<Connection> conn);
+
+  // Subscriptions of an endpoint, parsed once per distinct JSON text (writer side only).
+  const std::optional<std::vector<std::string>>& subscriptions(
+      const std::string& endpoint_id, const std::optional<std::string>& json);
+
+  const std::string path_;
+  const ConnectionOptions options_;
+  const bool in_memory_;
+
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+  struct CachedSubscriptions {
+    std::optional<std::string> json;
+    std::optional<std::vector<std::string>> patterns;
+  };
+  std::unordered_map<std::string, CachedSubscriptions> subscriptions_;  // guarded by write_mu_
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mu_
+};
+
+}  // namespace axon::sqlite

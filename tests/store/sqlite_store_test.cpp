@@ -1,0 +1,111 @@
+// The Store conformance suite on SqliteStore, plus SQLite-specific behaviour: the file and
+// its directory are created, data survives reopening, migrations are recorded.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "store/store_conformance.hpp"
+#include "support/temp_dir.hpp"
+
+namespace axon::test {
+namespace {
+
+// One directory for the whole binary; every store gets its own file in it.
+TempDir& shared_dir() {
+  static TempDir dir("axon-sqlite-store-");
+  return dir;
+}
+
+std::unique_ptr<Store> fresh_sqlite_store() {
+  static std::atomic<int> counter{0};
+  auto path = shared_dir().file("store-" + std::to_string(++counter) + ".db");
+  auto store = open_sqlite_store(path);
+  if (!store) throw std::runtime_error("open_sqlite_store: " + store.error().message);
+  if (auto migrated = (*store)->migrate(); !migrated) {
+    throw std::runtime_error("migrate: " + migrated.error().message);
+  }
+  return std::move(*store);
+}
+
+}  // namespace
+}  // namespace axon::test
+
+AXON_INSTANTIATE_STORE_CONFORMANCE(Sqlite, (axon::test::StoreFactory{
+                                               "sqlite", axon::test::fresh_sqlite_store}));
+
+namespace axon::test {
+
+TEST(SqliteStore, CreatesTheParentDirectoryAndKeepsDataAcrossReopen) {
+  TempDir dir;
+  auto path = (dir.path() / "nested" / "deeper" / "axon.db").string();
+  {
+    auto store = open_sqlite_store(path);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    ASSERT_TRUE((*store)->migrate().has_value());
+    ASSERT_TRUE((*store)->create_tenant(Tenant{"ten_1", "acme", 1}).has_value());
+    ASSERT_TRUE((*store)->put_setting("k", "v").has_value());
+  }
+  EXPECT_TRUE(std::filesystem::exists(path));
+  auto reopened = open_sqlite_store(path);
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
+  ASSERT_TRUE((*reopened)->migrate().has_value());
+  auto tenant = (*reopened)->get_tenant("ten_1");
+  ASSERT_TRUE(tenant.has_value()) << tenant.error().message;
+  EXPECT_EQ(tenant->name, "acme");
+  EXPECT_EQ((*reopened)->get_setting("k").value(), "v");
+}
+
+TEST(SqliteStore, SyncFullOptionIsAccepted) {
+  TempDir dir;
+  auto store = open_sqlite_store(dir.file("a.db") + "?sync=full");
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ASSERT_TRUE((*store)->migrate().has_value());
+  EXPECT_TRUE(std::filesystem::exists(dir.file("a.db")));
+  auto bad = open_sqlite_store(dir.file("b.db") + "?fast=yes");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, Errc::invalid_request);
+}
+
+TEST(SqliteStore, OpenStoreUnderstandsSqliteUrls) {
+  TempDir dir;
+  auto store = open_store("sqlite:" + dir.file("x.db"));
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  EXPECT_TRUE((*store)->migrate().has_value());
+  EXPECT_TRUE((*store)->ping().has_value());
+}
+
+TEST(SqliteStore, TwoStoresOnOneFileMigrateAndShareData) {
+  TempDir dir;
+  auto a = open_sqlite_store(dir.file("shared.db"));
+  auto b = open_sqlite_store(dir.file("shared.db"));
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  ASSERT_TRUE((*a)->migrate().has_value());
+  ASSERT_TRUE((*b)->migrate().has_value());
+  ASSERT_TRUE((*a)->create_tenant(Tenant{"ten_1", "acme", 1}).has_value());
+  EXPECT_TRUE((*b)->get_tenant("ten_1").has_value());
+}
+
+TEST(SqliteStore, InMemoryDatabaseWorks) {
+  auto store = open_sqlite_store(":memory:");
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ASSERT_TRUE((*store)->migrate().has_value());
+  ASSERT_TRUE((*store)->create_tenant(Tenant{"ten_1", "acme", 1}).has_value());
+  EXPECT_EQ((*store)->get_tenant("ten_1")->name, "acme");
+}
+
+TEST(SqliteStore, UnopenablePathIsUnavailable) {
+  TempDir dir;
+  // A directory where the database file should be.
+  std::filesystem::create_directories(dir.path() / "db");
+  auto store = open_sqlite_store(dir.file("db"));
+  if (store) {
+    auto migrated = (*store)->migrate();
+    ASSERT_FALSE(migrated.has_value());
+    EXPECT_EQ(migrated.error().code, Errc::unavailable);
+  } else {
+    EXPECT_EQ(store.error().code, Errc::unavailable);
+  }
+}
+
+}  // namespace axon::test

@@ -1,0 +1,85 @@
+// The Store conformance suite: one set of TEST_P tests that every Store implementation must
+// pass. A backend instantiates it with one macro call in its own test file:
+//
+//   AXON_INSTANTIATE_STORE_CONFORMANCE(Sqlite, (axon::test::StoreFactory{"sqlite", make_fn}));
+//
+// at namespace scope (global, or inside namespace axon::test).
+//
+// `make` must return a fresh, migrated, EMPTY store for every test (tests create their own
+// tenants and ids and expect to see nothing else). Time is passed explicitly (`now`), never
+// read from a clock; nothing sleeps.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace axon::test {
+
+struct StoreFactory {
+  std::string name;  // used in test names: letters, digits and '_' only
+  std::function<std::unique_ptr<Store>()> make;
+};
+
+inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
+
+// The fixture: a fresh store per test and helpers that build tenants, endpoints, events and
+// attempt outcomes. Helpers throw std::runtime_error when the store fails, which GoogleTest
+// reports as a failure of the test.
+class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  static constexpr Millis T0 = 1'764'000'000'000;  // an arbitrary "now"
+  static constexpr Millis kLease = 30'000;
+
+  void SetUp() override;
+  void TearDown() override;
+
+  Store& store() { return *store_; }
+
+  // A fresh id with `prefix` whose text sorts after every id issued before it (like ULIDs).
+  std::string next_id(std::string_view prefix);
+
+  Tenant add_tenant(std::string name = "acme", Millis at = T0);
+  // An endpoint of `tenant` with a unique id, URL and sealed secret, not yet stored.
+  Endpoint endpoint_for(const Tenant& tenant);
+  Endpoint add_endpoint(const Tenant& tenant,
+                        std::optional<std::vector<std::string>> event_types = std::nullopt);
+  Endpoint add_endpoint(const Endpoint& endpoint);
+  IngestResult ingest(const Tenant& tenant, const std::string& type, Millis now,
+                      std::optional<std::string> key = std::nullopt);
+  std::vector<Delivery> deliveries(const Tenant& tenant, DeliveryFilter filter = {});
+  Delivery delivery(const Tenant& tenant, const std::string& id);
+  std::vector<DeliveryJob> claim(Millis now, int limit = 100, const std::string& owner = "w1");
+  // An attempt outcome for `job`: 200 when succeeded, else HTTP 500.
+  static AttemptRecord outcome(const DeliveryJob& job, DeliveryStatus status, Millis started,
+                               Millis next_attempt_at = 0);
+  void complete(const std::vector<AttemptRecord>& records, Millis now,
+                const std::string& owner = "w1");
+  // Claims the only due delivery and fails it `failures` times (retry due at `now`), the
+  // last failure making it dead. Returns the last job.
+  DeliveryJob make_dead(Millis now, int failures = 1);
+
+  std::unique_ptr<Store> store_;
+
+ private:
+  std::uint64_t id_counter_ = 0;
+};
+
+}  // namespace axon::test
+
+// Use at namespace scope (global or axon::test). GoogleTest pastes the suite name into
+// identifiers, so the macro brings the fixture's plain name into the current scope first.
+#define AXON_INSTANTIATE_STORE_CONFORMANCE(prefix, factory)                                       \
+  using ::axon::test::StoreConformance;                                                           \
+  INSTANTIATE_TEST_SUITE_P(prefix, StoreConformance, ::testing::Values(factory),                  \
+                           [](const ::testing::TestParamInfo<::axon::test::StoreFactory>& info) { \
+                             return info.param.name;                                              \
+                           })
