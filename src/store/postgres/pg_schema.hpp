@@ -1,0 +1,17 @@
+// The PostgreSQL schema as versioned migrations (all objects in schema `axon`), and the
+// migration runner: one transaction under a database-wide advisory lock, so several
+// processes migrating at once apply each version exactly once. Times are bigint epoch ms.
+// Thread-safety: stateless; run on a connection owned by the caller.
+#pragma once
+
+#include "store/postgres/pg_connection.hpp"
+
+namespace axon::pg {
+
+// The newest schema version this build knows.
+int latest_schema_version();
+
+// Applies every migration newer than the database's version; idempotent. Throws PgError.
+void run_migrations(PgConnection& conn);
+
+}  // namespace axon::pg

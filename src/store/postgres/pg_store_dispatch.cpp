@@ -1,0 +1,265 @@
+// PostgresStore: the dispatcher side (leases, attempt outcomes, due times, counters).
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "store/postgres/pg_rows.hpp"
+#include "store/postgres/postgres_store.hpp"
+
+namespace axon::pg {
+namespace {
+
+// A pending delivery is claimable from max(next_attempt_at, lease_expires_at) (the
+// expression the deliveries_claimable index is built on), oldest first, as in SQLite.
+#define AXON_PG_CLAIMABLE_AT "greatest(d.next_attempt_at, coalesce(d.lease_expires_at, 0))"
+
+// One statement: pick claimable deliveries (skipping rows another claimer has locked),
+// lease them, and return them joined with their endpoint and event. A FIFO endpoint offers
+// only its oldest pending delivery (by id, i.e. creation order), and only while no other of
+// its pending deliveries holds a live lease: at most one is in flight across all processes.
+constexpr std::string_view kClaimDue = R"sql(
+WITH picked AS (
+  SELECT d.id, )sql" AXON_PG_CLAIMABLE_AT R"sql( AS due
+    FROM axon.deliveries d JOIN axon.endpoints e ON e.id = d.endpoint_id
+   WHERE d.status = 'pending' AND )sql" AXON_PG_CLAIMABLE_AT R"sql( <= $1
+     AND NOT e.disabled
+     AND (e.ordering <> 'fifo' OR (
+           NOT EXISTS (SELECT 1 FROM axon.deliveries o
+                        WHERE o.endpoint_id = d.endpoint_id AND o.status = 'pending'
+                          AND o.id < d.id)
+           AND NOT EXISTS (SELECT 1 FROM axon.deliveries o
+                            WHERE o.endpoint_id = d.endpoint_id AND o.status = 'pending'
+                              AND o.id <> d.id AND o.lease_expires_at > $1)))
+   ORDER BY )sql" AXON_PG_CLAIMABLE_AT R"sql(, d.id
+   LIMIT $2
+   FOR UPDATE OF d SKIP LOCKED)
+UPDATE axon.deliveries AS d
+   SET lease_owner = $3, lease_expires_at = $1::bigint + $4::bigint
+  FROM picked, axon.endpoints e, axon.events v
+ WHERE d.id = picked.id AND e.id = d.endpoint_id AND v.id = d.event_id
+RETURNING d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, e.url, e.headers::text,
+          e.secret_sealed,
+          CASE WHEN e.previous_secret_expires_at > $1 THEN e.previous_secret_sealed END,
+          v.payload, d.attempts, d.series_start, e.max_in_flight, e.rate_limit, e.ordering,
+          d.lease_expires_at, picked.due
+)sql";
+
+// The earliest claimable time over what claim_due could ever pick.
+constexpr std::string_view kNextDueAt = R"sql(
+SELECT min(greatest()sql" AXON_PG_CLAIMABLE_AT R"sql(,
+         CASE WHEN e.ordering = 'fifo' THEN
+           coalesce((SELECT max(o.lease_expires_at) FROM axon.deliveries o
+                      WHERE o.endpoint_id = d.endpoint_id AND o.status = 'pending'
+                        AND o.id <> d.id), 0)
+         ELSE 0 END))
+  FROM axon.deliveries d JOIN axon.endpoints e ON e.id = d.endpoint_id
+ WHERE d.status = 'pending' AND NOT e.disabled
+   AND (e.ordering <> 'fifo' OR NOT EXISTS (
+         SELECT 1 FROM axon.deliveries o
+          WHERE o.endpoint_id = d.endpoint_id AND o.status = 'pending' AND o.id < d.id))
+)sql";
+
+// complete_attempts takes one JSON array of records ($1); each statement reads the fields
+// it needs. Step 1: the attempt log, for every record whose delivery still exists; a
+// duplicate attempt number keeps the first record.
+constexpr std::string_view kAppendAttempts = R"sql(
+INSERT INTO axon.attempts (delivery_id, n, started_at, duration_ms, status_code, error,
+                           error_message, response_excerpt)
+SELECT r.delivery_id, r.n, r.started_at, r.duration_ms, r.status_code, r.error,
+       r.error_message, r.response_excerpt
+  FROM jsonb_to_recordset($1::jsonb) AS r (ord int, delivery_id text, n int, started_at bigint,
+         duration_ms int, status_code int, error text, error_message text, response_excerpt text)
+ WHERE EXISTS (SELECT 1 FROM axon.deliveries d WHERE d.id = r.delivery_id)
+ ORDER BY r.ord
+ON CONFLICT (delivery_id, n) DO NOTHING
+)sql";
+
+// Step 2: the outcome counts only while the delivery is still ours: pending and leased by
+// `owner` (or by nobody, after release_leases). Otherwise only the attempt count moves.
+// (Every SET expression sees the row as it was, so "mine" is judged before the update.)
+#define AXON_PG_MINE "(d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = $3))"
+constexpr std::string_view kUpdateDeliveries = R"sql(
+UPDATE axon.deliveries AS d
+   SET attempts = greatest(d.attempts, r.n),
+       status = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN r.new_status ELSE d.status END,
+       next_attempt_at = CASE WHEN )sql" AXON_PG_MINE R"sql( AND r.new_status = 'pending'
+                              THEN r.next_attempt_at ELSE d.next_attempt_at END,
+       lease_owner = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN NULL ELSE d.lease_owner END,
+       lease_expires_at = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN NULL
+                               ELSE d.lease_expires_at END,
+       updated_at = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN $2 ELSE d.updated_at END
+  FROM jsonb_to_recordset($1::jsonb) AS r (delivery_id text, n int, new_status text,
+                                          next_attempt_at bigint)
+ WHERE d.id = r.delivery_id
+)sql";
+
+// Step 3: per endpoint (the delivery's), in record order: a success clears failing_since, a
+// failure sets it if unset (the start of the run of failures); the first 410 disables it.
+constexpr std::string_view kUpdateEndpoints = R"sql(
+WITH r AS (
+  SELECT r.ord, d.endpoint_id, r.started_at, r.new_status = 'succeeded' AS ok,
+         r.disable_endpoint, r.disable_reason
+    FROM jsonb_to_recordset($1::jsonb) AS r (ord int, delivery_id text, started_at bigint,
+           new_status text, disable_endpoint boolean, disable_reason text)
+    JOIN axon.deliveries d ON d.id = r.delivery_id),
+s AS (
+  SELECT r.endpoint_id, max(r.ord) AS last, max(r.ord) FILTER (WHERE r.ok) AS last_ok,
+         bool_or(r.disable_endpoint) AS disable,
+         (array_agg(r.disable_reason ORDER BY r.ord) FILTER (WHERE r.disable_endpoint))[1]
+           AS reason
+    FROM r GROUP BY r.endpoint_id),
+f AS (
+  SELECT s.*, (SELECT r.started_at FROM r
+                WHERE r.endpoint_id = s.endpoint_id AND NOT r.ok
+                  AND r.ord > coalesce(s.last_ok, 0)
+                ORDER BY r.ord LIMIT 1) AS first_failure
+    FROM s)
+UPDATE axon.endpoints AS e
+   SET failing_since = CASE WHEN f.last_ok = f.last THEN NULL
+                            WHEN f.last_ok IS NULL THEN coalesce(e.failing_since, f.first_failure)
+                            ELSE f.first_failure END,
+       disabled = e.disabled OR f.disable,
+       disabled_reason = CASE WHEN f.disable AND NOT e.disabled THEN f.reason
+                              ELSE e.disabled_reason END,
+       updated_at = CASE WHEN f.disable AND NOT e.disabled THEN $2 ELSE e.updated_at END
+  FROM f
+ WHERE e.id = f.endpoint_id
+)sql";
+
+std::string describe_period(Millis period) {
+  constexpr Millis kHour = 3600 * 1000;
+  if (period >= kHour && period % kHour == 0) return std::to_string(period / kHour) + " h";
+  if (period % 1000 == 0) return std::to_string(period / 1000) + " s";
+  return std::to_string(period) + " ms";
+}
+
+}  // namespace
+
+Result<std::vector<DeliveryJob>> PostgresStore::claim_due(std::string_view owner, Millis now,
+                                                          Millis lease_ms, int limit) {
+  return transact("claim_due", [&](Transaction& tx) {
+    std::vector<DeliveryJob> jobs;
+    if (limit <= 0) return jobs;
+    PgResult r = tx.exec(kClaimDue, Params(now, limit, owner, lease_ms));
+    std::vector<std::pair<Millis, DeliveryJob>> due;
+    for (int row = 0; row < r.rows(); ++row) {
+      DeliveryJob job;
+      job.delivery_id = r.text(row, 0);
+      job.tenant_id = r.text(row, 1);
+      job.event_id = r.text(row, 2);
+      job.event_type = r.text(row, 3);
+      job.endpoint_id = r.text(row, 4);
+      job.url = r.text(row, 5);
+      job.headers = headers_from_json(r.view(row, 6));
+      job.secrets_sealed.push_back(r.text(row, 7));
+      if (!r.is_null(row, 8)) job.secrets_sealed.push_back(r.text(row, 8));
+      job.payload = r.text(row, 9);
+      const int attempts = r.i32(row, 10);
+      job.attempt = attempts + 1;
+      job.attempt_in_series = attempts - r.i32(row, 11) + 1;
+      job.max_in_flight = r.i32(row, 12);
+      job.rate_limit = r.f64(row, 13);
+      job.ordering = parse_ordering(r.view(row, 14));
+      job.lease_expires_at = r.i64(row, 15);
+      due.emplace_back(r.i64(row, 16), std::move(job));
+    }
+    // RETURNING has no order: oldest due first, as picked.
+    std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first, a.second.delivery_id) < std::tie(b.first, b.second.delivery_id);
+    });
+    for (auto& [at, job] : due) jobs.push_back(std::move(job));
+    return jobs;
+  });
+}
+
+Result<void> PostgresStore::complete_attempts(std::string_view owner,
+                                              std::span<const AttemptRecord> records, Millis now) {
+  if (records.empty()) return {};
+  nlohmann::json rows = nlohmann::json::array();
+  int ord = 0;
+  for (const AttemptRecord& rec : records) {
+    const Attempt& a = rec.attempt;
+    rows.push_back({{"ord", ++ord},
+                    {"delivery_id", rec.delivery_id},
+                    {"n", a.n},
+                    {"started_at", a.started_at},
+                    {"duration_ms", a.duration_ms},
+                    {"status_code", a.status_code},
+                    {"error", clean_text(a.error)},
+                    {"error_message", clean_text(a.error_message)},
+                    {"response_excerpt", clean_text(a.response_excerpt)},
+                    {"new_status", status_name(rec.new_status)},
+                    {"next_attempt_at", rec.next_attempt_at},
+                    {"disable_endpoint", rec.disable_endpoint},
+                    {"disable_reason", clean_text(rec.disable_reason)}});
+  }
+  const std::string json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return transact("complete_attempts", [&](Transaction& tx) {
+    tx.exec(kAppendAttempts, Params(json));
+    tx.exec(kUpdateDeliveries, Params(json, now, owner));
+    tx.exec(kUpdateEndpoints, Params(json, now));
+  });
+}
+
+Result<void> PostgresStore::release_leases(std::string_view owner) {
+  return transact("release_leases", [&](Transaction& tx) {
+    PgResult r = tx.exec(
+        "UPDATE axon.deliveries SET lease_owner = NULL, lease_expires_at = NULL "
+        "WHERE lease_owner = $1 RETURNING id",
+        Params(owner));
+    if (r.rows() > 0) tx.notify_work();  // another process may take them now
+  });
+}
+
+Result<void> PostgresStore::release_deliveries(std::string_view owner,
+                                               std::span<const std::string> delivery_ids,
+                                               Millis due_at) {
+  if (delivery_ids.empty()) return {};
+  nlohmann::json ids(std::vector<std::string>(delivery_ids.begin(), delivery_ids.end()));
+  const std::string ids_json = ids.dump();
+  return transact("release_deliveries", [&](Transaction& tx) {
+    PgResult r = tx.exec(
+        "UPDATE axon.deliveries SET lease_owner = NULL, lease_expires_at = NULL, "
+        "next_attempt_at = $3 WHERE lease_owner = $1 AND status = 'pending' "
+        "AND id IN (SELECT jsonb_array_elements_text($2::jsonb)) RETURNING id",
+        Params(owner, ids_json, due_at));
+    if (r.rows() > 0) tx.notify_work();
+  });
+}
+
+Result<std::optional<Millis>> PostgresStore::next_due_at() {
+  return transact("next_due_at", [&](Transaction& tx) -> std::optional<Millis> {
+    return tx.exec(kNextDueAt).opt_i64(0, 0);
+  });
+}
+
+Result<std::vector<Endpoint>> PostgresStore::disable_failing_endpoints(Millis now, Millis period) {
+  const std::string reason =
+      "disabled automatically: every attempt failed for " + describe_period(period);
+  return transact("disable_failing_endpoints", [&](Transaction& tx) {
+    PgResult r =
+        tx.exec(std::string("UPDATE axon.endpoints AS e SET disabled = true, "
+                            "disabled_reason = $3, updated_at = $1 "
+                            "WHERE NOT e.disabled AND e.failing_since <= $1::bigint - $2::bigint "
+                            "RETURNING ")
+                    .append(kEndpointColumns),
+                Params(now, period, reason));
+    std::vector<Endpoint> out;
+    for (int row = 0; row < r.rows(); ++row) out.push_back(read_endpoint(r, row));
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return out;
+  });
+}
+
+Result<Store::Counts> PostgresStore::delivery_counts(Millis now) {
+  return transact("delivery_counts", [&](Transaction& tx) {
+    PgResult r = tx.exec(
+        "SELECT count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1), "
+        "count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > $1), "
+        "count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status = 'dead') "
+        "FROM axon.deliveries",
+        Params(now));
+    return Counts{r.i64(0, 0), r.i64(0, 1), r.i64(0, 2), r.i64(0, 3)};
+  });
+}
+
+}  // namespace axon::pg

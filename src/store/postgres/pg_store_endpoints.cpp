@@ -1,0 +1,128 @@
+// PostgresStore: endpoints.
+#include "store/postgres/pg_page.hpp"
+#include "store/postgres/pg_rows.hpp"
+#include "store/postgres/postgres_store.hpp"
+
+namespace axon::pg {
+namespace {
+
+std::string select_endpoints(std::string_view where) {
+  return std::string("SELECT ")
+      .append(kEndpointColumns)
+      .append(" FROM axon.endpoints e ")
+      .append(where);
+}
+
+Endpoint read_endpoint_row(const PgResult& r, int row) { return read_endpoint(r, row); }
+
+// Writes every mutable column of `e` (update_endpoint reads, patches and writes back).
+void write_endpoint(Transaction& tx, const Endpoint& e) {
+  tx.exec(
+      "UPDATE axon.endpoints SET url = $2, description = $3, event_types = $4::jsonb, "
+      "headers = $5::jsonb, disabled = $6, disabled_reason = $7, max_in_flight = $8, "
+      "rate_limit = $9, ordering = $10, failing_since = $11, updated_at = $12 WHERE id = $1",
+      Params(e.id, e.url, e.description, event_types_to_json(e.event_types),
+             headers_to_json(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
+             e.rate_limit, ordering_name(e.ordering), e.failing_since, e.updated_at));
+}
+
+}  // namespace
+
+Result<Endpoint> PostgresStore::create_endpoint(const Endpoint& e) {
+  return transact("create_endpoint", [&](Transaction& tx) {
+    PgResult r = tx.exec(
+        "INSERT INTO axon.endpoints (id, tenant_id, url, description, event_types, headers, "
+        "disabled, disabled_reason, max_in_flight, rate_limit, ordering, secret_sealed, "
+        "previous_secret_sealed, previous_secret_expires_at, failing_since, created_at, "
+        "updated_at) "
+        "SELECT $1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+        "$16, $17 WHERE EXISTS (SELECT 1 FROM axon.tenants WHERE id = $2) RETURNING id",
+        Params(e.id, e.tenant_id, e.url, e.description, event_types_to_json(e.event_types),
+               headers_to_json(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
+               e.rate_limit, ordering_name(e.ordering), e.secret_sealed, e.previous_secret_sealed,
+               e.previous_secret_expires_at, e.failing_since, e.created_at, e.updated_at));
+    if (r.rows() == 0) raise(Errc::not_found, "no such tenant");
+    return e;
+  });
+}
+
+Result<Endpoint> PostgresStore::get_endpoint(std::string_view tenant_id, std::string_view id) {
+  return transact("get_endpoint", [&](Transaction& tx) {
+    PgResult r =
+        tx.exec(select_endpoints("WHERE e.tenant_id = $1 AND e.id = $2"), Params(tenant_id, id));
+    if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
+    return read_endpoint(r, 0);
+  });
+}
+
+Result<Page<Endpoint>> PostgresStore::list_endpoints(std::string_view tenant_id,
+                                                     const PageRequest& page) {
+  return transact("list_endpoints", [&](Transaction& tx) {
+    PgResult r = tx.exec(select_endpoints("WHERE e.tenant_id = $1 AND ($2::text IS NULL OR "
+                                          "e.id < $2) ORDER BY e.id DESC LIMIT $3"),
+                         Params(tenant_id, page.after, page_fetch(page)));
+    return make_page<Endpoint>(r, page, read_endpoint_row);
+  });
+}
+
+Result<Endpoint> PostgresStore::update_endpoint(std::string_view tenant_id, std::string_view id,
+                                                const EndpointPatch& patch, Millis now) {
+  return transact("update_endpoint", [&](Transaction& tx) {
+    PgResult r = tx.exec(select_endpoints("WHERE e.tenant_id = $1 AND e.id = $2 FOR UPDATE"),
+                         Params(tenant_id, id));
+    if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
+    Endpoint e = read_endpoint(r, 0);
+    const bool was_disabled = e.disabled;
+    if (patch.url) e.url = *patch.url;
+    if (patch.description) e.description = *patch.description;
+    if (patch.event_types) e.event_types = *patch.event_types;
+    if (patch.headers) e.headers = *patch.headers;
+    if (patch.max_in_flight) e.max_in_flight = *patch.max_in_flight;
+    if (patch.rate_limit) e.rate_limit = *patch.rate_limit;
+    if (patch.ordering) e.ordering = *patch.ordering;
+    if (patch.disabled_reason) e.disabled_reason = *patch.disabled_reason;
+    if (patch.disabled) {
+      e.disabled = *patch.disabled;
+      if (!e.disabled) {  // re-enabling starts afresh: no reason, no failure streak
+        e.disabled_reason.clear();
+        e.failing_since.reset();
+      }
+    }
+    e.updated_at = now;
+    write_endpoint(tx, e);
+    if (was_disabled && !e.disabled) tx.notify_work();  // its waiting deliveries are due
+    return e;
+  });
+}
+
+Result<void> PostgresStore::delete_endpoint(std::string_view tenant_id, std::string_view id) {
+  return transact("delete_endpoint", [&](Transaction& tx) {
+    PgResult r = tx.exec("DELETE FROM axon.endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id",
+                         Params(tenant_id, id));
+    if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
+    // Its pending deliveries can never be sent: they become dead letters.
+    tx.exec(
+        "UPDATE axon.deliveries SET status = 'dead', lease_owner = NULL, "
+        "lease_expires_at = NULL, updated_at = axon.now_ms() "
+        "WHERE endpoint_id = $1 AND status = 'pending'",
+        Params(id));
+  });
+}
+
+Result<Endpoint> PostgresStore::rotate_endpoint_secret(std::string_view tenant_id,
+                                                       std::string_view id,
+                                                       std::string_view new_secret_sealed,
+                                                       Millis previous_expires_at, Millis now) {
+  return transact("rotate_endpoint_secret", [&](Transaction& tx) {
+    PgResult r = tx.exec(
+        std::string("UPDATE axon.endpoints AS e SET previous_secret_sealed = e.secret_sealed, "
+                    "previous_secret_expires_at = $3, secret_sealed = $4, updated_at = $5 "
+                    "WHERE e.tenant_id = $1 AND e.id = $2 RETURNING ")
+            .append(kEndpointColumns),
+        Params(tenant_id, id, previous_expires_at, new_secret_sealed, now));
+    if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
+    return read_endpoint(r, 0);
+  });
+}
+
+}  // namespace axon::pg

@@ -1,0 +1,153 @@
+// PostgresStore: the Store on PostgreSQL through libpq. Several processes may share one
+// database: leases are taken with FOR UPDATE SKIP LOCKED, migrations under an advisory
+// lock, and LISTEN/NOTIFY on channel `axon_work` wakes every process when work is queued
+// (also by the outbox function axon.emit_event, see pg_schema.cpp).
+//
+// Every method runs one transaction on a pooled connection (transact()): a broken
+// connection is reopened and the transaction retried once if it had not reached COMMIT;
+// serialization failures and deadlocks are retried; errors map by SQLSTATE (23505 conflict,
+// 08*/57P* unavailable, else internal).
+// Thread-safety: all methods may be called concurrently (see Store).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <type_traits>
+
+#include "store/postgres/pg_listener.hpp"
+#include "store/postgres/pg_pool.hpp"
+#include "store/store.hpp"
+
+namespace axon::pg {
+
+struct PostgresOptions {
+  int pool_size = 6;
+};
+
+// A logical failure raised inside a transaction body (not_found, conflict, …): the
+// transaction rolls back and the method returns this error.
+struct StoreFailure {
+  Error error;
+};
+[[noreturn]] inline void raise(Errc code, std::string message) {
+  throw StoreFailure{Error{code, std::move(message)}};
+}
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(std::string conninfo, PostgresOptions options);
+  ~PostgresStore() override;
+
+  Result<void> migrate() override;
+  Result<void> ping() override;
+  Result<std::optional<std::string>> get_setting(std::string_view key) override;
+  Result<std::string> put_setting_if_absent(std::string_view key, std::string_view value) override;
+  Result<void> put_setting(std::string_view key, std::string_view value) override;
+
+  Result<Tenant> create_tenant(const Tenant& tenant) override;
+  Result<Tenant> get_tenant(std::string_view id) override;
+  Result<Page<Tenant>> list_tenants(const PageRequest& page) override;
+  Result<void> delete_tenant(std::string_view id) override;
+
+  Result<ApiKey> create_api_key(const ApiKey& key) override;
+  Result<ApiKey> find_api_key_by_hash(std::string_view key_hash) override;
+  Result<Page<ApiKey>> list_api_keys(std::string_view tenant_id, const PageRequest& page) override;
+  Result<void> revoke_api_key(std::string_view tenant_id, std::string_view key_id,
+                              Millis now) override;
+
+  Result<Endpoint> create_endpoint(const Endpoint& endpoint) override;
+  Result<Endpoint> get_endpoint(std::string_view tenant_id, std::string_view id) override;
+  Result<Page<Endpoint>> list_endpoints(std::string_view tenant_id,
+                                        const PageRequest& page) override;
+  Result<Endpoint> update_endpoint(std::string_view tenant_id, std::string_view id,
+                                   const EndpointPatch& patch, Millis now) override;
+  Result<void> delete_endpoint(std::string_view tenant_id, std::string_view id) override;
+  Result<Endpoint> rotate_endpoint_secret(std::string_view tenant_id, std::string_view id,
+                                          std::string_view new_secret_sealed,
+                                          Millis previous_expires_at, Millis now) override;
+
+  Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
+                                    const std::function<std::string()>& new_delivery_id) override;
+  Result<Event> get_event(std::string_view tenant_id, std::string_view id) override;
+  Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
+                                  const PageRequest& page) override;
+
+  Result<Delivery> get_delivery(std::string_view tenant_id, std::string_view id) override;
+  Result<Page<Delivery>> list_deliveries(std::string_view tenant_id, const DeliveryFilter& filter,
+                                         const PageRequest& page) override;
+  Result<Delivery> replay_delivery(std::string_view tenant_id, std::string_view id,
+                                   Millis now) override;
+  Result<int> replay_dead_since(std::string_view tenant_id, std::string_view endpoint_id,
+                                Millis since, Millis now, int limit) override;
+
+  Result<std::vector<DeliveryJob>> claim_due(std::string_view owner, Millis now, Millis lease_ms,
+                                             int limit) override;
+  Result<void> complete_attempts(std::string_view owner, std::span<const AttemptRecord> records,
+                                 Millis now) override;
+  Result<void> release_leases(std::string_view owner) override;
+  Result<void> release_deliveries(std::string_view owner, std::span<const std::string> delivery_ids,
+                                  Millis due_at) override;
+  Result<std::optional<Millis>> next_due_at() override;
+  Result<std::vector<Endpoint>> disable_failing_endpoints(Millis now, Millis period) override;
+  Result<Counts> delivery_counts(Millis now) override;
+
+  void set_work_callback(std::function<void()> on_work) override;
+
+ private:
+  // Runs body(Transaction&) in one transaction with the retry rules above.
+  template <class F>
+  auto transact(std::string_view what, F&& body) -> Result<std::invoke_result_t<F&, Transaction&>>;
+
+  PgPool pool_;
+  std::mutex listener_mu_;
+  std::unique_ptr<PgListener> listener_;
+};
+
+template <class F>
+auto PostgresStore::transact(std::string_view what, F&& body)
+    -> Result<std::invoke_result_t<F&, Transaction&>> {
+  using T = std::invoke_result_t<F&, Transaction&>;
+  constexpr int kMaxAttempts = 5;  // for serialization failures and deadlocks
+  bool reconnected = false;
+  for (int attempt = 1;; ++attempt) {
+    bool committing = false;
+    try {
+      PgPool::Lease conn = pool_.acquire();
+      Transaction tx(*conn);
+      if constexpr (std::is_void_v<T>) {
+        body(tx);
+        committing = true;
+        tx.commit();
+        return {};
+      } else {
+        T value = body(tx);
+        committing = true;
+        tx.commit();
+        return value;
+      }
+    } catch (const PgError& e) {
+      if (e.retry_transaction() && !committing && attempt < kMaxAttempts) continue;
+      if (e.connection_lost()) {
+        // A restart kills every pooled connection: drop the idle ones too, so the retry
+        // (and later calls) get a fresh session instead of another dead one.
+        pool_.drop_idle();
+        if (committing) {
+          return fail(Errc::unavailable,
+                      std::string(what) + ": connection lost during COMMIT: " + e.what());
+        }
+        if (!reconnected) {
+          reconnected = true;
+          continue;
+        }
+      }
+      return fail(e.errc(), std::string(what) + ": " + e.what());
+    } catch (const StoreFailure& f) {
+      return std::unexpected(f.error);
+    } catch (const std::exception& e) {
+      return fail(Errc::internal, std::string(what) + ": " + e.what());
+    }
+  }
+}
+
+}  // namespace axon::pg
