@@ -117,8 +117,8 @@ int run_serve(const ServeOptions& options) {
   dispatch_options.connect_timeout = std::min<Millis>(options.request_timeout, 10'000);
   dispatch_options.allow_private_targets = options.allow_private_targets;
   dispatch_options.auto_disable_after = options.auto_disable_after;
-  Dispatcher dispatcher(**store, *secrets, clock, random, dispatch_options);
-  (*store)->set_work_callback([&dispatcher] { dispatcher.notify(); });
+  Dispatcher dispatcher(*store, *secrets, clock, random, dispatch_options);
+  store->set_work_callback([&dispatcher] { dispatcher.notify(); });
 
   ApiOptions api_options;
   api_options.host = options.listen_host;
@@ -126,14 +126,14 @@ int run_serve(const ServeOptions& options) {
   api_options.threads = options.api_threads;
   api_options.allow_private_targets = options.allow_private_targets;
   ApiContext context{
-      .store = **store,
+      .store = *store,
       .secrets = *secrets,
       .clock = clock,
       .random = random,
       .ids = ids,
       .admin_token_hash = admin->hash,
       .on_events_ingested = [&dispatcher] { dispatcher.notify(); },
-      .metrics_text = [&] { return render_metrics(**store, dispatcher.stats(), clock); },
+      .metrics_text = [&] { return render_metrics(*store, dispatcher.stats(), clock); },
   };
   ApiServer server(context, api_options);
   auto port = server.start();

@@ -1,0 +1,33 @@
+// Validation of the endpoint fields of POST …/endpoints and PATCH …/endpoints/{eid}
+// (contract §2). Missing or mistyped fields are 400 invalid_request; bad values are 422
+// (validation_failed, or url_not_allowed from the SSRF policy), each naming the field:
+//   url            http(s), a host, <= 2048 chars; literal private/loopback hosts refused
+//                  unless allow_private
+//   description    string (null = ""), <= 1000 characters
+//   event_types    null (all types) or a non-empty array of <= 256 subscription patterns
+//   headers        object of string -> string, <= 64 entries; names are HTTP tokens and not
+//                  Host, Content-Length, Content-Type, User-Agent, Transfer-Encoding,
+//                  Connection, webhook-*, X-Axon-*; values <= 4096 chars, no CR/LF/NUL
+//   disabled       boolean
+//   max_in_flight  integer 0..10000 (0 = unlimited)
+//   rate_limit     number 0..100000 attempts per second (0 = unlimited)
+//   ordering       "parallel" | "fifo"
+// Thread-safety: pure functions.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.hpp"
+#include "store/store.hpp"
+
+namespace axon::api {
+
+// The fields present in `body` (unknown fields are ignored). With `require_url`, a missing
+// url is an error (creation).
+Result<EndpointPatch> parse_endpoint_fields(const nlohmann::json& body, bool require_url,
+                                            bool allow_private_targets);
+
+// 422 unless `name: value` may be sent as a custom delivery header.
+Result<void> check_custom_header(std::string_view name, std::string_view value);
+
+}  // namespace axon::api

@@ -1,0 +1,35 @@
+// The API's own view of one HTTP exchange, independent of Beast: the server copies a parsed
+// request into an ApiRequest, the router and handlers answer with an ApiResponse, and the
+// server writes it. Plain values; no thread-safety concerns.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace axon::api {
+
+using NameValues = std::vector<std::pair<std::string, std::string>>;
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", …
+  std::string target;  // path and query as sent
+  NameValues headers;  // in arrival order, names as sent
+  std::string body;
+
+  // First header with this name (case-insensitive), if any.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  NameValues headers;  // extra headers (Allow, WWW-Authenticate, …)
+  std::string body;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace axon::api

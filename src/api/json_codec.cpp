@@ -1,0 +1,120 @@
+#include "api/json_codec.hpp"
+
+#include "core/envelope.hpp"
+
+namespace axon::api {
+
+namespace {
+json string_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+}  // namespace
+
+std::string dump_json(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+ApiResponse json_response(int status, const json& body) {
+  ApiResponse response;
+  response.status = status;
+  response.body = dump_json(body);
+  return response;
+}
+
+ApiResponse no_content_response() {
+  ApiResponse response;
+  response.status = 204;
+  response.content_type.clear();
+  return response;
+}
+
+json time_json(Millis ms) { return format_rfc3339_ms(ms); }
+
+json tenant_json(const Tenant& tenant) {
+  return {{"id", tenant.id}, {"name", tenant.name}, {"created_at", time_json(tenant.created_at)}};
+}
+
+json api_key_json(const ApiKey& key) {
+  return {{"id", key.id},
+          {"tenant_id", key.tenant_id},
+          {"created_at", time_json(key.created_at)},
+          {"revoked_at", key.revoked_at ? time_json(*key.revoked_at) : json(nullptr)}};
+}
+
+std::string_view ordering_name(Ordering ordering) {
+  return ordering == Ordering::fifo ? "fifo" : "parallel";
+}
+
+std::string_view delivery_status_name(DeliveryStatus status) {
+  switch (status) {
+    case DeliveryStatus::pending:
+      return "pending";
+    case DeliveryStatus::succeeded:
+      return "succeeded";
+    case DeliveryStatus::dead:
+      return "dead";
+  }
+  return "pending";
+}
+
+json endpoint_json(const Endpoint& endpoint) {
+  json headers = json::object();
+  for (const auto& [name, value] : endpoint.headers) headers[name] = value;
+  return {{"id", endpoint.id},
+          {"tenant_id", endpoint.tenant_id},
+          {"url", endpoint.url},
+          {"description", endpoint.description},
+          {"event_types", endpoint.event_types ? json(*endpoint.event_types) : json(nullptr)},
+          {"headers", std::move(headers)},
+          {"disabled", endpoint.disabled},
+          {"disabled_reason", string_or_null(endpoint.disabled_reason)},
+          {"max_in_flight", endpoint.max_in_flight},
+          {"rate_limit", endpoint.rate_limit},
+          {"ordering", ordering_name(endpoint.ordering)},
+          {"created_at", time_json(endpoint.created_at)},
+          {"updated_at", time_json(endpoint.updated_at)}};
+}
+
+json attempt_json(const Attempt& attempt) {
+  return {{"n", attempt.n},
+          {"started_at", time_json(attempt.started_at)},
+          {"duration_ms", attempt.duration_ms},
+          {"status_code", attempt.status_code > 0 ? json(attempt.status_code) : json(nullptr)},
+          {"error", string_or_null(attempt.error)},
+          {"error_message", string_or_null(attempt.error_message)},
+          {"response_excerpt", attempt.response_excerpt}};
+}
+
+json delivery_json(const Delivery& delivery) {
+  const bool pending = delivery.status == DeliveryStatus::pending;
+  return {{"id", delivery.id},
+          {"tenant_id", delivery.tenant_id},
+          {"event_id", delivery.event_id},
+          {"endpoint_id", delivery.endpoint_id},
+          {"event_type", delivery.event_type},
+          {"status", delivery_status_name(delivery.status)},
+          {"attempt_count", delivery.attempts},
+          {"next_attempt_at", pending ? time_json(delivery.next_attempt_at) : json(nullptr)},
+          {"created_at", time_json(delivery.created_at)},
+          {"updated_at", time_json(delivery.updated_at)},
+          {"last_attempt",
+           delivery.last_attempt ? attempt_json(*delivery.last_attempt) : json(nullptr)}};
+}
+
+json event_data_json(const Event& event) {
+  // The payload is the envelope we built at ingest; its "data" is what the producer sent.
+  json envelope = json::parse(event.payload, nullptr, /*allow_exceptions=*/false);
+  if (!envelope.is_object()) return nullptr;
+  auto it = envelope.find("data");
+  return it == envelope.end() ? json(nullptr) : *it;
+}
+
+json event_json(const Event& event) {
+  return {{"id", event.id},
+          {"tenant_id", event.tenant_id},
+          {"type", event.type},
+          {"created_at", time_json(event.created_at)},
+          {"idempotency_key", event.idempotency_key ? json(*event.idempotency_key) : json(nullptr)},
+          {"data", event_data_json(event)},
+          {"deliveries", event.deliveries}};
+}
+
+}  // namespace axon::api

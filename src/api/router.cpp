@@ -1,0 +1,167 @@
+#include "api/router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+#include "api/errors.hpp"
+#include "api/handlers.hpp"
+#include "core/json_limits.hpp"
+
+namespace axon::api {
+
+namespace {
+
+struct Route {
+  RouteInfo info;
+  Handler handler;
+};
+
+// Every route of contract §2. Order does not matter: patterns never overlap.
+const std::vector<Route>& routes() {
+  using enum AuthScope;
+  static const std::vector<Route> table = {
+      {{"POST", "/v1/tenants", admin, true}, create_tenant},
+      {{"GET", "/v1/tenants", admin, false}, list_tenants},
+      {{"GET", "/v1/tenants/{tid}", admin, false}, get_tenant},
+      {{"DELETE", "/v1/tenants/{tid}", admin, false}, delete_tenant},
+      {{"POST", "/v1/tenants/{tid}/api-keys", admin, false}, create_api_key},
+      {{"GET", "/v1/tenants/{tid}/api-keys", admin, false}, list_api_keys},
+      {{"DELETE", "/v1/tenants/{tid}/api-keys/{kid}", admin, false}, revoke_api_key},
+      {{"POST", "/v1/tenants/{tid}/endpoints", tenant, true}, create_endpoint},
+      {{"GET", "/v1/tenants/{tid}/endpoints", tenant, false}, list_endpoints},
+      {{"GET", "/v1/tenants/{tid}/endpoints/{eid}", tenant, false}, get_endpoint},
+      {{"PATCH", "/v1/tenants/{tid}/endpoints/{eid}", tenant, true}, update_endpoint},
+      {{"DELETE", "/v1/tenants/{tid}/endpoints/{eid}", tenant, false}, delete_endpoint},
+      {{"POST", "/v1/tenants/{tid}/endpoints/{eid}/rotate-secret", tenant, false},
+       rotate_endpoint_secret},
+      {{"GET", "/v1/tenants/{tid}/endpoints/{eid}/secret", tenant, false}, get_endpoint_secret},
+      {{"POST", "/v1/tenants/{tid}/endpoints/{eid}/recover", tenant, true}, recover_endpoint},
+      {{"POST", "/v1/tenants/{tid}/events", tenant, true}, ingest_event},
+      {{"GET", "/v1/tenants/{tid}/events", tenant, false}, list_events},
+      {{"GET", "/v1/tenants/{tid}/events/{evid}", tenant, false}, get_event},
+      {{"GET", "/v1/tenants/{tid}/deliveries", tenant, false}, list_deliveries},
+      {{"GET", "/v1/tenants/{tid}/deliveries/{did}", tenant, false}, get_delivery},
+      {{"POST", "/v1/tenants/{tid}/deliveries/{did}/replay", tenant, false}, replay_delivery},
+      {{"GET", "/v1/tenants/{tid}/dead-letters", tenant, false}, list_dead_letters},
+      {{"GET", "/healthz", anyone, false}, healthz},
+      {{"GET", "/metrics", anyone, false}, metrics},
+  };
+  return table;
+}
+
+using Params = std::vector<std::pair<std::string_view, std::string>>;
+
+// Matches "/a/{x}/b" against "/a/42/b"; a {param} matches one non-empty segment.
+bool match_pattern(std::string_view pattern, std::string_view path, Params& params) {
+  params.clear();
+  while (!pattern.empty() && !path.empty()) {
+    if (pattern.front() != '/' || path.front() != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    std::string_view want = pattern.substr(0, pattern.find('/'));
+    std::string_view got = path.substr(0, path.find('/'));
+    if (want.starts_with('{')) {
+      if (got.empty()) return false;
+      params.emplace_back(want.substr(1, want.size() - 2), std::string(got));
+    } else if (want != got) {
+      return false;
+    }
+    pattern.remove_prefix(want.size());
+    path.remove_prefix(got.size());
+  }
+  return pattern.empty() && path.empty();
+}
+
+Result<ApiResponse> run_route(const Services& services, const Route& route,
+                              const ApiRequest& request, Params params,
+                              std::string_view raw_query) {
+  auto query = Query::parse(raw_query);
+  if (!query) return std::unexpected(query.error());
+  RouteRequest route_request{.http = request,
+                             .params = std::move(params),
+                             .query = std::move(*query),
+                             .body = nullptr,
+                             .principal = {}};
+
+  if (route.info.scope != AuthScope::anyone) {
+    auto principal = authenticate(services.context, request);
+    if (!principal) return std::unexpected(principal.error());
+    std::optional<std::string_view> tid;
+    for (const auto& [name, value] : route_request.params) {
+      if (name == "tid") tid = value;
+    }
+    auto allowed = authorize(services.context, *principal, route.info.scope, tid);
+    if (!allowed) return std::unexpected(allowed.error());
+    route_request.principal = std::move(*principal);
+  }
+
+  if (route.info.json_body) {
+    auto content_type = require_json_content_type(request);
+    if (!content_type) return std::unexpected(content_type.error());
+    // One level for the body object itself, so `data` may nest kMaxJsonDepth levels.
+    auto body = parse_json_object_body(request.body, kMaxJsonDepth + 1);
+    if (!body) return std::unexpected(body.error());
+    route_request.body = std::move(*body);
+  }
+  return route.handler(services, route_request);
+}
+
+}  // namespace
+
+const std::vector<RouteInfo>& route_table() {
+  static const std::vector<RouteInfo> infos = [] {
+    std::vector<RouteInfo> out;
+    for (const Route& route : routes()) out.push_back(route.info);
+    return out;
+  }();
+  return infos;
+}
+
+const std::string& RouteRequest::param(std::string_view name) const {
+  static const std::string kEmpty;
+  for (const auto& [key, value] : params) {
+    if (key == name) return value;
+  }
+  return kEmpty;
+}
+
+ApiResponse handle_request(const Services& services, const ApiRequest& request) {
+  auto [path, raw_query] = split_target(request.target);
+  const Route* matched = nullptr;
+  Params params;
+  std::string allow;
+  for (const Route& route : routes()) {
+    if (!match_pattern(route.info.pattern, path, params)) continue;
+    if (route.info.method == request.method) {
+      matched = &route;
+      break;
+    }
+    if (!allow.empty()) allow += ", ";
+    allow += route.info.method;
+  }
+  if (!matched) {
+    if (!allow.empty()) {
+      return error_response(
+          Error{Errc::method_not_allowed, request.method + " is not allowed here; use " + allow},
+          ErrorExtras{.allow = allow});
+    }
+    return error_response(Error{Errc::not_found, "no such route"});
+  }
+  try {
+    auto response = run_route(services, *matched, request, std::move(params), raw_query);
+    if (response) return std::move(*response);
+    if (response.error().code == Errc::internal) {
+      spdlog::error("{} {}: internal error: {}", request.method, path, response.error().message);
+      return error_response(Error{Errc::internal, "internal error"});
+    }
+    return error_response(response.error());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: unhandled exception: {}", request.method, path, e.what());
+  } catch (...) {
+    spdlog::error("{} {}: unhandled non-standard exception", request.method, path);
+  }
+  return error_response(Error{Errc::internal, "internal error"});
+}
+
+}  // namespace axon::api

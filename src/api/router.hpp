@@ -1,0 +1,55 @@
+// The route table of contract §2 and the request pipeline around it:
+//   match path (unknown -> 404, wrong method -> 405 with Allow) -> parse query ->
+//   authenticate + authorize by the route's scope -> for routes that take a body:
+//   Content-Type (415) and JSON object (400/422) -> handler.
+// `route_table()` lists every route (method, pattern, scope) so tests (the isolation
+// matrix) and the OpenAPI document are derived from the same table the server uses.
+// Thread-safety: the table is immutable; handle_request may run on many threads at once.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/auth.hpp"
+#include "api/http_types.hpp"
+#include "api/request_input.hpp"
+#include "api/server.hpp"
+
+namespace axon::api {
+
+struct RouteInfo {
+  std::string_view method;   // "GET", "POST", "PATCH", "DELETE"
+  std::string_view pattern;  // "/v1/tenants/{tid}/endpoints/{eid}"
+  AuthScope scope;
+  bool json_body;  // takes a JSON object body (Content-Type checked, parsed for the handler)
+};
+
+const std::vector<RouteInfo>& route_table();
+
+// What handlers get besides the request.
+struct Services {
+  const ApiContext& context;
+  const ApiOptions& options;
+};
+
+struct RouteRequest {
+  const ApiRequest& http;
+  std::vector<std::pair<std::string_view, std::string>> params;  // {tid} -> value
+  Query query;
+  nlohmann::json body;  // the parsed object for json_body routes, else null
+  Principal principal;
+
+  // The value of a path parameter of the matched pattern ("" if the pattern has none).
+  const std::string& param(std::string_view name) const;
+};
+
+using Handler = Result<ApiResponse> (*)(const Services&, const RouteRequest&);
+
+// Answers one request. Never throws: a handler exception becomes 500 internal (logged).
+ApiResponse handle_request(const Services& services, const ApiRequest& request);
+
+}  // namespace axon::api

@@ -1,0 +1,351 @@
+// ApiServer on Boost.Beast: one acceptor, one Session per connection, each on its own strand
+// of a shared io_context run by `options.threads` threads.
+//
+// A Session loops: wait for the first byte of a request (idle_timeout) -> read the header and
+// body (request_read_timeout, header and body limits) -> answer through api::handle_request ->
+// write -> again while keep-alive. Errors the client caused (oversized body, malformed HTTP)
+// are answered 4xx and the connection is closed gracefully: shut down our side, then read and
+// discard what the client is still sending for a moment, so it sees the answer, not a reset.
+#include "api/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "api/errors.hpp"
+#include "api/router.hpp"
+
+namespace axon {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr std::size_t kFirstReadBytes = 4096;
+constexpr std::size_t kMaxDrainBytes = 1 << 20;  // read at most this much while closing
+constexpr milliseconds kDrainTimeout{2000};      // … for at most this long
+constexpr milliseconds kAcceptRetryDelay{50};    // after EMFILE and friends
+constexpr std::chrono::seconds kStopGrace{5};    // for answers already being written
+
+// What the acceptor and every session share. Outlives all sessions (see Impl member order).
+struct ServerState {
+  ServerState(ApiContext ctx, ApiOptions opts)
+      : context(std::move(ctx)), options(std::move(opts)), services{context, options} {}
+  ApiContext context;
+  ApiOptions options;
+  api::Services services;
+  std::atomic<int> connections{0};
+  std::atomic<int> busy{0};  // requests read and not yet fully answered
+  std::atomic<bool> stopping{false};
+};
+
+bool is_http_parse_error(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ServerState& state) : stream_(std::move(socket)), state_(state) {
+    ++state_.connections;
+  }
+  ~Session() { --state_.connections; }
+
+  void start() {
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->wait_for_request(); });
+  }
+
+  // Answers 503 without reading a request (too many connections), then closes.
+  void reject() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->method_ = "-";
+      self->path_ = "-";
+      self->started_ = std::chrono::steady_clock::now();
+      self->write(api::error_response(Error{Errc::unavailable, "too many connections"}),
+                  /*keep_alive=*/false);
+    });
+  }
+
+ private:
+  // Keep-alive: wait up to idle_timeout for the next request to begin.
+  void wait_for_request() {
+    if (state_.stopping) return close();
+    if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
+    stream_.expires_after(milliseconds(state_.options.idle_timeout));
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
+  }
+
+  void read_header() {
+    started_ = std::chrono::steady_clock::now();
+    method_ = "-";
+    path_ = "-";
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(state_.options.max_header_bytes));
+    parser_->body_limit(state_.options.max_body_bytes);
+    stream_.expires_after(milliseconds(state_.options.request_read_timeout));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    const auto& request = parser_->get();
+    method_ = std::string(request.method_string());
+    std::string_view target = request.target();
+    path_ = std::string(target.substr(0, target.find('?')));
+    // Refuse a declared oversized body before reading any of it.
+    auto length = parser_->content_length();
+    if (length && *length > state_.options.max_body_bytes) return reply_too_large();
+    if (!parser_->is_done() && api::iequals(request[http::field::expect], "100-continue")) {
+      continue_.emplace(http::status::continue_, 11);
+      return http::async_write(stream_, *continue_,
+                               [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                                 if (wec) return self->close();
+                                 self->read_body();
+                               });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->on_read_error(ec);
+                       self->handle();
+                     });
+  }
+
+  void on_read_error(const beast::error_code& ec) {
+    if (ec == http::error::body_limit) return reply_too_large();
+    if (ec == http::error::header_limit) {
+      return write(api::error_response(Error{Errc::invalid_request, "request header too large"}),
+                   false);
+    }
+    if (is_http_parse_error(ec) && ec != http::error::end_of_stream &&
+        ec != http::error::partial_message) {
+      return write(api::error_response(
+                       Error{Errc::invalid_request, "malformed HTTP request: " + ec.message()}),
+                   false);
+    }
+    close();  // timeout, reset, EOF: nobody to answer
+  }
+
+  void reply_too_large() {
+    write(api::error_response(Error{Errc::payload_too_large,
+                                    "request body is larger than " +
+                                        std::to_string(state_.options.max_body_bytes) + " bytes"}),
+          false);
+  }
+
+  void handle() {
+    auto request = parser_->release();
+    api::ApiRequest api_request;
+    api_request.method = std::string(request.method_string());
+    api_request.target = std::string(request.target());
+    for (const auto& field : request) {
+      api_request.headers.emplace_back(std::string(field.name_string()),
+                                       std::string(field.value()));
+    }
+    api_request.body = std::move(request.body());
+    ++state_.busy;
+    counted_busy_ = true;
+    write(api::handle_request(state_.services, api_request), request.keep_alive());
+  }
+
+  void write(api::ApiResponse answer, bool keep_alive) {
+    auto response = std::make_shared<http::response<http::string_body>>();
+    response->version(11);
+    response->result(static_cast<unsigned>(answer.status));
+    if (!answer.content_type.empty()) response->set(http::field::content_type, answer.content_type);
+    for (auto& [name, value] : answer.headers) response->set(name, value);
+    response->set("X-Request-Id", state_.context.ids.next("req_"));
+    response->body() = std::move(answer.body);
+    response->keep_alive(keep_alive && !state_.stopping);
+    response->prepare_payload();
+    response_ = response;
+    stream_.expires_after(milliseconds(state_.options.request_read_timeout));
+    http::async_write(
+        stream_, *response,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_written(ec); });
+  }
+
+  void on_written(beast::error_code ec) {
+    const auto elapsed =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started_);
+    spdlog::debug("{} {} {} {}ms {}", method_, path_, response_->result_int(), elapsed.count(),
+                  (*response_)["X-Request-Id"]);
+    const bool keep_alive = response_->keep_alive();
+    response_.reset();
+    if (counted_busy_) {
+      counted_busy_ = false;
+      --state_.busy;
+    }
+    if (ec) return close();
+    if (!keep_alive) return close_gracefully();
+    wait_for_request();
+  }
+
+  // Shut down our side, then discard what the client still sends so it reads our answer
+  // instead of a connection reset; give up after a moment or a megabyte.
+  void close_gracefully() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kDrainTimeout);
+    buffer_.consume(buffer_.size());
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxDrainBytes) return self->close();
+                              self->drain();
+                            });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  ServerState& state_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::shared_ptr<http::response<http::string_body>> response_;
+  bool counted_busy_ = false;
+  std::size_t drained_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::string method_ = "-";
+  std::string path_ = "-";
+};
+
+}  // namespace
+
+struct ApiServer::Impl {
+  Impl(ApiContext context, ApiOptions options) : state(std::move(context), std::move(options)) {}
+
+  void accept() {
+    acceptor->async_accept(net::make_strand(*io), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+        spdlog::warn("accept failed: {}", ec.message());
+        retry_timer->expires_after(kAcceptRetryDelay);
+        retry_timer->async_wait([this](beast::error_code wec) {
+          if (!wec && acceptor->is_open()) accept();
+        });
+        return;
+      }
+      auto session = std::make_shared<Session>(std::move(socket), state);
+      if (state.connections > state.options.max_connections) {
+        session->reject();
+      } else {
+        session->start();
+      }
+      accept();
+    });
+  }
+
+  // Sessions reference `state`, and die with `io`: keep `state` declared first.
+  ServerState state;
+  std::unique_ptr<net::io_context> io;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<net::steady_timer> retry_timer;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+};
+
+ApiServer::ApiServer(ApiContext context, ApiOptions options)
+    : impl_(std::make_unique<Impl>(std::move(context), std::move(options))) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+Result<std::uint16_t> ApiServer::start() {
+  Impl& impl = *impl_;
+  if (impl.io) return fail(Errc::internal, "ApiServer already started");
+  const ApiOptions& options = impl.state.options;
+  beast::error_code ec;
+  std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  auto address = net::ip::make_address(host, ec);
+  if (ec)
+    return fail(Errc::invalid_request,
+                "cannot listen on '" + options.host + "': not an IP address");
+
+  impl.io = std::make_unique<net::io_context>(std::max(1, options.threads));
+  auto strand = net::make_strand(*impl.io);
+  impl.acceptor = std::make_unique<tcp::acceptor>(strand);
+  impl.retry_timer = std::make_unique<net::steady_timer>(strand);
+  tcp::endpoint endpoint(address, options.port);
+  auto failed = [&](const char* what) {
+    std::string message = std::string("cannot listen on ") + options.host + ":" +
+                          std::to_string(options.port) + ": " + what + ": " + ec.message();
+    impl.acceptor.reset();
+    impl.retry_timer.reset();
+    impl.io.reset();
+    return fail(Errc::unavailable, message);
+  };
+  impl.acceptor->open(endpoint.protocol(), ec);
+  if (ec) return failed("open");
+  impl.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (ec) return failed("socket option");
+  impl.acceptor->bind(endpoint, ec);
+  if (ec) return failed("bind");
+  impl.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return failed("listen");
+  const std::uint16_t port = impl.acceptor->local_endpoint().port();
+
+  impl.work.emplace(impl.io->get_executor());
+  net::dispatch(strand, [&impl] { impl.accept(); });
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    impl.threads.emplace_back([&impl] { impl.io->run(); });
+  }
+  return port;
+}
+
+void ApiServer::stop() {
+  Impl& impl = *impl_;
+  if (!impl.io) return;
+  impl.state.stopping = true;
+  net::post(impl.acceptor->get_executor(), [&impl] {
+    beast::error_code ignored;
+    impl.acceptor->close(ignored);
+    impl.retry_timer->cancel();
+  });
+  // Requests already being handled get to finish writing their answers (bounded).
+  const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+  while (impl.state.busy > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  impl.work.reset();
+  impl.io->stop();
+  for (auto& thread : impl.threads) thread.join();
+  impl.threads.clear();
+  // Destroying the io_context destroys the pending handlers and with them the sessions.
+  impl.retry_timer.reset();
+  impl.acceptor.reset();
+  impl.io.reset();
+}
+
+}  // namespace axon
