@@ -35,6 +35,9 @@ struct DispatcherOptions {
   Millis lease_ms = 0;               // 0 = request_timeout + 60 s
   Millis poll_interval = 1'000;      // upper bound on sleep (lost notifications)
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // endpoint failing this long -> disabled
+  Millis auto_disable_check_interval = 60'000;
+  int max_per_host = 64;             // concurrent attempts (= connections) per scheme://host:port
+  Millis flush_delay = 5;            // outcomes wait at most this long to share a transaction
   std::string user_agent = "Axon-Webhooks/" AXON_VERSION;
 };
 

@@ -84,9 +84,12 @@ class Server:
         return self.start()
 
     def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc.stdout.close()
+            self.log.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # --- API client ---

@@ -1,0 +1,102 @@
+// Per-endpoint limits: max_in_flight, rate_limit and fifo ordering, observed at the
+// receiver.
+#include <algorithm>
+
+#include "dispatcher_fixture.hpp"
+
+namespace axon::test {
+namespace {
+
+class DispatcherLimits : public DispatcherFixture {
+ protected:
+  std::vector<std::string> publish_many(int n) {
+    std::vector<std::string> all;
+    for (int i = 0; i < n; ++i) {
+      auto ids = publish("order.updated", R"({"i":)" + std::to_string(i) + "}");
+      all.insert(all.end(), ids.begin(), ids.end());
+    }
+    return all;
+  }
+
+  void expect_all_succeeded(const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+      EXPECT_EQ(wait_for_status(id, DeliveryStatus::succeeded).status, DeliveryStatus::succeeded)
+          << id;
+    }
+  }
+};
+
+TEST_F(DispatcherLimits, MaxInFlightCapsConcurrentRequests) {
+  TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::hang(100ms); });
+  add_endpoint(rx.url(), [](Endpoint& e) { e.max_in_flight = 2; });
+  auto ids = publish_many(12);
+  start_dispatcher();
+  ASSERT_TRUE(rx.wait_for_requests(12, 20s));
+  expect_all_succeeded(ids);
+  EXPECT_EQ(rx.request_count(), 12u);
+  EXPECT_LE(rx.max_concurrent(), 2);
+  EXPECT_EQ(rx.max_concurrent(), 2);  // and it does use both slots
+}
+
+TEST_F(DispatcherLimits, UnlimitedEndpointRunsRequestsConcurrently) {
+  TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::hang(200ms); });
+  add_endpoint(rx.url());
+  auto ids = publish_many(8);
+  start_dispatcher();
+  expect_all_succeeded(ids);
+  EXPECT_GE(rx.max_concurrent(), 4);
+}
+
+TEST_F(DispatcherLimits, RateLimitSpreadsAttemptsOverTime) {
+  TestReceiver rx;
+  add_endpoint(rx.url(), [](Endpoint& e) { e.rate_limit = 20; });
+  auto ids = publish_many(60);
+  start_dispatcher();
+  ASSERT_TRUE(rx.wait_for_requests(60, 30s));
+  expect_all_succeeded(ids);
+  auto reqs = rx.requests();
+  ASSERT_EQ(reqs.size(), 60u);
+  const auto span = reqs.back().arrived_at - reqs.front().arrived_at;
+  std::printf(
+      "[ rate ] 60 deliveries at 20/s took %lld ms\n",
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(span).count()));
+  EXPECT_GE(span, 2'500ms);
+  // In any one-second window: at most the rate plus the small burst (and some slack).
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    std::size_t in_window = 0;
+    for (std::size_t j = i; j < reqs.size() && reqs[j].arrived_at - reqs[i].arrived_at < 1s; ++j) {
+      ++in_window;
+    }
+    EXPECT_LE(in_window, 24u) << "window starting at request " << i;
+  }
+}
+
+TEST_F(DispatcherLimits, FifoEndpointGetsOneAtATimeInCreationOrder) {
+  TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::hang(20ms); });
+  add_endpoint(rx.url(), [](Endpoint& e) { e.ordering = Ordering::fifo; });
+  auto ids = publish_many(6);
+  start_dispatcher();
+  ASSERT_TRUE(rx.wait_for_requests(6, 20s));
+  expect_all_succeeded(ids);
+  auto reqs = rx.requests();
+  ASSERT_EQ(reqs.size(), 6u);
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    EXPECT_EQ(reqs[i].header("X-Axon-Delivery-Id"), ids[i]) << i;
+  }
+  EXPECT_EQ(rx.max_concurrent(), 1);
+}
+
+TEST_F(DispatcherLimits, ProcessWideCapHolds) {
+  TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::hang(100ms); });
+  add_endpoint(rx.url());
+  auto ids = publish_many(12);
+  auto options = default_options();
+  options.max_in_flight = 3;
+  options.claim_batch = 2;
+  start_dispatcher(options);
+  expect_all_succeeded(ids);
+  EXPECT_LE(rx.max_concurrent(), 3);
+}
+
+}  // namespace
+}  // namespace axon::test
