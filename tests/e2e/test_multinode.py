@@ -123,8 +123,14 @@ class MultiNodeTest(unittest.TestCase):
                 t.join()
                 self.assertTrue(restarted.is_set())
                 self.assertEqual(len(accepted), 1000)
-                wait_until(lambda: set(accepted) <= {json.loads(q["body"])["id"] for q in receiver.snapshot()},
-                           timeout=120, interval=0.5, message="all events after the database restart")
+                try:
+                    wait_until(lambda: set(accepted) <= {json.loads(q["body"])["id"] for q in receiver.snapshot()},
+                               timeout=60, interval=0.5, message="all events after the database restart")
+                except AssertionError:
+                    got = {json.loads(q["body"])["id"] for q in receiver.snapshot()}
+                    print("missing", len(set(accepted) - got), "server log tail:\n", node.read_log()[-6000:])
+                    print(self.pg.psql("select status, count(*), min(next_attempt_at), max(lease_expires_at) from axon.deliveries group by 1", db="restart"))
+                    raise
             finally:
                 node.__exit__(None, None, None)
 

@@ -6,6 +6,14 @@
 const { Webhook: StandardWebhook } = require("standardwebhooks");
 const { Webhook: SvixWebhook } = require("svix");
 const Stripe = require("stripe");
+const fs = require("node:fs");
+const path = require("node:path");
+
+// Installed versions (read from disk: stripe's package.json is not in its "exports").
+function version(name) {
+  const file = path.join(__dirname, "node_modules", name, "package.json");
+  return JSON.parse(fs.readFileSync(file, "utf8")).version;
+}
 
 function attempt(fn) {
   try {
@@ -30,9 +38,10 @@ process.stdin.on("end", () => {
     stripe: attempt(() =>
       stripe.webhooks.constructEvent(body, headers["x-axon-signature"], input.secret)),
     versions: {
-      standardwebhooks: require("standardwebhooks/package.json").version,
-      svix: require("svix/package.json").version,
-      stripe: require("stripe/package.json").version,
+      standardwebhooks: version("standardwebhooks"),
+      svix: version("svix"),
+      stripe: version("stripe"),
+      "svix/node_modules/standardwebhooks": version("svix/node_modules/standardwebhooks"),
     },
   };
   process.stdout.write(JSON.stringify(result) + "\n");
