@@ -7,6 +7,7 @@
 #include "api/errors.hpp"
 #include "api/handlers.hpp"
 #include "core/json_limits.hpp"
+#include "web/assets.hpp"
 
 namespace axon::api {
 
@@ -126,8 +127,34 @@ const std::string& RouteRequest::param(std::string_view name) const {
   return kEmpty;
 }
 
+namespace {
+
+// The dashboard (GET / and /assets/*), embedded in the binary; public like any web page —
+// it holds no data, every call it makes carries the operator's token.
+std::optional<ApiResponse> serve_web_asset(const ApiRequest& request, std::string_view path) {
+  if (request.method != "GET") return std::nullopt;
+  if (path != "/" && !path.starts_with("/assets/")) return std::nullopt;
+  const web::Asset* asset = web::find_web_asset(path);
+  if (!asset) return error_response(Error{Errc::not_found, "no such asset"});
+  ApiResponse response;
+  response.content_type = std::string(asset->content_type);
+  response.headers = {{"ETag", std::string(asset->etag)},
+                      {"Cache-Control", "no-cache"},
+                      {"X-Content-Type-Options", "nosniff"},
+                      {"Referrer-Policy", "no-referrer"}};
+  if (auto tag = request.header("If-None-Match"); tag && *tag == asset->etag) {
+    response.status = 304;
+    return response;
+  }
+  response.body = std::string(asset->bytes);
+  return response;
+}
+
+}  // namespace
+
 ApiResponse handle_request(const Services& services, const ApiRequest& request) {
   auto [path, raw_query] = split_target(request.target);
+  if (auto asset = serve_web_asset(request, path)) return std::move(*asset);
   const Route* matched = nullptr;
   Params params;
   std::string allow;

@@ -1,0 +1,116 @@
+// The dead-letter queue: failed deliveries with "Replay" per row (followed until it settles),
+// and "Recover all since…" per endpoint with progress.
+
+import { api, tpath } from '../api.js';
+import { attemptSummary, badge, code, h, replace, table, time } from '../dom.js';
+import { deliveryHref } from './deliveries.js';
+import { recoverForm } from './recover.js';
+
+const POLL_MS = 700;
+const enc = encodeURIComponent;
+
+export async function list(ctx) {
+  const endpointId = ctx.query.get('endpoint_id') || '';
+  const [page, eps] = await Promise.all([
+    api('GET', tpath(ctx.tid, '/dead-letters', { endpoint_id: endpointId, limit: 100 })),
+    api('GET', tpath(ctx.tid, '/endpoints', { limit: 200 })),
+  ]);
+  const urls = new Map(eps.data.map((ep) => [ep.id, ep.url]));
+  const rows = [...page.data];
+  let next = page.next;
+  const listBox = h('div', {});
+  const more = h('p', {});
+
+  const columns = [
+    { label: 'Delivery', cell: (d) => h('a', { href: deliveryHref(ctx.tid, d.id) }, code(d.id)) },
+    { label: 'Event', cell: (d) => h('span', {}, h('span', { class: 'etype' }, d.event_type), h('br'),
+      h('a', { href: `#/tenants/${enc(ctx.tid)}/events/${enc(d.event_id)}` }, code(d.event_id))) },
+    { label: 'Endpoint', cell: (d) => h('a', { href: `#/tenants/${enc(ctx.tid)}/endpoints/${enc(d.endpoint_id)}`, class: 'url' },
+      urls.get(d.endpoint_id) ?? d.endpoint_id) },
+    { label: 'Attempts', cell: (d) => String(d.attempt_count) },
+    { label: 'Last error', cell: (d) => attemptSummary(d.last_attempt) },
+    { label: 'Dead since', cell: (d) => time(d.updated_at) },
+    { label: 'Status', class: 'status-cell', cell: (d) => badge(d.status) },
+    { label: 'Action', cell: (d) => replayButton(ctx, d) },
+  ];
+  const heading = h('h2', { id: 'dl-list' });
+  const render = () => {
+    heading.textContent = `${rows.length}${next ? '+' : ''} dead letter${rows.length === 1 ? '' : 's'}`;
+    replace(listBox, table(columns, rows, { empty: 'No dead letters. Everything was delivered or is still being tried.' }));
+    replace(more, next ? h('button', { type: 'button', class: 'btn', onclick: async () => {
+      const p = await api('GET', tpath(ctx.tid, '/dead-letters', { endpoint_id: endpointId, limit: 100, after: next }));
+      rows.push(...p.data);
+      next = p.next;
+      render();
+    } }, 'Load more') : null);
+  };
+  render();
+  // After a recovery: the queue as it is now.
+  const refresh = async () => {
+    const p = await api('GET', tpath(ctx.tid, '/dead-letters', { endpoint_id: endpointId, limit: 100 }));
+    if (!ctx.active()) return;
+    rows.splice(0, rows.length, ...p.data);
+    next = p.next;
+    render();
+  };
+
+  const filter = h('form', { class: 'filters', onsubmit: (e) => {
+    e.preventDefault();
+    const v = select.value;
+    ctx.go(`#/tenants/${enc(ctx.tid)}/dead-letters${v ? `?endpoint_id=${enc(v)}` : ''}`);
+  } });
+  const select = h('select', { id: 'dl-endpoint', name: 'endpoint_id', value: endpointId },
+    h('option', { value: '' }, 'all endpoints'),
+    eps.data.map((ep) => h('option', { value: ep.id }, ep.url)));
+  filter.append(h('div', { class: 'field' }, h('label', { for: 'dl-endpoint' }, 'Endpoint'), select),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn' }, 'Show')));
+
+  const recoverable = endpointId ? eps.data.filter((ep) => ep.id === endpointId) : eps.data;
+  return h('div', {},
+    h('h1', {}, 'Dead letters'),
+    h('p', { class: 'muted' }, 'Deliveries whose attempts are exhausted. Fix the receiver, then replay them one by one or recover an endpoint\u2019s dead letters in bulk.'),
+    filter,
+    h('section', { 'aria-labelledby': 'dl-list' },
+      heading, listBox, more),
+    h('section', { class: 'card', 'aria-labelledby': 'recover-all' },
+      h('h2', { id: 'recover-all' }, 'Recover by endpoint'),
+      recoverable.length
+        ? h('ul', { class: 'recover-list' }, recoverable.map((ep) => h('li', {},
+          h('div', { class: 'url' }, ep.url, ' ', code(ep.id)),
+          ep.disabled ? h('p', { class: 'warn-text' }, 'This endpoint is disabled: recovered deliveries wait until it is enabled.') : null,
+          recoverForm(ctx, ep, { onDone: refresh }))))
+        : h('p', { class: 'empty' }, 'No endpoints.')));
+}
+
+// Replays one dead letter and follows it in its row until it succeeds or dies again.
+function replayButton(ctx, delivery) {
+  const button = h('button', { type: 'button', class: 'btn small primary', 'data-replay': delivery.id,
+    'aria-label': `Replay ${delivery.id}` }, 'Replay');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    const row = button.closest('tr');
+    const cell = row.querySelector('.status-cell');
+    try {
+      await api('POST', tpath(ctx.tid, `/deliveries/${enc(delivery.id)}/replay`));
+    } catch (e) {
+      button.disabled = false;
+      replace(cell, h('span', { class: 'error-text' }, e.message));
+      return;
+    }
+    button.textContent = 'Replayed';
+    replace(cell, badge('pending'));
+    ctx.poll(async () => {
+      const d = await api('GET', tpath(ctx.tid, `/deliveries/${enc(delivery.id)}`));
+      replace(cell, badge(d.status));
+      if (d.status === 'pending') return true;
+      row.classList.add(d.status === 'succeeded' ? 'row-ok' : 'row-bad');
+      ctx.countersChanged();
+      if (d.status === 'dead') {
+        button.textContent = 'Replay';
+        button.disabled = false;
+      }
+      return false;
+    }, POLL_MS);
+  });
+  return button;
+}
