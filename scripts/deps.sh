@@ -33,10 +33,11 @@ TEST_PACKAGES=(
   python3                     # 3.11 end-to-end tests (stdlib only)
   curl                        # README walkthrough
   util-linux                  # runuser
+  nodejs npm                  # interop tests with the npm verifiers (standardwebhooks, svix, stripe)
+  php-cli ruby golang-go      # run the README's PHP, Ruby and Go verification snippets
 )
 BROWSER_PACKAGES=(
-  chromium                    # headless browser for dashboard tests
-  nodejs npm                  # playwright-core
+  chromium                    # headless browser for dashboard tests (driven by playwright-core)
 )
 
 want=("${BUILD_PACKAGES[@]}")

@@ -4,7 +4,7 @@
 # component tests on 127.0.0.1, end-to-end tests of the real binary, browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh test
+bash scripts/deps.sh test browser
 bash scripts/build.sh dev
 mkdir -p tests/artifacts
 cd build/dev

@@ -104,7 +104,7 @@ struct Dispatcher::Impl {
         clock(c),
         random(r),
         options(std::move(o)),
-        lease_ms(options.lease_ms > 0 ? options.lease_ms : options.request_timeout + 60'000),
+        lease_ms(options.lease_ms > 0 ? options.lease_ms : options.request_timeout + 10'000),
         sender(c, HttpSenderOptions{
                       .request_timeout = options.request_timeout,
                       .connect_timeout = options.connect_timeout,

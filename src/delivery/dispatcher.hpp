@@ -32,7 +32,7 @@ struct DispatcherOptions {
   bool allow_private_targets = false;  // --allow-private-targets: lift the SSRF guard
   int max_in_flight = 1024;          // process-wide cap on concurrent attempts
   int claim_batch = 512;             // deliveries leased per claim
-  Millis lease_ms = 0;               // 0 = request_timeout + 60 s
+  Millis lease_ms = 0;               // 0 = request_timeout + 10 s (how long a crashed owner holds work)
   Millis poll_interval = 1'000;      // upper bound on sleep (lost notifications)
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // endpoint failing this long -> disabled
   Millis auto_disable_check_interval = 60'000;
