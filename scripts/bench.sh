@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# The benchmark suite of issue 6: builds the `release` preset, runs every scenario on SQLite
+# and on PostgreSQL (a throwaway server it starts itself), and prints one table.
+#
+#   scripts/bench.sh                      full run (20–30 minutes on 2 cores)
+#   scripts/bench.sh --smoke              reduced run (seconds); what CTest's bench.smoke runs
+#   options: --stores sqlite,postgres     which stores (default both; postgres is skipped with
+#                                         a note when no PostgreSQL server binaries exist)
+#            --bin-dir DIR --axon PATH    use already built tools instead of building
+#            --results FILE               also keep the raw RESULT lines here
+#
+# The smoke run asserts only that every scenario ran and produced numbers, never a speed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+smoke=0; stores="sqlite,postgres"; bin_dir=""; axon=""; results_copy=""
+while (($#)); do
+  case "$1" in
+    --smoke) smoke=1 ;;
+    --stores) stores=$2; shift ;;
+    --bin-dir) bin_dir=$2; shift ;;
+    --axon) axon=$2; shift ;;
+    --results) results_copy=$2; shift ;;
+    *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [[ -z $bin_dir ]]; then
+  export CCACHE_DIR=${CCACHE_DIR:-$ROOT/build/.ccache}
+  echo "== building the release preset (bench tools + axon-webhooks)" >&2
+  cmake --preset release -DAXON_BUILD_TESTS=OFF -DAXON_BUILD_BENCH=ON >/dev/null
+  cmake --build --preset release --target bench_tools >&2
+  bin_dir=$ROOT/build/release/bench
+  axon=$ROOT/build/release/axon-webhooks
+fi
+[[ -z $axon ]] && axon=$(dirname "$bin_dir")/axon-webhooks
+for tool in "$bin_dir/bench_loadgen" "$bin_dir/bench_blaster" "$bin_dir/bench_receiver" "$axon"; do
+  [[ -x $tool ]] || { echo "bench.sh: missing $tool" >&2; exit 1; }
+done
+
+# --- sizes: full run vs smoke ---
+if ((smoke)); then
+  CEIL_S=1; DRAIN_EVENTS=300; INGEST_S=1; LAT_S=2; NOISY_EVENTS=300
+  BACKLOG_SMALL=100; BACKLOG_BIG=1000; WARMUP=0.2; HANG_TIMEOUT=3s
+else
+  CEIL_S=10; DRAIN_EVENTS=10000; INGEST_S=10; LAT_S=30; NOISY_EVENTS=10000
+  BACKLOG_SMALL=1000; BACKLOG_BIG=100000; WARMUP=1; HANG_TIMEOUT=60s
+fi
+RECEIVER_THREADS=2
+CEIL_CONCURRENCY=64
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/axon-benchsh-XXXXXX")
+chmod 755 "$work"
+results=$work/results.txt; log=$work/bench.log
+: >"$results"
+pg_dir=""; pg_ctl_user=()
+
+cleanup() {
+  if [[ -n $pg_dir ]]; then
+    "${pg_ctl_user[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_dir/data" -m immediate stop \
+      >/dev/null 2>&1 || true
+  fi
+  [[ -n $results_copy ]] && cp "$results" "$results_copy" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Starts a throwaway PostgreSQL 15 on 127.0.0.1 (unprivileged user when we are root).
+pg_port=""
+start_postgres() {
+  local bin=/usr/lib/postgresql/15/bin
+  [[ -x $bin/initdb ]] || return 1
+  pg_dir=$work/pg; mkdir -p "$pg_dir"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown postgres "$pg_dir"
+    pg_ctl_user=(runuser -u postgres --)
+  fi
+  pg_port=$(free_port)
+  "${pg_ctl_user[@]}" "$bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 \
+    >"$pg_dir/initdb.log" 2>&1 || { cat "$pg_dir/initdb.log" >&2; return 1; }
+  "${pg_ctl_user[@]}" "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=200" \
+    start >/dev/null || { cat "$pg_dir/server.log" >&2; return 1; }
+}
+
+# Prints the --db argument for a fresh database of `store` (runs in a subshell: the name
+# must be unique without shared state).
+fresh_db() {
+  if [[ $1 == sqlite ]]; then echo sqlite; return; fi
+  local name; name=bench_$(date +%s%N)
+  /usr/lib/postgresql/15/bin/psql -q -h 127.0.0.1 -p "$pg_port" -U postgres \
+    -c "CREATE DATABASE $name" >/dev/null
+  echo "postgres://postgres@127.0.0.1:$pg_port/$name"
+}
+
+# run LABEL STORE SUFFIX_KEY CMD…: runs a tool, keeps its RESULT lines tagged with the label
+# (plus the value of SUFFIX_KEY when the tool prints several lines), logs the rest.
+run() {
+  local label=$1 store=$2 suffix_key=$3; shift 3
+  echo "== $label on $store: $*" >>"$log"
+  printf '== %-12s %-9s ' "$label" "$store" >&2
+  local out rc=0 start=$SECONDS
+  out=$("$@" 2>>"$log") || rc=$?
+  echo "$out" >>"$log"
+  while read -r line; do
+    [[ $line == RESULT* ]] || continue
+    local tag=$label
+    if [[ $suffix_key != - ]]; then
+      tag+=$(sed -n "s/.* $suffix_key=\([^ ]*\).*/\1/p" <<<"$line")
+    fi
+    echo "$tag $store ${line#RESULT }" >>"$results"
+  done <<<"$out"
+  echo "rc=$rc $((SECONDS - start))s" >&2
+  return 0
+}
+
+db_pid_args=()  # --db-pid POSTMASTER: the load generator then also reports PostgreSQL's CPU
+loadgen() {
+  "$bin_dir/bench_loadgen" --axon "$axon" --receiver-threads "$RECEIVER_THREADS" \
+    "${db_pid_args[@]}" "$@"
+}
+
+# Scenario 5: blaster → receiver, no store (needs no server; same for both stores).
+ceiling() {
+  local rfile=$work/receiver.out
+  "$bin_dir/bench_receiver" --ports 10 --threads "$RECEIVER_THREADS" --no-record >"$rfile" &
+  local rpid=$!
+  for _ in $(seq 100); do [[ -s $rfile ]] && break; sleep 0.05; done
+  local ports; ports=$(head -1 "$rfile" | cut -d' ' -f2- | tr ' ' ',')
+  run ceiling - - "$bin_dir/bench_blaster" --port-list "$ports" \
+    --concurrency "$CEIL_CONCURRENCY" --seconds "$CEIL_S" --warmup "$WARMUP"
+  kill -TERM "$rpid"; wait "$rpid" || true
+}
+
+scenarios_for() {
+  local s=$1
+  db_pid_args=()
+  [[ $s == postgres ]] && db_pid_args=(--db-pid "$(head -1 "$pg_dir/data/postmaster.pid")")
+  run drain "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
+    --events "$DRAIN_EVENTS"
+  run ingest "$s" clients loadgen --scenario ingest --store "$s" --db "$(fresh_db "$s")" \
+    --clients 1,32 --seconds "$INGEST_S"
+  run lat "$s" events_per_s loadgen --scenario latency --store "$s" --db "$(fresh_db "$s")" \
+    --rates 50,1000 --seconds "$LAT_S" --warmup "$WARMUP"
+  run noisy_hang "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
+    --events "$NOISY_EVENTS" --noisy hang --request-timeout "$HANG_TIMEOUT"
+  run noisy_fail "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
+    --events "$NOISY_EVENTS" --noisy fail
+  run backlog_small "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
+    --events "$BACKLOG_SMALL"
+  run backlog_big "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
+    --events "$BACKLOG_BIG" --request-timeout 30m
+}
+
+echo "== $(date -u +%FT%TZ)  nproc=$(nproc)  cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" >&2
+ceiling
+store_list=()
+for s in ${stores//,/ }; do
+  if [[ $s == postgres ]] && [[ -z $pg_port ]] && ! start_postgres; then
+    echo "== postgres: no PostgreSQL server could be started; skipped" >&2
+    echo "postgres_unavailable" >>"$results"
+    continue
+  fi
+  store_list+=("$s")
+  scenarios_for "$s"
+done
+
+# --- the table ---
+get() {  # get TAG STORE KEY
+  awk -v t="$1" -v s="$2" -v k="$3" '$1==t && $2==s { for (i=3;i<=NF;i++) { split($i,kv,"="); if (kv[1]==k) { print kv[2]; exit } } }' "$results"
+}
+num() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; }
+verdict() {  # verdict VALUE OP LIMIT -> PASS/FAIL/—
+  num "$1" || { echo "no data"; return; }
+  awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op==">=") ? v>=l : v<=l; print ok ? "PASS" : "FAIL" }'
+}
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b>0) printf "%.0f", 100*a/b; else print "?" }'; }
+
+missing=0
+need() { num "$1" || { missing=$((missing + 1)); echo "bench.sh: missing figure: $2" >&2; }; }
+rows=()
+row() { rows+=("$(printf '| %-28s | %-8s | %-60s | %-30s | %-7s |' "$@")"); }
+
+ceil=$(get ceiling - rate); need "$ceil" "ceiling rate"
+row "5 raw ceiling (blaster)" "-" "${ceil:-?} req/s (c=$CEIL_CONCURRENCY)" "(reference)" "-"
+for s in "${store_list[@]}"; do
+  d=$(get drain "$s" rate); need "$d" "drain $s"
+  dcpu=$(get drain "$s" cpu_s); ddb=$(get drain "$s" db_cpu_s); drss=$(get drain "$s" rss_mb)
+  min=20000; [[ $s == postgres ]] && min=15000
+  share=$(pct "${d:-0}" "${ceil:-0}")
+  v=$(verdict "${d:-x}" ">=" $min)
+  [[ $s == sqlite && $v == PASS ]] && v=$(verdict "$share" ">=" 60)
+  row "1 drain 100k" "$s" "${d:-?}/s (${share}% of ceiling), CPU ${dcpu:-?} s$([[ $s == postgres ]] && echo " + PG ${ddb:-?} s")" \
+    ">= $min/s$([[ $s == sqlite ]] && echo ', >= 60% of ceiling')" "$v"
+  row "1 drain peak RSS" "$s" "${drss:-?} MB" "<= 100 MB" "$(verdict "${drss:-x}" "<=" 100)"
+  for c in 1 32; do
+    r=$(get ingest$c "$s" rate); need "$r" "ingest $c $s"
+    row "2 ingest, $c client(s)" "$s" "${r:-?} events/s (×10 deliveries)" "(none)" "-"
+  done
+  for e in 50 1000; do
+    p50=$(get lat$e "$s" p50_ms); p99=$(get lat$e "$s" p99_ms); p999=$(get lat$e "$s" p999_ms)
+    need "$p99" "latency $e $s"
+    lim=10; [[ $e == 1000 ]] && lim=25
+    row "3 latency $((e * 10)) deliv/s" "$s" "p50 ${p50:-?} / p99 ${p99:-?} / p99.9 ${p999:-?} ms" \
+      "p99 <= $lim ms" "$(verdict "${p99:-x}" "<=" $lim)"
+  done
+  for m in hang fail; do
+    r=$(get noisy_$m "$s" rate); need "$r" "noisy $m $s"
+    base=$(awk -v d="${d:-0}" 'BEGIN { print d*0.9 }')
+    share=$(pct "${r:-0}" "$base")
+    row "4 noisy ($m), other 9" "$s" "${r:-?}/s = ${share}% of their rate in 1" ">= 90%" \
+      "$(verdict "$share" ">=" 90)"
+  done
+  small=$(get backlog_small "$s" rate); big=$(get backlog_big "$s" rate)
+  need "$small" "backlog small $s"; need "$big" "backlog big $s"
+  cs=$(get backlog_small "$s" cpu_us_per_delivery); cb=$(get backlog_big "$s" cpu_us_per_delivery)
+  brss=$(get backlog_big "$s" rss_mb)
+  nsmall=$(get backlog_small "$s" deliveries); nbig=$(get backlog_big "$s" deliveries)
+  ratio=$(pct "${big:-0}" "${small:-0}")
+  row "6 backlog $nsmall vs $nbig" "$s" "${small:-?}/s vs ${big:-?}/s (${ratio}%); CPU ${cs:-?} vs ${cb:-?} us/delivery" \
+    "big >= 80% of small" "$(verdict "$ratio" ">=" 80)"
+  row "6 backlog peak RSS" "$s" "${brss:-?} MB" "<= 100 MB" "$(verdict "${brss:-x}" "<=" 100)"
+done
+if grep -q postgres_unavailable "$results"; then
+  row "all scenarios" "postgres" "pending: PostgreSQL could not be started" "" "-"
+fi
+
+echo
+printf '| %-28s | %-8s | %-60s | %-30s | %-7s |\n' scenario store figure target result
+printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..30})" "$(printf -- '-%.0s' {1..10})" \
+  "$(printf -- '-%.0s' {1..62})" "$(printf -- '-%.0s' {1..32})" "$(printf -- '-%.0s' {1..9})"
+printf '%s\n' "${rows[@]}"
+echo
+echo "raw results:"; sed 's/^/  /' "$results"
+
+if ((missing)); then
+  echo "bench.sh: $missing figure(s) missing; log:" >&2
+  tail -n 60 "$log" >&2
+  exit 1
+fi
