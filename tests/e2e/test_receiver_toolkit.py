@@ -1,7 +1,7 @@
 """Receiver toolkit end to end: deliveries made by the real server are verified by code nobody
 here wrote (the npm packages standardwebhooks, svix and stripe), by Python's hmac module, by
 `axon-webhooks verify` and by `axon-webhooks listen` used as the endpoint; the README's
-snippets (docs/verifying-webhooks.md) run as real receivers.
+snippets (README.md, "Verifying webhooks") run as real receivers.
 
 Node is on every machine that runs this suite (scripts/deps.sh); the npm packages are
 installed by scripts/npm-deps.sh (npm ci, pinned by tests/e2e/interop/package-lock.json).
@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 INTEROP = os.path.join(HERE, "interop")
 SNIPPETS = os.path.join(HERE, "snippets")
-DOC = os.path.join(ROOT, "docs", "verifying-webhooks.md")
+DOC = os.path.join(ROOT, "README.md")
 NODE = shutil.which("node")
 NO_NODE = "node is not installed (scripts/deps.sh browser installs it): npm interop tests skipped"
 PLACEHOLDER_URL = "http://127.0.0.1:9/hook"  # endpoints start disabled here, then point at a receiver
