@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-dev}; shift || true
-export CCACHE_DIR=${CCACHE_DIR:-$PWD/build/.ccache}
+# ccache keeps its cache in ~/.cache/ccache, so fresh clones on one machine share it.
 cmake --preset "$preset" >/dev/null
 if (($#)); then cmake --build --preset "$preset" --target "$@"; else cmake --build --preset "$preset"; fi
