@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-dev}; shift || true
-# ccache keeps its cache in ~/.cache/ccache, so fresh clones on one machine share it.
+# ccache keeps its cache in ~/.cache/ccache; with paths made relative to the checkout, fresh
+# clones on one machine (CI) reuse each other's objects.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 cmake --preset "$preset" >/dev/null
 if (($#)); then cmake --build --preset "$preset" --target "$@"; else cmake --build --preset "$preset"; fi
