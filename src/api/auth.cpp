@@ -4,8 +4,6 @@
 
 namespace axon::api {
 
-namespace {
-
 std::optional<std::string_view> bearer_token(const ApiRequest& request) {
   auto header = request.header("Authorization");
   if (!header) return std::nullopt;
@@ -21,8 +19,6 @@ std::optional<std::string_view> bearer_token(const ApiRequest& request) {
   if (value.empty()) return std::nullopt;
   return value;
 }
-
-}  // namespace
 
 std::string_view scope_name(AuthScope scope) {
   switch (scope) {

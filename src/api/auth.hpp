@@ -32,6 +32,9 @@ inline constexpr std::string_view kApiKeyPrefix = "axk_";
 std::string generate_api_key(Random& random);
 std::string api_key_hash(std::string_view key);
 
+// The token of `Authorization: Bearer <token>` (scheme case-insensitive, blanks trimmed).
+std::optional<std::string_view> bearer_token(const ApiRequest& request);
+
 Result<Principal> authenticate(const ApiContext& context, const ApiRequest& request);
 
 // `path_tenant_id` is the {tid} of the route, if it has one.

@@ -107,6 +107,12 @@ Result<json> parse_json_object_body(std::string_view body, int max_depth) {
   return std::move(*parsed);
 }
 
+// A NUL byte (\u0000) in a string field is refused: PostgreSQL text cannot hold one, and
+// both stores must answer alike. (Event `data` is stored as JSON text, where it is escaped.)
+static std::unexpected<Error> nul_refused(const char* field) {
+  return fail(Errc::validation_failed, std::string(field) + " must not contain NUL (\\u0000)");
+}
+
 Result<std::string> required_string(const json& object, const char* field) {
   auto it = object.find(field);
   if (it == object.end() || it->is_null()) {
@@ -116,7 +122,9 @@ Result<std::string> required_string(const json& object, const char* field) {
     return fail(Errc::invalid_request,
                 std::string(field) + " must be a string, not " + type_name(*it));
   }
-  return it->get<std::string>();
+  auto text = it->get<std::string>();
+  if (text.find('\0') != std::string::npos) return nul_refused(field);
+  return text;
 }
 
 Result<std::optional<std::string>> optional_string(const json& object, const char* field) {
@@ -126,7 +134,9 @@ Result<std::optional<std::string>> optional_string(const json& object, const cha
     return fail(Errc::invalid_request,
                 std::string(field) + " must be a string, not " + type_name(*it));
   }
-  return std::optional<std::string>(it->get<std::string>());
+  auto text = it->get<std::string>();
+  if (text.find('\0') != std::string::npos) return nul_refused(field);
+  return std::optional<std::string>(std::move(text));
 }
 
 Result<std::optional<bool>> optional_bool(const json& object, const char* field) {

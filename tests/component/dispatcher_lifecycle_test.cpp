@@ -78,6 +78,10 @@ class FlakyStore final : public Store {
                                           Millis now) override {
     return s_.rotate_endpoint_secret(t, id, sealed, expires, now);
   }
+  Result<std::optional<std::string>> reseal_endpoint_secrets(
+      std::string_view after, int limit, const SecretResealer& reseal) override {
+    return s_.reseal_endpoint_secrets(after, limit, reseal);
+  }
   Result<IngestResult> ingest_event(const NewEvent& e, Millis now,
                                     const std::function<std::string()>& ids) override {
     return s_.ingest_event(e, now, ids);
