@@ -196,7 +196,7 @@ const COUNTERS = [
   ['due', 'Due now', (m) => metricSum(m, 'axon_queue_depth', { state: 'due' })],
   ['scheduled', 'Scheduled', (m) => metricSum(m, 'axon_queue_depth', { state: 'scheduled' })],
   ['dead', 'Dead letters', (m) => metricSum(m, 'axon_queue_depth', { state: 'dead' })],
-  ['succeeded', 'Succeeded', (m) => metricSum(m, 'axon_queue_depth', { state: 'succeeded' })],
+  ['succeeded', 'Succeeded', (m) => metricSum(m, 'axon_deliveries_succeeded')],
   ['attempts', 'Attempts', (m) => metricSum(m, 'axon_attempts_total')],
 ];
 

@@ -3,35 +3,34 @@
 #include <fmt/format.h>
 
 namespace axon {
-namespace {
 
-void metric(std::string& out, const char* name, const char* type, const char* help,
-            std::int64_t value) {
-  out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help, type, value);
+std::optional<Store::Counts> MetricsRenderer::queue_depth(Millis now) {
+  std::lock_guard lock(mu_);
+  if (cached_ && now - cached_at_ < kQueueDepthTtlMs && now >= cached_at_) return cached_;
+  if (auto counts = store_.delivery_counts(now)) {
+    cached_ = *counts;
+    cached_at_ = now;
+  }
+  return cached_;  // a failed query serves the last known value (or nothing)
 }
 
-}  // namespace
-
-std::string render_metrics(Store& store, const DispatcherStats& stats, const Clock& clock) {
+std::string MetricsRenderer::render() {
+  const Millis now = clock_.now_ms();
+  metrics_.set_in_flight(stats_.in_flight.load());
   std::string out;
-  metric(out, "axon_attempts_total", "counter", "Delivery attempts made by this process.",
-         stats.attempts.load());
-  metric(out, "axon_deliveries_succeeded_total", "counter",
-         "Deliveries that succeeded in this process.", stats.succeeded.load());
-  metric(out, "axon_deliveries_retried_total", "counter",
-         "Attempts that failed and were scheduled for a retry.", stats.retried.load());
-  metric(out, "axon_deliveries_dead_total", "counter",
-         "Deliveries that became dead letters in this process.", stats.dead.load());
-  metric(out, "axon_deliveries_in_flight", "gauge", "Attempts currently in flight.",
-         stats.in_flight.load());
-  if (auto counts = store.delivery_counts(clock.now_ms())) {
+  metrics_.render(out, now);
+  if (auto counts = queue_depth(now)) {
     out +=
-        "# HELP axon_queue_depth Deliveries in the store by state.\n"
+        "# HELP axon_queue_depth Deliveries in the store by state: due (pending, may be sent "
+        "now), scheduled (pending, waiting for a retry time), dead (dead letters).\n"
         "# TYPE axon_queue_depth gauge\n";
     out += fmt::format("axon_queue_depth{{state=\"due\"}} {}\n", counts->pending_due);
     out += fmt::format("axon_queue_depth{{state=\"scheduled\"}} {}\n", counts->pending_scheduled);
     out += fmt::format("axon_queue_depth{{state=\"dead\"}} {}\n", counts->dead);
-    out += fmt::format("axon_queue_depth{{state=\"succeeded\"}} {}\n", counts->succeeded);
+    out +=
+        "# HELP axon_deliveries_succeeded Deliveries in the store that succeeded.\n"
+        "# TYPE axon_deliveries_succeeded gauge\n";
+    out += fmt::format("axon_deliveries_succeeded {}\n", counts->succeeded);
   }
   return out;
 }
