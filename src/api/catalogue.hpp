@@ -1,0 +1,42 @@
+// The event-type catalogue as the API applies it: per-tenant catalogue settings, schema
+// validation of event data (schemas compiled once per (tenant, type, version) and cached),
+// and the subscription restriction for endpoints.
+// Thread-safety: every function may run on many threads (the cache has its own lock).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "store/store.hpp"
+
+namespace axon::api {
+
+// Stored as JSON under the store setting "tenant_settings:<tid>".
+struct TenantSettings {
+  bool require_catalogued_types = false;             // POST …/events of an unknown type: 422
+  bool restrict_subscriptions_to_catalogue = false;  // endpoint event_types must be catalogued
+};
+
+Result<TenantSettings> load_tenant_settings(Store& store, std::string_view tenant_id);
+Result<void> save_tenant_settings(Store& store, std::string_view tenant_id,
+                                  const TenantSettings& settings);
+nlohmann::json tenant_settings_json(const TenantSettings& settings);
+
+// The event's type and data against the tenant's catalogue and settings:
+// Errc::validation_failed naming the JSON pointer and reason when data breaks the schema.
+Result<void> check_event_against_catalogue(Store& store, std::string_view tenant_id,
+                                           std::string_view type, const nlohmann::json& data);
+
+// When the tenant restricts subscriptions: every exact pattern must be catalogued and every
+// wildcard must match at least one catalogued type; "all types" (nullopt) is refused.
+Result<void> check_subscriptions(Store& store, std::string_view tenant_id,
+                                 const std::optional<std::vector<std::string>>& patterns);
+
+// Compiles a schema given in a request (422 when it cannot be compiled); returns its text.
+Result<std::string> compile_schema_text(const nlohmann::json& schema);
+
+}  // namespace axon::api
