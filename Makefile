@@ -1,5 +1,7 @@
 # Convenience wrappers; the scripts are the source of truth.
 .PHONY: run test build bench asan tsan clean
+bench:
+	bash scripts/bench.sh
 run:
 	bash scripts/run.sh
 test:

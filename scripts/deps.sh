@@ -25,16 +25,20 @@ BUILD_PACKAGES=(
   libspdlog-dev           # 1.10
   libfmt-dev              # 9.1
   libcli11-dev            # 2.1
+  libvalijson-dev         # 1.0   JSON Schema validation of event data (header-only)
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev   # 1.12
+  json-schema-test-suite      # 1.0   official JSON-Schema-Test-Suite cases for the validator
   libbenchmark-dev            # 1.7
   postgresql                  # 15   real server started by the tests (initdb/pg_ctl as an unprivileged user)
   python3                     # 3.11 end-to-end tests (stdlib only)
+  prometheus                  # promtool: checks /metrics with a real parser (test_observability)
   curl                        # README walkthrough
   util-linux                  # runuser
   nodejs npm                  # interop tests with the npm verifiers (standardwebhooks, svix, stripe)
   php-cli ruby golang-go      # run the README's PHP, Ruby and Go verification snippets
+  clang-14 libclang-rt-14-dev # libFuzzer + ASan/UBSan runtimes for the fuzz targets (scripts/fuzz.sh)
 )
 BROWSER_PACKAGES=(
   chromium                    # headless browser for dashboard tests (driven by playwright-core)

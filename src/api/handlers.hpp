@@ -12,6 +12,14 @@ Result<ApiResponse> list_tenants(const Services& services, const RouteRequest& r
 Result<ApiResponse> get_tenant(const Services& services, const RouteRequest& request);
 Result<ApiResponse> delete_tenant(const Services& services, const RouteRequest& request);
 
+Result<ApiResponse> update_tenant(const Services& services, const RouteRequest& request);
+
+Result<ApiResponse> create_event_type(const Services& services, const RouteRequest& request);
+Result<ApiResponse> list_event_types(const Services& services, const RouteRequest& request);
+Result<ApiResponse> get_event_type(const Services& services, const RouteRequest& request);
+Result<ApiResponse> update_event_type(const Services& services, const RouteRequest& request);
+Result<ApiResponse> delete_event_type(const Services& services, const RouteRequest& request);
+
 Result<ApiResponse> create_api_key(const Services& services, const RouteRequest& request);
 Result<ApiResponse> list_api_keys(const Services& services, const RouteRequest& request);
 Result<ApiResponse> revoke_api_key(const Services& services, const RouteRequest& request);
@@ -36,6 +44,7 @@ Result<ApiResponse> list_dead_letters(const Services& services, const RouteReque
 
 Result<ApiResponse> healthz(const Services& services, const RouteRequest& request);
 Result<ApiResponse> metrics(const Services& services, const RouteRequest& request);
+Result<ApiResponse> openapi_json(const Services& services, const RouteRequest& request);
 
 // Evaluates a Result expression into `var`, returning its error from the handler if any.
 #define AXON_TRY(var, expr) \

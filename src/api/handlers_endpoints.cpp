@@ -1,5 +1,6 @@
 // Endpoints: create/list/get/update/delete, secret rotation and reveal, dead-letter recovery.
 #include "api/endpoint_input.hpp"
+#include "api/catalogue.hpp"
 #include "api/handlers.hpp"
 #include "api/json_codec.hpp"
 #include "api/pagination.hpp"
@@ -34,6 +35,7 @@ Result<ApiResponse> create_endpoint(const Services& services, const RouteRequest
   endpoint.url = *fields->url;
   endpoint.description = fields->description.value_or("");
   endpoint.event_types = fields->event_types.value_or(std::nullopt);
+  AXON_TRY(subscribable, check_subscriptions(ctx.store, request.param("tid"), endpoint.event_types));
   endpoint.headers = fields->headers.value_or(HeaderList{});
   endpoint.disabled = fields->disabled.value_or(false);
   endpoint.disabled_reason = endpoint.disabled ? fields->disabled_reason.value_or("") : "";
@@ -67,6 +69,9 @@ Result<ApiResponse> update_endpoint(const Services& services, const RouteRequest
   AXON_TRY(valid, check_endpoint_id(request.param("eid")));
   AXON_TRY(patch, parse_endpoint_fields(request.body, /*require_url=*/false,
                                         services.options.allow_private_targets));
+  if (patch->event_types) {
+    AXON_TRY(subscribable, check_subscriptions(ctx.store, request.param("tid"), *patch->event_types));
+  }
   AXON_TRY(updated, ctx.store.update_endpoint(request.param("tid"), request.param("eid"), *patch,
                                               ctx.clock.now_ms()));
   return json_response(200, endpoint_json(*updated));

@@ -1,10 +1,12 @@
 // Events: ingest (with Idempotency-Key), list, get with deliveries.
+#include "api/catalogue.hpp"
 #include "api/handlers.hpp"
 #include "api/json_codec.hpp"
 #include "api/pagination.hpp"
 #include "core/envelope.hpp"
 #include "core/ids.hpp"
 #include "core/json_limits.hpp"
+#include "core/log.hpp"
 
 namespace axon::api {
 
@@ -47,6 +49,8 @@ Result<ApiResponse> ingest_event(const Services& services, const RouteRequest& r
   if (!json_depth_within(*data, kMaxJsonDepth)) {
     return fail(Errc::validation_failed, "data is nested deeper than 64 levels");
   }
+  AXON_TRY(catalogued,
+           check_event_against_catalogue(ctx.store, request.param("tid"), *type, *data));
 
   NewEvent event;
   event.id = ctx.ids.next(id_prefix::event);
@@ -62,8 +66,15 @@ Result<ApiResponse> ingest_event(const Services& services, const RouteRequest& r
   ApiResponse response = json_response(202, ingest_json(ingested->event));
   if (ingested->replayed) {
     response.headers.emplace_back("Idempotent-Replayed", "true");
-  } else if (ingested->event.deliveries > 0 && ctx.on_events_ingested) {
-    ctx.on_events_ingested();
+  } else {
+    if (ctx.metrics) ctx.metrics->event_ingested();
+    log_event(spdlog::level::info, "event ingested",
+              {{"request_id", request.http.request_id},
+               {"tenant_id", ingested->event.tenant_id},
+               {"event_id", ingested->event.id},
+               {"event_type", ingested->event.type},
+               {"deliveries", static_cast<std::int64_t>(ingested->event.deliveries)}});
+    if (ingested->event.deliveries > 0 && ctx.on_events_ingested) ctx.on_events_ingested();
   }
   return response;
 }

@@ -1,4 +1,5 @@
 // Tenants and their API keys (admin only).
+#include "api/catalogue.hpp"
 #include "api/errors.hpp"
 #include "api/handlers.hpp"
 #include "api/json_codec.hpp"
@@ -32,7 +33,10 @@ Result<ApiResponse> list_tenants(const Services& services, const RouteRequest& r
 
 Result<ApiResponse> get_tenant(const Services& services, const RouteRequest& request) {
   AXON_TRY(tenant, services.context.store.get_tenant(request.param("tid")));
-  return json_response(200, tenant_json(*tenant));
+  AXON_TRY(settings, load_tenant_settings(services.context.store, tenant->id));
+  nlohmann::json body = tenant_json(*tenant);
+  body["settings"] = tenant_settings_json(*settings);
+  return json_response(200, body);
 }
 
 Result<ApiResponse> delete_tenant(const Services& services, const RouteRequest& request) {

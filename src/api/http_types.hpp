@@ -18,6 +18,7 @@ struct ApiRequest {
   std::string target;  // path and query as sent
   NameValues headers;  // in arrival order, names as sent
   std::string body;
+  std::string request_id;  // "req_…", also sent back as X-Request-Id (for logs)
 
   // First header with this name (case-insensitive), if any.
   std::optional<std::string_view> header(std::string_view name) const;

@@ -26,6 +26,12 @@ const std::vector<Route>& routes() {
       {{"GET", "/v1/tenants", admin, false}, list_tenants},
       {{"GET", "/v1/tenants/{tid}", admin, false}, get_tenant},
       {{"DELETE", "/v1/tenants/{tid}", admin, false}, delete_tenant},
+      {{"PATCH", "/v1/tenants/{tid}", tenant, true}, update_tenant},
+      {{"POST", "/v1/tenants/{tid}/event-types", tenant, true}, create_event_type},
+      {{"GET", "/v1/tenants/{tid}/event-types", tenant, false}, list_event_types},
+      {{"GET", "/v1/tenants/{tid}/event-types/{name}", tenant, false}, get_event_type},
+      {{"PATCH", "/v1/tenants/{tid}/event-types/{name}", tenant, true}, update_event_type},
+      {{"DELETE", "/v1/tenants/{tid}/event-types/{name}", tenant, false}, delete_event_type},
       {{"POST", "/v1/tenants/{tid}/api-keys", admin, false}, create_api_key},
       {{"GET", "/v1/tenants/{tid}/api-keys", admin, false}, list_api_keys},
       {{"DELETE", "/v1/tenants/{tid}/api-keys/{kid}", admin, false}, revoke_api_key},
@@ -47,6 +53,7 @@ const std::vector<Route>& routes() {
       {{"GET", "/v1/tenants/{tid}/dead-letters", tenant, false}, list_dead_letters},
       {{"GET", "/healthz", anyone, false}, healthz},
       {{"GET", "/metrics", anyone, false}, metrics},
+      {{"GET", "/openapi.json", anyone, false}, openapi_json},
   };
   return table;
 }

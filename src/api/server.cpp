@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log.hpp"
+
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -18,8 +20,11 @@
 #include <thread>
 #include <vector>
 
+#include "api/auth.hpp"
 #include "api/errors.hpp"
+#include "api/rate_limiter.hpp"
 #include "api/router.hpp"
+#include "core/encoding.hpp"
 
 namespace axon {
 
@@ -30,6 +35,14 @@ using tcp = net::ip::tcp;
 using std::chrono::milliseconds;
 
 namespace {
+
+// "/v1/tenants/{tid}/…" -> tid, for the request log; "" elsewhere.
+std::string_view tenant_in_path(std::string_view path) {
+  constexpr std::string_view kPrefix = "/v1/tenants/";
+  if (!path.starts_with(kPrefix)) return {};
+  path.remove_prefix(kPrefix.size());
+  return path.substr(0, path.find('/'));
+}
 
 constexpr std::size_t kFirstReadBytes = 4096;
 constexpr std::size_t kMaxDrainBytes = 1 << 20;  // read at most this much while closing
@@ -47,6 +60,7 @@ struct ServerState {
   std::atomic<int> connections{0};
   std::atomic<int> busy{0};  // requests read and not yet fully answered
   std::atomic<bool> stopping{false};
+  api::CredentialRateLimiter rate_limiter{options.rate_limit, options.rate_limit_burst};
 };
 
 bool is_http_parse_error(const beast::error_code& ec) {
@@ -156,6 +170,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle() {
     auto request = parser_->release();
     api::ApiRequest api_request;
+    api_request.request_id = state_.context.ids.next("req_");
+    request_id_ = api_request.request_id;  // the answer's X-Request-Id
     api_request.method = std::string(request.method_string());
     api_request.target = std::string(request.target());
     for (const auto& field : request) {
@@ -165,7 +181,22 @@ class Session : public std::enable_shared_from_this<Session> {
     api_request.body = std::move(request.body());
     ++state_.busy;
     counted_busy_ = true;
+    if (auto retry_after = rate_limited(api_request)) {
+      api::ErrorExtras extras;
+      extras.retry_after_seconds = *retry_after;
+      return write(api::error_response(
+                       Error{Errc::rate_limited, "too many requests with this credential"}, extras),
+                   request.keep_alive());
+    }
     write(api::handle_request(state_.services, api_request), request.keep_alive());
+  }
+
+  // Per-credential request rate (keyed by the token's hash; the token is never stored).
+  std::optional<int> rate_limited(const api::ApiRequest& request) {
+    if (!state_.rate_limiter.enabled()) return std::nullopt;
+    auto token = api::bearer_token(request);
+    if (!token) return std::nullopt;
+    return state_.rate_limiter.admit(sha256_hex(*token), std::chrono::steady_clock::now());
   }
 
   void write(api::ApiResponse answer, bool keep_alive) {
@@ -174,7 +205,10 @@ class Session : public std::enable_shared_from_this<Session> {
     response->result(static_cast<unsigned>(answer.status));
     if (!answer.content_type.empty()) response->set(http::field::content_type, answer.content_type);
     for (auto& [name, value] : answer.headers) response->set(name, value);
-    response->set("X-Request-Id", state_.context.ids.next("req_"));
+    // Answers written before a request was read (413, timeouts) get an id of their own.
+    response->set("X-Request-Id",
+                  request_id_.empty() ? state_.context.ids.next("req_") : request_id_);
+    request_id_.clear();
     response->body() = std::move(answer.body);
     response->keep_alive(keep_alive && !state_.stopping);
     response->prepare_payload();
@@ -188,8 +222,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_written(beast::error_code ec) {
     const auto elapsed =
         std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started_);
-    spdlog::debug("{} {} {} {}ms {}", method_, path_, response_->result_int(), elapsed.count(),
-                  (*response_)["X-Request-Id"]);
+    const auto request_id = (*response_)["X-Request-Id"];
+    log_event(spdlog::level::info, "request handled",
+              {{"request_id", std::string_view(request_id.data(), request_id.size())},
+               {"method", method_},
+               {"path", path_},
+               {"tenant_id", tenant_in_path(path_)},
+               {"status", static_cast<int>(response_->result_int())},
+               {"duration_ms", static_cast<std::int64_t>(elapsed.count())}});
     const bool keep_alive = response_->keep_alive();
     response_.reset();
     if (counted_busy_) {
@@ -237,6 +277,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::string method_ = "-";
   std::string path_ = "-";
+  std::string request_id_;  // of the request being answered (also in the handlers' logs)
 };
 
 }  // namespace

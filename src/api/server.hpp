@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/metrics.hpp"
 #include "core/random.hpp"
 #include "core/result.hpp"
 #include "core/secret_box.hpp"
@@ -32,6 +33,10 @@ struct ApiOptions {
   Millis idle_timeout = 60'000;     // keep-alive connection with no request
   Millis request_read_timeout = 15'000;  // slow clients (headers + body)
   Millis rotation_overlap = 24LL * 3600 * 1000;  // old secret keeps signing this long
+  // Requests per second per credential (token bucket keyed by the credential's hash); 0 = off.
+  // Over the limit: 429 rate_limited with Retry-After.
+  double rate_limit = 1000;
+  double rate_limit_burst = 2000;
 };
 
 // What handlers need; owned by the caller and outliving the server.
@@ -44,6 +49,7 @@ struct ApiContext {
   std::string admin_token_hash;  // sha256 hex of the admin token
   std::function<void()> on_events_ingested;  // wakes the dispatcher
   std::function<std::string()> metrics_text;  // Prometheus exposition for /metrics (may be empty)
+  Metrics* metrics = nullptr;  // counters the handlers bump (events ingested); may be null
 };
 
 class ApiServer {

@@ -12,6 +12,7 @@
 
 #include "api/server.hpp"
 #include "app/credentials.hpp"
+#include "app/log_formatter.hpp"
 #include "app/metrics.hpp"
 #include "core/ids.hpp"
 #include "core/random.hpp"
@@ -49,12 +50,7 @@ void configure_logging(const std::string& level, const std::string& format) {
   auto logger = spdlog::stderr_logger_mt("axon");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
-  if (format == "json") {
-    spdlog::set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
-  } else {
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-  }
+  spdlog::set_formatter(make_log_formatter(format == "json" ? LogFormat::json : LogFormat::logfmt));
 }
 
 int run_migrate(const std::string& db_url) {
@@ -117,7 +113,10 @@ int run_serve(const ServeOptions& options) {
   dispatch_options.connect_timeout = std::min<Millis>(options.request_timeout, 10'000);
   dispatch_options.allow_private_targets = options.allow_private_targets;
   dispatch_options.auto_disable_after = options.auto_disable_after;
+  Metrics metrics;
+  dispatch_options.metrics = &metrics;
   Dispatcher dispatcher(*store, *secrets, clock, random, dispatch_options);
+  MetricsRenderer metrics_renderer(*store, metrics, dispatcher.stats(), clock);
   store->set_work_callback([&dispatcher] { dispatcher.notify(); });
 
   ApiOptions api_options;
@@ -125,6 +124,9 @@ int run_serve(const ServeOptions& options) {
   api_options.port = options.listen_port;
   api_options.threads = options.api_threads;
   api_options.allow_private_targets = options.allow_private_targets;
+  api_options.rate_limit = options.api_rate_limit;
+  api_options.rate_limit_burst =
+      options.api_rate_burst > 0 ? options.api_rate_burst : 2 * options.api_rate_limit;
   ApiContext context{
       .store = *store,
       .secrets = *secrets,
@@ -133,7 +135,8 @@ int run_serve(const ServeOptions& options) {
       .ids = ids,
       .admin_token_hash = admin->hash,
       .on_events_ingested = [&dispatcher] { dispatcher.notify(); },
-      .metrics_text = [&] { return render_metrics(*store, dispatcher.stats(), clock); },
+      .metrics_text = [&metrics_renderer] { return metrics_renderer.render(); },
+      .metrics = &metrics,
   };
   ApiServer server(context, api_options);
   auto port = server.start();

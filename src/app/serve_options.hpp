@@ -23,6 +23,8 @@ struct ServeOptions {
   std::optional<std::string> master_key_file;          // --master-key-file / AXON_MASTER_KEY_FILE
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // --auto-disable-after
   int api_threads = 2;                                 // --api-threads
+  double api_rate_limit = 1000;                        // --api-rate-limit (req/s per credential; 0 = off)
+  double api_rate_burst = 0;                           // --api-rate-burst (0 = 2 x the rate)
   std::string log_level = "info";                      // --log-level / AXON_LOG_LEVEL
   std::string log_format = "text";                     // --log-format / AXON_LOG_FORMAT
 };

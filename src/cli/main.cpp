@@ -2,11 +2,14 @@
 // subcommands are clients and tools.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "app/app.hpp"
+#include "app/credentials.hpp"
+#include "app/master_key_rotation.hpp"
 #include "app/serve_options.hpp"
 #include "cli/commands.hpp"
 #include "core/duration.hpp"
@@ -41,6 +44,12 @@ void add_serve(CLI::App& app, axon::ServeOptions& options, std::string& listen,
                     "disable an endpoint failing for this long [default 5d as 120h]");
   serve->add_option("--api-threads", options.api_threads, "HTTP server threads")
       ->check(CLI::Range(1, 64));
+  serve->add_option("--api-rate-limit", options.api_rate_limit,
+                    "API requests per second per credential, 0 = off [env AXON_API_RATE_LIMIT]")
+      ->check(CLI::NonNegativeNumber);
+  serve->add_option("--api-rate-burst", options.api_rate_burst,
+                    "API request burst per credential [default 2 x --api-rate-limit]")
+      ->check(CLI::NonNegativeNumber);
   serve->add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   serve->add_option("--log-format", options.log_format, "text|json")
@@ -67,11 +76,28 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("AXON_ALLOW_PRIVATE_TARGETS"); v && std::string(v) == "1")
     options.allow_private_targets = true;
   if (const char* v = std::getenv("AXON_MASTER_KEY_FILE"); v && *v) options.master_key_file = v;
+  if (const char* v = std::getenv("AXON_API_RATE_LIMIT"); v && *v) {
+    options.api_rate_limit = std::strtod(v, nullptr);
+  }
   add_serve(app, options, listen, schedule, timeout, auto_disable, admin_token);
 
   std::string migrate_db = options.db_url;
   auto* migrate = app.add_subcommand("migrate", "Create or upgrade the schema and exit");
   migrate->add_option("--db", migrate_db, "sqlite:PATH or postgres://… [env AXON_DB]");
+
+  std::string rotate_db = options.db_url, new_key_file;
+  std::optional<std::string> rotate_old_key_file = options.master_key_file;
+  auto* rotate_key = app.add_subcommand(
+      "rotate-master-key",
+      "Re-seal every endpoint secret under a new master key (stop serve first; see "
+      "docs/security.md)");
+  rotate_key->add_option("--db", rotate_db, "sqlite:PATH or postgres://… [env AXON_DB]");
+  rotate_key->add_option("--master-key-file", rotate_old_key_file,
+                         "the current key file [env AXON_MASTER_KEY_FILE; AXON_MASTER_KEY "
+                         "holds the key itself]");
+  rotate_key->add_option("--new-key-file", new_key_file,
+                         "file with the new key; created (0600, random key) when absent")
+      ->required();
 
   axon::cli::register_verify_command(app);
   axon::cli::register_listen_command(app);
@@ -87,6 +113,13 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("migrate")) {
     axon::configure_logging(options.log_level, options.log_format);
     return axon::run_migrate(migrate_db);
+  }
+  if (app.got_subcommand("rotate-master-key")) {
+    axon::configure_logging(options.log_level, options.log_format);
+    const char* env_key = std::getenv("AXON_MASTER_KEY");
+    return axon::run_rotate_master_key(
+        rotate_db, env_key && *env_key ? std::optional<std::string>(env_key) : std::nullopt,
+        rotate_old_key_file.value_or(axon::default_master_key_file(rotate_db)), new_key_file);
   }
   if (!app.got_subcommand("serve")) return 0;  // another subcommand already ran
 

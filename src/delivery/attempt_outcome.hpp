@@ -18,6 +18,7 @@ struct AttemptContext {
   std::string endpoint_id;
   int attempt = 1;
   int attempt_in_series = 1;
+  std::string tenant_id;  // for logs
 };
 
 // The policy input. A transport failure counts as "no response" even if a status line had

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -21,6 +23,15 @@ namespace axon {
 namespace {
 
 using Steady = std::chrono::steady_clock;
+
+std::string_view delivery_outcome_name(DeliveryStatus status) {
+  switch (status) {
+    case DeliveryStatus::succeeded: return "succeeded";
+    case DeliveryStatus::dead: return "dead";
+    case DeliveryStatus::pending: break;
+  }
+  return "retried";
+}
 
 Millis ms_until(Steady::time_point t, Steady::time_point now) {
   if (t <= now) return 0;
@@ -51,6 +62,7 @@ struct Dispatcher::Impl {
     std::deque<DeliveryJob> queue;  // leased, waiting for max_in_flight / rate_limit / host cap
     int in_flight = 0;
     int max_in_flight = 0;  // 0 = unlimited; fifo endpoints get 1
+    bool fifo = false;
     std::string url;
     std::string host;
     TokenBucket bucket;
@@ -191,6 +203,7 @@ struct Dispatcher::Impl {
     auto [it, inserted] = endpoints.try_emplace(job.endpoint_id);
     EndpointState& ep = it->second;
     ep.max_in_flight = job.ordering == Ordering::fifo ? 1 : std::max(0, job.max_in_flight);
+    ep.fifo = job.ordering == Ordering::fifo;
     ep.bucket.set_rate(job.rate_limit, Steady::now());
     if (ep.url != job.url) {
       ep.url = job.url;
@@ -289,7 +302,7 @@ struct Dispatcher::Impl {
   void start(DeliveryJob job, const std::string& host, Millis now) {
     const std::uint64_t tag = next_tag++;
     in_flight.emplace(tag, InFlight{AttemptContext{job.delivery_id, job.endpoint_id, job.attempt,
-                                                   job.attempt_in_series},
+                                                   job.attempt_in_series, job.tenant_id},
                                     host});
     stats.in_flight.store(static_cast<std::int64_t>(in_flight.size()));
     std::vector<std::string> keys = open_secrets(job.secrets_sealed);
@@ -341,13 +354,14 @@ struct Dispatcher::Impl {
     const Decision decision = options.retry_policy.decide(to_attempt_result(result),
                                                           context.attempt_in_series, now, random);
     AttemptRecord record = make_attempt_record(context, result, decision);
-    count_and_log(record, result);
+    count_and_log(context, record, result);
     if (record.disable_endpoint) hold_endpoint(context.endpoint_id, now);
     if (outcomes.empty()) oldest_outcome = Steady::now();
     outcomes.push_back(std::move(record));
   }
 
-  void count_and_log(const AttemptRecord& record, const HttpResult& result) {
+  void count_and_log(const AttemptContext& context, const AttemptRecord& record,
+                     const HttpResult& result) {
     stats.attempts.fetch_add(1);
     switch (record.new_status) {
       case DeliveryStatus::succeeded:
@@ -360,15 +374,40 @@ struct Dispatcher::Impl {
         stats.dead.fetch_add(1);
         break;
     }
-    spdlog::debug("attempt delivery={} endpoint={} n={} status={} error={} duration_ms={}",
-                  record.delivery_id, record.endpoint_id, record.attempt.n, result.status_code,
-                  record.attempt.error, result.duration_ms);
+    if (options.metrics) {
+      const auto outcome = record.new_status == DeliveryStatus::succeeded ? Metrics::Outcome::succeeded
+                           : record.new_status == DeliveryStatus::dead    ? Metrics::Outcome::dead
+                                                                          : Metrics::Outcome::retried;
+      options.metrics->attempt(outcome, record.attempt.error, result.duration_ms,
+                               record.endpoint_id, clock.now_ms());
+      if (record.disable_endpoint) options.metrics->endpoint_disabled();
+    }
+    log_event(record.new_status == DeliveryStatus::succeeded ? spdlog::level::debug
+                                                              : spdlog::level::info,
+              "attempt made",
+              {{"tenant_id", context.tenant_id},
+               {"endpoint_id", record.endpoint_id},
+               {"delivery_id", record.delivery_id},
+               {"attempt", record.attempt.n},
+               {"status_code", result.status_code},
+               {"error", record.attempt.error},
+               {"duration_ms", result.duration_ms},
+               {"outcome", delivery_outcome_name(record.new_status)}});
     if (record.new_status == DeliveryStatus::dead) {
-      spdlog::warn("dead letter: delivery {} to endpoint {} after attempt {} ({}{}{})",
-                   record.delivery_id, record.endpoint_id, record.attempt.n,
-                   record.attempt.error.empty() ? "" : record.attempt.error,
-                   record.attempt.error.empty() ? "" : ": ",
-                   record.disable_reason.empty() ? result.error_message : record.disable_reason);
+      log_event(spdlog::level::warn, "delivery dead",
+                {{"tenant_id", context.tenant_id},
+                 {"endpoint_id", record.endpoint_id},
+                 {"delivery_id", record.delivery_id},
+                 {"attempt", record.attempt.n},
+                 {"error", record.attempt.error},
+                 {"reason", record.disable_reason.empty() ? result.error_message
+                                                          : record.disable_reason}});
+    }
+    if (record.disable_endpoint) {
+      log_event(spdlog::level::warn, "endpoint disabled",
+                {{"tenant_id", context.tenant_id},
+                 {"endpoint_id", record.endpoint_id},
+                 {"reason", record.disable_reason}});
     }
   }
 
@@ -411,6 +450,9 @@ struct Dispatcher::Impl {
     for (const auto& rec : outcomes) {
       if (rec.new_status == DeliveryStatus::pending) {
         next_claim_at = std::min(next_claim_at, rec.next_attempt_at);
+      } else if (auto ep = endpoints.find(rec.endpoint_id); ep != endpoints.end() && ep->second.fifo) {
+        // The head of a FIFO endpoint left `pending`: its successor is claimable right now.
+        next_claim_at = std::min(next_claim_at, clock.now_ms());
       }
     }
     outcomes.clear();
@@ -463,7 +505,10 @@ struct Dispatcher::Impl {
         spdlog::warn("dispatcher: auto-disable check failed: {}", disabled.error().message);
       } else {
         for (const auto& ep : *disabled) {
-          spdlog::warn("endpoint {} disabled: {}", ep.id, ep.disabled_reason);
+          if (options.metrics) options.metrics->endpoint_disabled();
+          log_event(spdlog::level::warn, "endpoint disabled",
+                    {{"tenant_id", ep.tenant_id}, {"endpoint_id", ep.id},
+                     {"reason", ep.disabled_reason}});
         }
       }
     }

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "core/retry_policy.hpp"
 #include "core/secret_box.hpp"
 #include "store/store.hpp"
@@ -39,6 +40,7 @@ struct DispatcherOptions {
   int max_per_host = 64;             // concurrent attempts (= connections) per scheme://host:port
   Millis flush_delay = 5;            // outcomes wait at most this long to share a transaction
   std::string user_agent = "Axon-Webhooks/" AXON_VERSION;
+  Metrics* metrics = nullptr;  // /metrics counters (outcomes, error classes, latency); may be null
 };
 
 // Counters for /metrics and tests. Monotonic unless noted.

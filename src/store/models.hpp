@@ -65,6 +65,20 @@ struct Event {
   Millis created_at = 0;
 };
 
+// A catalogued event type of a tenant (name unique per tenant). `schema` is a JSON Schema
+// (JSON text) for the event's data; `version` grows with every change of the schema, so a
+// compiled schema can be cached under (tenant, name, version).
+struct EventType {
+  std::string tenant_id;
+  std::string name;
+  std::string description;
+  bool deprecated = false;
+  std::optional<std::string> schema;
+  int version = 1;
+  Millis created_at = 0;
+  Millis updated_at = 0;
+};
+
 enum class DeliveryStatus { pending, succeeded, dead };
 
 struct Attempt {

@@ -60,6 +60,13 @@ struct EndpointPatch {
   std::optional<Ordering> ordering;
 };
 
+// Fields of an event-type PATCH; unset fields keep their value.
+struct EventTypePatch {
+  std::optional<std::string> description;
+  std::optional<bool> deprecated;
+  std::optional<std::optional<std::string>> schema;  // set to nullopt = no schema
+};
+
 // An event to ingest. The caller built `payload` (the envelope) with the id and created_at.
 struct NewEvent {
   std::string id;
@@ -149,6 +156,44 @@ class Store {
                                                   std::string_view id,
                                                   std::string_view new_secret_sealed,
                                                   Millis previous_expires_at, Millis now) = 0;
+
+  // --- master key rotation ---
+  // Maps one sealed secret to its replacement (open under the old key, seal under the new).
+  using SecretResealer = std::function<Result<std::string>(std::string_view sealed)>;
+  // Re-seals the current and previous secrets of up to `limit` endpoints (all tenants) whose
+  // id is greater than `after` ("" = from the start), in id order, in one transaction.
+  // Returns the last endpoint id of the batch, or nullopt when none was left. An error from
+  // `reseal` rolls the whole batch back and is returned. Callers loop, passing the returned
+  // id, so any number of endpoints is re-sealed without one long transaction.
+  virtual Result<std::optional<std::string>> reseal_endpoint_secrets(
+      std::string_view after, int limit, const SecretResealer& reseal) = 0;
+
+  // --- event-type catalogue ---
+  // Names are unique per tenant (Errc::conflict); lists are by name, ascending, and `after`
+  // is the last name of the previous page. A schema change bumps `version`. Defaults answer
+  // Errc::internal so test doubles need not implement them.
+  virtual Result<EventType> create_event_type(const EventType& type) {
+    (void)type;
+    return fail(Errc::internal, "event types not supported by this store");
+  }
+  virtual Result<EventType> get_event_type(std::string_view tenant_id, std::string_view name) {
+    (void)tenant_id, (void)name;
+    return fail(Errc::internal, "event types not supported by this store");
+  }
+  virtual Result<Page<EventType>> list_event_types(std::string_view tenant_id,
+                                                   const PageRequest& page) {
+    (void)tenant_id, (void)page;
+    return fail(Errc::internal, "event types not supported by this store");
+  }
+  virtual Result<EventType> update_event_type(std::string_view tenant_id, std::string_view name,
+                                              const EventTypePatch& patch, Millis now) {
+    (void)tenant_id, (void)name, (void)patch, (void)now;
+    return fail(Errc::internal, "event types not supported by this store");
+  }
+  virtual Result<void> delete_event_type(std::string_view tenant_id, std::string_view name) {
+    (void)tenant_id, (void)name;
+    return fail(Errc::internal, "event types not supported by this store");
+  }
 
   // --- events ---
   // In one transaction: idempotency check (same tenant + key within 24 h of `now` returns

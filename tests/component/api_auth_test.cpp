@@ -27,6 +27,7 @@ std::string concrete(std::string_view pattern, const std::string& tenant_id,
     if (name == "evid") out += event_id;
     if (name == "did") out += delivery_id;
     if (name == "kid") out += "key_01JDZ8Q3V6K2W9X4Y5Z6A7B8C9";
+    if (name == "name") out += "order.created";  // an event type in the catalogue routes
     pattern.remove_prefix(close + 1);
   }
   return out;

@@ -484,6 +484,49 @@ TEST_P(StoreConformance, RotateSecretKeepsPreviousUntilExpiry) {
             Errc::not_found);
 }
 
+TEST_P(StoreConformance, ResealRewritesEverySecretInBatches) {
+  auto a = add_tenant("a");
+  auto b = add_tenant("b");
+  std::vector<Endpoint> endpoints;
+  for (int i = 0; i < 3; ++i) endpoints.push_back(add_endpoint(i == 1 ? b : a));
+  must(store().rotate_endpoint_secret(a.id, endpoints[0].id, "sealed-rotated", T0 + kDay, T0));
+  auto reseal = [](std::string_view sealed) -> Result<std::string> {
+    return "re:" + std::string(sealed);
+  };
+  // Batches of two walk every endpoint of every tenant in id order, then report the end.
+  auto first = must(store().reseal_endpoint_secrets("", 2, reseal));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(*first, endpoints[1].id);
+  auto second = must(store().reseal_endpoint_secrets(*first, 2, reseal));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(*second, endpoints[2].id);
+  EXPECT_FALSE(must(store().reseal_endpoint_secrets(*second, 2, reseal)).has_value());
+
+  auto e0 = must(store().get_endpoint(a.id, endpoints[0].id));
+  EXPECT_EQ(e0.secret_sealed, "re:sealed-rotated");
+  EXPECT_EQ(e0.previous_secret_sealed, "re:" + endpoints[0].secret_sealed);
+  EXPECT_EQ(e0.previous_secret_expires_at, T0 + kDay);
+  auto e1 = must(store().get_endpoint(b.id, endpoints[1].id));
+  EXPECT_EQ(e1.secret_sealed, "re:" + endpoints[1].secret_sealed);
+  EXPECT_FALSE(e1.previous_secret_sealed.has_value());
+  // The dispatcher sees the re-sealed values.
+  ingest(a, "a.b", T0);
+  auto jobs = claim(T0 + kHour);
+  ASSERT_EQ(jobs.size(), 2u);
+  for (const auto& job : jobs) {
+    for (const auto& sealed : job.secrets_sealed) EXPECT_TRUE(sealed.starts_with("re:"));
+  }
+
+  // A failing reseal rolls its whole batch back.
+  int calls = 0;
+  auto failing = [&calls](std::string_view sealed) -> Result<std::string> {
+    if (++calls == 3) return fail(Errc::invalid_request, "cannot open");  // 2nd endpoint
+    return "x:" + std::string(sealed);
+  };
+  EXPECT_EQ(error_of(store().reseal_endpoint_secrets("", 10, failing)), Errc::invalid_request);
+  EXPECT_EQ(must(store().get_endpoint(a.id, endpoints[0].id)).secret_sealed, "re:sealed-rotated");
+}
+
 // ================================ ingest ================================
 
 TEST_P(StoreConformance, IngestFansOutToEnabledMatchingEndpoints) {
@@ -1317,6 +1360,77 @@ TEST_P(StoreConformance, FifoHoldsAcrossOrderingChangesAndReenabling) {
   to_parallel.ordering = Ordering::parallel;
   must(store().update_endpoint(tenant.id, e.id, to_parallel, T0 + kHour + 1));
   EXPECT_EQ(delivery_ids(claim(T0 + kHour + 2)), std::vector<std::string>{ids[2]});
+}
+
+// --- event-type catalogue (issue 9) ---
+
+TEST_P(StoreConformance, EventTypeCreateGetUpdateDelete) {
+  Tenant tenant = add_tenant();
+  EventType type{tenant.id, "order.created", "An order was placed", false,
+                 std::string(R"({"type":"object"})"), 0, T0, 0};
+  EventType created = must(store().create_event_type(type));
+  EXPECT_EQ(created.version, 1);
+  EXPECT_EQ(created.updated_at, T0);
+  EXPECT_EQ(error_of(store().create_event_type(type)), Errc::conflict);
+
+  EventType got = must(store().get_event_type(tenant.id, "order.created"));
+  EXPECT_EQ(got.description, "An order was placed");
+  EXPECT_FALSE(got.deprecated);
+  EXPECT_EQ(got.schema, std::optional<std::string>(R"({"type":"object"})"));
+
+  // Description and deprecation keep the version; a new schema bumps it; removing it too.
+  EventType deprecated =
+      must(store().update_event_type(tenant.id, "order.created", {{}, true, {}}, T0 + 1));
+  EXPECT_TRUE(deprecated.deprecated);
+  EXPECT_EQ(deprecated.version, 1);
+  EventTypePatch new_schema{std::string("new"), {}, std::optional<std::string>("{}")};
+  EventType changed = must(store().update_event_type(tenant.id, "order.created", new_schema, T0 + 2));
+  EXPECT_EQ(changed.version, 2);
+  EXPECT_EQ(changed.description, "new");
+  EXPECT_TRUE(changed.deprecated);
+  EventTypePatch no_schema;
+  no_schema.schema.emplace(std::nullopt);  // set, to "no schema"
+  EventType cleared = must(store().update_event_type(tenant.id, "order.created", no_schema, T0 + 3));
+  EXPECT_EQ(cleared.version, 3);
+  EXPECT_FALSE(cleared.schema.has_value());
+  EventType reread = must(store().get_event_type(tenant.id, "order.created"));
+  EXPECT_EQ(reread.version, 3);
+  EXPECT_EQ(reread.updated_at, T0 + 3);
+  EXPECT_FALSE(reread.schema.has_value());
+
+  must(store().delete_event_type(tenant.id, "order.created"));
+  EXPECT_EQ(error_of(store().get_event_type(tenant.id, "order.created")), Errc::not_found);
+  EXPECT_EQ(error_of(store().delete_event_type(tenant.id, "order.created")), Errc::not_found);
+  EXPECT_EQ(error_of(store().update_event_type(tenant.id, "order.created", {}, T0)),
+            Errc::not_found);
+}
+
+TEST_P(StoreConformance, EventTypesAreTenantScopedAndListByName) {
+  Tenant a = add_tenant("a");
+  Tenant b = add_tenant("b");
+  EXPECT_EQ(error_of(store().create_event_type(EventType{"ten_missing", "x", "", false, {}, 0, T0, 0})),
+            Errc::not_found);
+  for (const char* name : {"order.updated", "invoice.paid", "order.created"}) {
+    must(store().create_event_type(EventType{a.id, name, "", false, {}, 0, T0, 0}));
+  }
+  must(store().create_event_type(EventType{b.id, "order.created", "b's", false, {}, 0, T0, 0}));
+  EXPECT_EQ(error_of(store().get_event_type(b.id, "invoice.paid")), Errc::not_found);
+  EXPECT_EQ(error_of(store().delete_event_type(b.id, "invoice.paid")), Errc::not_found);
+
+  auto first = must(store().list_event_types(a.id, PageRequest{2, std::nullopt}));
+  ASSERT_EQ(first.items.size(), 2u);
+  EXPECT_EQ(first.items[0].name, "invoice.paid");
+  EXPECT_EQ(first.items[1].name, "order.created");
+  ASSERT_TRUE(first.next.has_value());
+  auto second = must(store().list_event_types(a.id, PageRequest{2, first.next}));
+  ASSERT_EQ(second.items.size(), 1u);
+  EXPECT_EQ(second.items[0].name, "order.updated");
+  EXPECT_FALSE(second.next.has_value());
+  EXPECT_EQ(must(store().list_event_types(b.id, {})).items.size(), 1u);
+
+  must(store().delete_tenant(a.id));
+  EXPECT_TRUE(must(store().list_event_types(a.id, {})).items.empty());
+  EXPECT_EQ(must(store().list_event_types(b.id, {})).items.size(), 1u);
 }
 
 }  // namespace axon::test

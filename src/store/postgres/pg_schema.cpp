@@ -281,7 +281,22 @@ struct Migration {
   int version;
   std::string_view sql;
 };
-constexpr Migration kMigrations[] = {{1, kTables}, {2, kOutbox}};
+// v3: the event-type catalogue (issue 9). Names are unique per tenant; the schema is JSON text.
+constexpr std::string_view kEventTypes = R"sql(
+CREATE TABLE axon.event_types (
+  tenant_id   text NOT NULL REFERENCES axon.tenants (id) ON DELETE CASCADE,
+  name        text NOT NULL,
+  description text NOT NULL DEFAULT '',
+  deprecated  boolean NOT NULL DEFAULT false,
+  schema      text,
+  version     integer NOT NULL DEFAULT 1,
+  created_at  bigint NOT NULL,
+  updated_at  bigint NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kTables}, {2, kOutbox}, {3, kEventTypes}};
 
 // pg_advisory_xact_lock key shared by every process migrating this database ("axonmigr").
 constexpr std::int64_t kMigrationLockKey = 0x61786f6e6d696772;

@@ -125,4 +125,31 @@ Result<Endpoint> PostgresStore::rotate_endpoint_secret(std::string_view tenant_i
   });
 }
 
+Result<std::optional<std::string>> PostgresStore::reseal_endpoint_secrets(
+    std::string_view after, int limit, const SecretResealer& reseal) {
+  return transact("reseal_endpoint_secrets", [&](Transaction& tx) -> std::optional<std::string> {
+    // FOR UPDATE: a secret rotated concurrently waits for this batch instead of being lost.
+    PgResult r = tx.exec(
+        "SELECT id, secret_sealed, previous_secret_sealed FROM axon.endpoints "
+        "WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
+        Params(after, limit));
+    if (r.rows() == 0) return std::nullopt;
+    for (int row = 0; row < r.rows(); ++row) {
+      auto current = reseal(r.text(row, 1));
+      if (!current) raise(current.error().code, current.error().message);
+      std::optional<std::string> previous;
+      if (auto sealed = r.opt_text(row, 2)) {
+        auto resealed = reseal(*sealed);
+        if (!resealed) raise(resealed.error().code, resealed.error().message);
+        previous = std::move(*resealed);
+      }
+      tx.exec(
+          "UPDATE axon.endpoints SET secret_sealed = $2, previous_secret_sealed = $3 "
+          "WHERE id = $1",
+          Params(r.text(row, 0), *current, previous));
+    }
+    return r.text(r.rows() - 1, 0);
+  });
+}
+
 }  // namespace axon::pg

@@ -49,6 +49,13 @@ class PostgresStore final : public Store {
   Result<Tenant> get_tenant(std::string_view id) override;
   Result<Page<Tenant>> list_tenants(const PageRequest& page) override;
   Result<void> delete_tenant(std::string_view id) override;
+  Result<EventType> create_event_type(const EventType& type) override;
+  Result<EventType> get_event_type(std::string_view tenant_id, std::string_view name) override;
+  Result<Page<EventType>> list_event_types(std::string_view tenant_id,
+                                           const PageRequest& page) override;
+  Result<EventType> update_event_type(std::string_view tenant_id, std::string_view name,
+                                      const EventTypePatch& patch, Millis now) override;
+  Result<void> delete_event_type(std::string_view tenant_id, std::string_view name) override;
 
   Result<ApiKey> create_api_key(const ApiKey& key) override;
   Result<ApiKey> find_api_key_by_hash(std::string_view key_hash) override;
@@ -66,6 +73,8 @@ class PostgresStore final : public Store {
   Result<Endpoint> rotate_endpoint_secret(std::string_view tenant_id, std::string_view id,
                                           std::string_view new_secret_sealed,
                                           Millis previous_expires_at, Millis now) override;
+  Result<std::optional<std::string>> reseal_endpoint_secrets(
+      std::string_view after, int limit, const SecretResealer& reseal) override;
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;

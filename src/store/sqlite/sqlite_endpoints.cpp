@@ -195,4 +195,37 @@ Result<Endpoint> SqliteStore::rotate_endpoint_secret(std::string_view tenant_id,
   });
 }
 
+Result<std::optional<std::string>> SqliteStore::reseal_endpoint_secrets(
+    std::string_view after, int limit, const SecretResealer& reseal) {
+  return write([&](Connection& c) -> Result<std::optional<std::string>> {
+    WriteTransaction tx(c);
+    struct Row {
+      std::string id, current;
+      std::optional<std::string> previous;
+    };
+    std::vector<Row> rows;
+    auto st = c.prepare(
+                   "SELECT id, secret_sealed, previous_secret_sealed FROM endpoints"
+                   " WHERE id > ? ORDER BY id LIMIT ?")
+                  .bind_all(after, limit);
+    while (st.step()) rows.push_back({st.text_at(0), st.text_at(1), st.optional_text_at(2)});
+    if (rows.empty()) return std::optional<std::string>();
+    for (Row& row : rows) {
+      auto current = reseal(row.current);
+      if (!current) return std::unexpected(current.error());
+      std::optional<std::string> previous;
+      if (row.previous) {
+        auto resealed = reseal(*row.previous);
+        if (!resealed) return std::unexpected(resealed.error());
+        previous = std::move(*resealed);
+      }
+      c.prepare("UPDATE endpoints SET secret_sealed = ?, previous_secret_sealed = ? WHERE id = ?")
+          .bind_all(*current, previous, row.id)
+          .run();
+    }
+    tx.commit();
+    return std::optional<std::string>(rows.back().id);
+  });
+}
+
 }  // namespace axon::sqlite

@@ -117,7 +117,22 @@ CREATE TABLE attempts (
 );
 )sql";
 
-constexpr const char* kMigrations[] = {kV1};
+// v2: the event-type catalogue (issue 9). Names are unique per tenant; the schema is JSON text.
+constexpr const char* kV2 = R"sql(
+CREATE TABLE event_types (
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  name        TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  deprecated  INTEGER NOT NULL DEFAULT 0,
+  schema      TEXT,
+  version     INTEGER NOT NULL DEFAULT 1,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+);
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2};
 
 }  // namespace
 
