@@ -143,8 +143,8 @@ TEST_F(OutboxTest, RejectsAnInvalidTypeAndAnUnknownTenant) {
 }
 
 TEST_F(OutboxTest, TriggerExampleFromTheDocsEmitsOnCommitOnly) {
-  const auto file = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
-                    "docs" / "outbox-trigger-example.sql";
+  // AXON_SOURCE_DIR, not __FILE__: ccache's base_dir makes __FILE__ relative to the build.
+  const auto file = std::filesystem::path(AXON_SOURCE_DIR) / "docs" / "outbox-trigger-example.sql";
   const std::string script = read_text(file);
   ASSERT_FALSE(script.empty()) << file;
   sql_->exec_script(script);
