@@ -83,7 +83,8 @@ TEST_F(ApiHappyPathTest, TenantShapeAndAdminCalls) {
   response = admin("GET", "/v1/tenants/" + tid_ + "/api-keys");
   ASSERT_EQ(response.status, 200);
   ASSERT_EQ(response.json()["data"].size(), 2u);
-  for (const json& item : response.json()["data"]) {
+  const json keys = response.json()["data"];  // a copy: the loop must not iterate a temporary
+  for (const json& item : keys) {
     EXPECT_FALSE(item.contains("key"));
     EXPECT_FALSE(item.contains("key_hash"));
     EXPECT_TRUE(item["revoked_at"].is_null());

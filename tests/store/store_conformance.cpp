@@ -1389,7 +1389,7 @@ TEST_P(StoreConformance, EventTypeCreateGetUpdateDelete) {
   EXPECT_EQ(changed.description, "new");
   EXPECT_TRUE(changed.deprecated);
   EventTypePatch no_schema;
-  no_schema.schema.emplace(std::nullopt);  // set, to "no schema"
+  no_schema.schema = std::optional<std::string>{};  // set, to "no schema"
   EventType cleared = must(store().update_event_type(tenant.id, "order.created", no_schema, T0 + 3));
   EXPECT_EQ(cleared.version, 3);
   EXPECT_FALSE(cleared.schema.has_value());
