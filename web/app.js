@@ -1,8 +1,12 @@
 // Axon Webhooks operator dashboard: hash routing, the page frame (navigation, headline
 // counters) and sign-in. Pages live in views/*.js; each is `async (ctx) => Node`.
+// A page whose node has `onQuery(query)` handles a change of its own query (a filter applied,
+// back/forward) in place: only its data region is reloaded, so its forms keep whatever the
+// user typed and the focus stays where it is.
 
 import { api, ApiError, fetchMetrics, metricSum, session, tpath } from './api.js';
 import { formStatus, h, replace, setStatus } from './dom.js';
+import * as catalogue from './views/catalogue.js';
 import * as deadLetters from './views/dead_letters.js';
 import * as deliveries from './views/deliveries.js';
 import * as endpoints from './views/endpoints.js';
@@ -25,9 +29,11 @@ const ROUTES = [
   [/^\/tenants\/([^/]+)\/deliveries$/, deliveries.list, 'deliveries'],
   [/^\/tenants\/([^/]+)\/deliveries\/([^/]+)$/, deliveries.detail, 'deliveries'],
   [/^\/tenants\/([^/]+)\/dead-letters$/, deadLetters.list, 'dead-letters'],
+  [/^\/tenants\/([^/]+)\/event-types$/, catalogue.list, 'event-types'],
 ];
 
 let generation = 0;  // bumps on every navigation; stale renders and pollers check it
+let shown = null;    // the page in #main once rendered: {path, onQuery}; null while loading
 const tenantNames = new Map();
 
 function parseHash() {
@@ -58,6 +64,12 @@ function makeContext(gen, params, query, section) {
     // Something changed the queue: refresh the headline counters now, not at the next tick.
     countersChanged: () => { if (countersTimer) refreshCounters(); },
     toast,
+    // True (and back to the sign-in page) when the server rejected the token.
+    signOutIf401: (e) => {
+      if (!(e instanceof ApiError) || e.status !== 401) return false;
+      signOut('Your token was rejected.');
+      return true;
+    },
     // Runs fn now and then again while this page is shown, until fn returns false. The
     // interval starts at `ms` and grows slowly (to 5 s) so a long retry wait costs little.
     async poll(fn, ms, { immediate = true } = {}) {
@@ -78,10 +90,16 @@ function makeContext(gen, params, query, section) {
   };
 }
 
-async function route({ keepFocus = false } = {}) {
-  const gen = ++generation;
+async function route({ keepFocus = false, fromHash = false } = {}) {
   const { path, query } = parseHash();
   const s = session.get();
+  if (fromHash && s && shown && shown.path === path && shown.onQuery) {
+    // Same page, other query: no new generation, so the page's pollers keep running.
+    shown.onQuery(query);
+    return;
+  }
+  const gen = ++generation;
+  shown = null;
   if (!s && path !== '/signin') {
     location.replace('#/signin');
     return;
@@ -122,6 +140,7 @@ async function route({ keepFocus = false } = {}) {
   if (gen !== generation || node === null) return;
   replace(main, node);
   main.removeAttribute('aria-busy');
+  shown = { path, onQuery: typeof node.onQuery === 'function' ? node.onQuery : null };
   if (!keepFocus) {
     const heading = main.querySelector('h1');
     if (heading) {
@@ -177,6 +196,7 @@ function renderFrame(ctx, section) {
     links.push(link(`${base}/events`, 'Events', section === 'events'));
     links.push(link(`${base}/deliveries`, 'Deliveries', section === 'deliveries'));
     links.push(link(`${base}/dead-letters`, 'Dead letters', section === 'dead-letters'));
+    links.push(link(`${base}/event-types`, 'Event types', section === 'event-types'));
     if (s.admin && !tenantNames.has(tid)) {
       api('GET', tpath(tid)).then((t) => {
         tenantNames.set(tid, t.name);
@@ -345,7 +365,7 @@ export function toast(message, kind = 'info') {
 
 // ---- start -------------------------------------------------------------------------------
 
-window.addEventListener('hashchange', () => route());
+window.addEventListener('hashchange', () => route({ fromHash: true }));
 // The skip link must not change the hash (that is the router's).
 $('.skip-link').addEventListener('click', (e) => {
   e.preventDefault();

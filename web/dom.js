@@ -139,3 +139,33 @@ export function pre(text) {
 export function prettyJson(value) {
   try { return JSON.stringify(value, null, 2); } catch { return String(value); }
 }
+
+const FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]';
+
+// Re-renders `box` through `render()` and, if the focus was inside it, puts the focus back on
+// the matching control (the same position in the row with the same data-id, or else the one
+// with the same data-key), so a refresh of the data does not throw a keyboard user back to the top.
+export function rerender(box, render) {
+  const active = document.activeElement;
+  let key = null;
+  if (active && active !== box && box.contains(active)) {
+    const row = active.closest('[data-id]');
+    if (row && box.contains(row)) key = { id: row.dataset.id, index: [...row.querySelectorAll(FOCUSABLE)].indexOf(active) };
+    else if (active.dataset.key) key = { key: active.dataset.key };
+  }
+  render();
+  if (!key) return;
+  let target = null;
+  if (key.key) {
+    target = [...box.querySelectorAll('[data-key]')].find((el) => el.dataset.key === key.key);
+  } else {
+    const row = [...box.querySelectorAll('[data-id]')].find((el) => el.dataset.id === key.id);
+    target = row && key.index >= 0 ? row.querySelectorAll(FOCUSABLE)[key.index] : null;
+  }
+  if (target) target.focus({ preventScroll: true });
+}
+
+// The time of day as the dashboard shows it in notes ("06:42:10").
+export function clock(date = new Date()) {
+  return date.toLocaleTimeString('en-GB');
+}

@@ -137,6 +137,9 @@ describe('dashboard', { timeout: 240_000 }, () => {
     return text ? JSON.parse(text) : null;
   };
   const rowWith = (text) => page.locator('tbody tr', { hasText: text });
+  // The deliveries list once it shows `query` (as the URL has it) and is no longer loading.
+  const deliveriesShown = (query) =>
+    page.locator(`#deliveries-list[data-query="${query}"]:not([aria-busy])`);
   const nav = (name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 
   before(async () => {
@@ -329,9 +332,14 @@ describe('dashboard', { timeout: 240_000 }, () => {
   it('disables and enables an endpoint', async () => {
     await nav('Endpoints').click();
     const row = rowWith(receiver.url);
+    await page.locator('details.card > summary', { hasText: 'New endpoint' }).click();
+    await page.fill('#ep-description', 'typed, not submitted');
     await row.getByRole('button', { name: 'Disable' }).click();
     await rowWith(receiver.url).locator('.badge-disabled').waitFor();
     assert.equal((await api('GET', `/v1/tenants/${tid}/endpoints/${endpointId}`)).disabled, true);
+    // Only the list was refreshed: the form keeps its input, the focus is on the same button.
+    assert.equal(await page.inputValue('#ep-description'), 'typed, not submitted');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Enable');
     await rowWith(receiver.url).getByRole('button', { name: 'Enable' }).click();
     await rowWith(receiver.url).locator('.badge-enabled').waitFor();
     assert.equal((await api('GET', `/v1/tenants/${tid}/endpoints/${endpointId}`)).disabled, false);
@@ -343,23 +351,126 @@ describe('dashboard', { timeout: 240_000 }, () => {
     await until('health on the endpoint page', async () => (await page.locator('.facts .rate').count()) === 1);
     assert.equal(await page.locator('tbody tr').count(), 5, 'five deliveries to this endpoint');
     await shot('endpoint.png');
+    // Disable and enable here too: the state changes in place, the focus stays on the button.
+    await page.locator('main').getByRole('button', { name: 'Disable', exact: true }).click();
+    await page.locator('.facts .badge-disabled').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Enable');
+    await page.locator('main').getByRole('button', { name: 'Enable', exact: true }).click();
+    await page.locator('.facts .badge-enabled').waitFor();
 
     await nav('Deliveries').click();
     await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
     await page.selectOption('#f-status', 'succeeded');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.waitForURL(/deliveries\?status=succeeded/);
-    await until('five succeeded deliveries', async () => (await page.locator('tbody .badge-succeeded').count()) === 5);
-    // The view re-renders when its data refreshes, which can reset an unsubmitted form:
-    // apply the filter until the URL shows it, then wait for the empty result.
-    await until('the dead filter applied', async () => {
-      if (!/status=dead/.test(page.url())) {
-        await page.selectOption('#f-status', 'dead');
-        await page.press('#f-event', 'Enter');
-      }
-      return /status=dead/.test(page.url());
-    });
-    await page.locator('p.empty', { hasText: 'No deliveries match.' }).waitFor();
+    await page.waitForURL(/deliveries\?status=succeeded$/);
+    // The list says which query it shows and whether it is still loading: wait for this one,
+    // not for rows the previous list happened to have as well.
+    await deliveriesShown('status=succeeded').waitFor();
+    assert.equal(await page.locator('#deliveries-list tbody .badge-succeeded').count(), 5);
+
+    // A filter changed while the previous one is still loading is the one that counts: the
+    // form is not rebuilt under the user's hands, and the older answer is dropped.
+    await page.selectOption('#f-status', 'pending');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.selectOption('#f-status', 'dead');
+    await page.press('#f-event', 'Enter');
+    await page.waitForURL(/deliveries\?status=dead$/);
+    await deliveriesShown('status=dead').locator('p.empty', { hasText: 'No deliveries match.' }).waitFor();
+    assert.equal(await page.inputValue('#f-status'), 'dead');
+  });
+
+  it('keeps what is typed in the filter, and the focus, while the list refreshes', async () => {
+    const list = page.locator('#deliveries-list');
+    const listed = (eventId) => list.locator('tbody tr', { hasText: eventId });
+    const first = await api('POST', `/v1/tenants/${tid}/events`, { type: 'order.refreshed', data: { n: 1 } });
+    await until('the first event delivered', () => receiver.okFor(first.id).length === 1);
+    await page.getByRole('link', { name: 'Clear' }).click();
+    await page.waitForURL(/\/deliveries$/);
+    await deliveriesShown('').waitFor();
+    assert.equal(await page.inputValue('#f-status'), '');
+
+    // The periodic refresh re-renders the rows; a focused link in them stays focused.
+    const link = listed(first.id).getByRole('link', { name: /^dlv_/ });
+    await listed(first.id).waitFor();
+    const deliveryId = await link.textContent();
+    await link.focus();
+    const second = await api('POST', `/v1/tenants/${tid}/events`, { type: 'order.refreshed', data: { n: 2 } });
+    await until('the second event listed by a refresh', async () => (await listed(second.id).count()) === 1);
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), deliveryId);
+
+    // Type a filter but do not apply it; more refreshes happen, with new rows...
+    await page.selectOption('#f-status', 'succeeded');
+    await page.click('#f-event');
+    await page.keyboard.type(first.id);
+    const third = await api('POST', `/v1/tenants/${tid}/events`, { type: 'order.refreshed', data: { n: 3 } });
+    await until('the third event listed by a refresh', async () => (await listed(third.id).count()) === 1);
+    const refreshes = Number(await list.getAttribute('data-refreshes'));
+    await until('one more refresh', async () => Number(await list.getAttribute('data-refreshes')) > refreshes);
+    // ...and the form still holds exactly what was typed, with the focus where it was.
+    assert.match(page.url(), /\/deliveries$/);
+    assert.equal(await page.inputValue('#f-status'), 'succeeded');
+    assert.equal(await page.inputValue('#f-event'), first.id);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'f-event');
+    // Enter (where the focus is) applies it.
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`deliveries\\?status=succeeded&event_id=${first.id}$`));
+    await deliveriesShown(`status=succeeded&event_id=${first.id}`).waitFor();
+    assert.equal(await list.locator('tbody tr').count(), 1);
+    assert.equal(await listed(first.id).count(), 1);
+  });
+
+  it('lists the event-type catalogue: deprecated badge, schema as text, pages', async () => {
+    const schema = {
+      type: 'object',
+      required: ['order'],
+      properties: {
+        order: { type: 'integer', minimum: 1 },
+        note: { type: 'string', description: '<b>text, not markup</b>' },
+      },
+    };
+    await api('POST', `/v1/tenants/${tid}/event-types`,
+      { name: 'order.created', description: 'An order was placed <i>(browser test)</i>', schema });
+    await api('POST', `/v1/tenants/${tid}/event-types`,
+      { name: 'invoice.paid', description: 'Superseded by invoice.settled', deprecated: true });
+    // Enough for a second page (the dashboard asks for 50 at a time).
+    for (let i = 0; i < 51; i += 1) {
+      await api('POST', `/v1/tenants/${tid}/event-types`, { name: `zz.bulk_${String(i).padStart(2, '0')}` });
+    }
+
+    await nav('Event types').click();
+    await page.getByRole('heading', { level: 1, name: 'Event types' }).waitFor();
+    const list = page.locator('#catalogue-list');
+    const row = (name) => list.locator(`tbody tr[data-id="${name}"]`);
+    await row('invoice.paid').waitFor();
+    assert.equal(await list.locator('tbody tr').count(), 50, 'the first page');
+    assert.deepEqual((await list.locator('.type-name').allTextContents()).slice(0, 3),
+      ['invoice.paid', 'order.created', 'zz.bulk_00'], 'by name');
+
+    // Deprecated: the badge, and no schema.
+    assert.equal(await row('invoice.paid').locator('.badge-deprecated').textContent(), 'deprecated');
+    assert.equal(await row('invoice.paid').locator('.schema-cell').textContent(), 'none');
+    assert.match(await row('invoice.paid').textContent(), /Superseded by invoice\.settled/);
+
+    // With a schema: not deprecated, the schema opens as pretty-printed JSON text.
+    const typed = row('order.created');
+    assert.equal(await typed.locator('.badge-deprecated').count(), 0);
+    assert.ok((await typed.textContent()).includes('An order was placed <i>(browser test)</i>'));
+    const pre = typed.locator('pre.schema-json');
+    assert.equal(await pre.isVisible(), false, 'the schema is folded until asked for');
+    await typed.locator('details.schema > summary').click();
+    await pre.waitFor({ state: 'visible' });
+    const text = await pre.textContent();
+    assert.deepEqual(JSON.parse(text), schema);
+    assert.match(text, /\n {2}"properties": \{\n/, 'indented');
+    assert.ok(text.includes('"description": "<b>text, not markup</b>"'));
+    assert.equal(await page.locator('main b, main i').count(), 0, 'API data never becomes markup');
+    await shot('catalogue.png');
+
+    await list.getByRole('button', { name: 'Load more' }).click();
+    await until('the second page', async () => (await list.locator('tbody tr').count()) === 53);
+    assert.equal(await list.getByRole('button', { name: 'Load more' }).count(), 0);
+    const names = await list.locator('.type-name').allTextContents();
+    assert.deepEqual(names, [...new Set(names)].sort(), 'by name, no repeats');
   });
 
   it('searches events by type, id and time range', async () => {
@@ -395,7 +506,39 @@ describe('dashboard', { timeout: 240_000 }, () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than a 380px window`);
     await shot('dashboard-narrow.png');
+    // The catalogue with a schema open fits as well.
+    await nav('Event types').click();
+    await page.locator('#catalogue-list tr[data-id="order.created"] details.schema > summary').click();
+    await page.locator('#catalogue-list pre.schema-json').first().waitFor({ state: 'visible' });
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(wide <= 0, `the catalogue is ${wide}px wider than a 380px window`);
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('marks an operational endpoint with a badge (when the server has them)', async (t) => {
+    // Operational endpoints receive the delivery system's own events. The dashboard shows the
+    // badge only when an endpoint says `"operational": true`, so it works with servers either way.
+    const opsUrl = receiver.url.replace(/\/hooks$/, '/ops-hooks');
+    const res = await fetch(`${base}/v1/tenants/${tid}/endpoints`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ url: opsUrl, operational: true }),
+    });
+    const ep = res.ok ? await res.json() : null;
+    if (!ep || ep.operational !== true) {
+      if (ep) await api('DELETE', `/v1/tenants/${tid}/endpoints/${ep.id}`);
+      t.skip(`this server has no operational endpoints (${res.status})`);
+      return;
+    }
+    await nav('Endpoints').click();
+    await page.getByRole('heading', { level: 1, name: 'Endpoints' }).waitFor();
+    const ops = page.locator(`tbody tr[data-id="${ep.id}"]`);
+    assert.equal(await ops.locator('.badge-operational').textContent(), 'operational');
+    assert.equal(await page.locator(`tbody tr[data-id="${endpointId}"] .badge-operational`).count(), 0);
+    await ops.getByRole('link', { name: opsUrl }).click();
+    await page.getByRole('heading', { level: 1, name: 'Endpoint' }).waitFor();
+    assert.equal(await page.locator('.facts .badge-operational').textContent(), 'operational');
+    await api('DELETE', `/v1/tenants/${tid}/endpoints/${ep.id}`);
   });
 
   it('signs in with a tenant API key and its tenant id', async () => {

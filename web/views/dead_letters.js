@@ -2,25 +2,19 @@
 // and "Recover all since…" per endpoint with progress.
 
 import { api, tpath } from '../api.js';
-import { attemptSummary, badge, code, h, replace, table, time } from '../dom.js';
+import { attemptSummary, badge, code, h, replace, time } from '../dom.js';
+import { listRegion, queryKey } from '../list_region.js';
 import { deliveryHref } from './deliveries.js';
 import { recoverForm } from './recover.js';
 
 const POLL_MS = 700;
 const enc = encodeURIComponent;
 
+// Choosing an endpoint changes the URL; the page answers by reloading only the queue and the
+// recover forms below it (onQuery), so the focus stays on the chooser.
 export async function list(ctx) {
-  const endpointId = ctx.query.get('endpoint_id') || '';
-  const [page, eps] = await Promise.all([
-    api('GET', tpath(ctx.tid, '/dead-letters', { endpoint_id: endpointId, limit: 100 })),
-    api('GET', tpath(ctx.tid, '/endpoints', { limit: 200 })),
-  ]);
+  const eps = await api('GET', tpath(ctx.tid, '/endpoints', { limit: 200 }));
   const urls = new Map(eps.data.map((ep) => [ep.id, ep.url]));
-  const rows = [...page.data];
-  let next = page.next;
-  const listBox = h('div', {});
-  const more = h('p', {});
-
   const columns = [
     { label: 'Delivery', cell: (d) => h('a', { href: deliveryHref(ctx.tid, d.id) }, code(d.id)) },
     { label: 'Event', cell: (d) => h('span', {}, h('span', { class: 'etype' }, d.event_type), h('br'),
@@ -34,52 +28,65 @@ export async function list(ctx) {
     { label: 'Action', cell: (d) => replayButton(ctx, d) },
   ];
   const heading = h('h2', { id: 'dl-list' });
-  const render = () => {
-    heading.textContent = `${rows.length}${next ? '+' : ''} dead letter${rows.length === 1 ? '' : 's'}`;
-    replace(listBox, table(columns, rows, { empty: 'No dead letters. Everything was delivered or is still being tried.' }));
-    replace(more, next ? h('button', { type: 'button', class: 'btn', onclick: async () => {
-      const p = await api('GET', tpath(ctx.tid, '/dead-letters', { endpoint_id: endpointId, limit: 100, after: next }));
-      rows.push(...p.data);
-      next = p.next;
-      render();
-    } }, 'Load more') : null);
-  };
-  render();
-  // After a recovery: the queue as it is now.
-  const refresh = async () => {
-    const p = await api('GET', tpath(ctx.tid, '/dead-letters', { endpoint_id: endpointId, limit: 100 }));
-    if (!ctx.active()) return;
-    rows.splice(0, rows.length, ...p.data);
-    next = p.next;
-    render();
-  };
+  const region = listRegion(ctx, {
+    id: 'dead-letters-list', columns, pageSize: 100,
+    empty: 'No dead letters. Everything was delivered or is still being tried.',
+    fetchPage: (q, page) => api('GET', tpath(ctx.tid, '/dead-letters', { ...q, ...page })),
+    onRender: (rows, next) => {
+      heading.textContent = `${rows.length}${next ? '+' : ''} dead letter${rows.length === 1 ? '' : 's'}`;
+    },
+  });
+  let endpointId = ctx.query.get('endpoint_id') || '';
+  await region.show({ endpoint_id: endpointId }, { throwErrors: true });
 
-  const filter = h('form', { class: 'filters', onsubmit: (e) => {
-    e.preventDefault();
-    const v = select.value;
-    ctx.go(`#/tenants/${enc(ctx.tid)}/dead-letters${v ? `?endpoint_id=${enc(v)}` : ''}`);
-  } });
-  const select = h('select', { id: 'dl-endpoint', name: 'endpoint_id', value: endpointId },
+  const select = h('select', { id: 'dl-endpoint', name: 'endpoint_id' },
     h('option', { value: '' }, 'all endpoints'),
     eps.data.map((ep) => h('option', { value: ep.id }, ep.url)));
-  filter.append(h('div', { class: 'field' }, h('label', { for: 'dl-endpoint' }, 'Endpoint'), select),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn' }, 'Show')));
+  select.value = endpointId;
+  const filter = h('form', { class: 'filters', 'aria-controls': 'dead-letters-list', onsubmit: (e) => {
+    e.preventDefault();
+    const target = `#/tenants/${enc(ctx.tid)}/dead-letters${select.value ? `?endpoint_id=${enc(select.value)}` : ''}`;
+    showFor(select.value);
+    if (location.hash !== target) ctx.go(target);
+  } }, h('div', { class: 'field' }, h('label', { for: 'dl-endpoint' }, 'Endpoint'), select),
+  h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn' }, 'Show')));
 
-  const recoverable = endpointId ? eps.data.filter((ep) => ep.id === endpointId) : eps.data;
-  return h('div', {},
+  // After a recovery: the queue as it is now.
+  const refresh = () => region.show({ endpoint_id: endpointId });
+  const recoverBox = h('div', {});
+  const renderRecover = () => {
+    const recoverable = endpointId ? eps.data.filter((ep) => ep.id === endpointId) : eps.data;
+    replace(recoverBox, recoverable.length
+      ? h('ul', { class: 'recover-list' }, recoverable.map((ep) => h('li', {},
+        h('div', { class: 'url' }, ep.url, ' ', code(ep.id)),
+        ep.disabled ? h('p', { class: 'warn-text' }, 'This endpoint is disabled: recovered deliveries wait until it is enabled.') : null,
+        recoverForm(ctx, ep, { onDone: refresh }))))
+      : h('p', { class: 'empty' }, 'No endpoints.'));
+  };
+  renderRecover();
+  const showFor = (id) => {
+    if (id !== endpointId) {
+      endpointId = id;
+      renderRecover();
+    }
+    return region.show({ endpoint_id: endpointId });
+  };
+
+  const node = h('div', {},
     h('h1', {}, 'Dead letters'),
     h('p', { class: 'muted' }, 'Deliveries whose attempts are exhausted. Fix the receiver, then replay them one by one or recover an endpoint\u2019s dead letters in bulk.'),
     filter,
-    h('section', { 'aria-labelledby': 'dl-list' },
-      heading, listBox, more),
+    h('section', { 'aria-labelledby': 'dl-list' }, heading, region.node),
     h('section', { class: 'card', 'aria-labelledby': 'recover-all' },
-      h('h2', { id: 'recover-all' }, 'Recover by endpoint'),
-      recoverable.length
-        ? h('ul', { class: 'recover-list' }, recoverable.map((ep) => h('li', {},
-          h('div', { class: 'url' }, ep.url, ' ', code(ep.id)),
-          ep.disabled ? h('p', { class: 'warn-text' }, 'This endpoint is disabled: recovered deliveries wait until it is enabled.') : null,
-          recoverForm(ctx, ep, { onDone: refresh }))))
-        : h('p', { class: 'empty' }, 'No endpoints.')));
+      h('h2', { id: 'recover-all' }, 'Recover by endpoint'), recoverBox));
+  // Back/forward or a link (this page's own filter has already shown its query).
+  node.onQuery = (query) => {
+    const id = query.get('endpoint_id') || '';
+    if (queryKey({ endpoint_id: id }) === region.current()) return null;
+    select.value = id;
+    return showFor(id);
+  };
+  return node;
 }
 
 // Replays one dead letter and follows it in its row until it succeeds or dies again.

@@ -2,8 +2,9 @@
 
 import { api, tpath } from '../api.js';
 import {
-  attemptSummary, badge, code, formStatus, h, replace, setStatus, statusClass, table, time,
+  attemptSummary, badge, code, formStatus, h, replace, setStatus, statusClass, time,
 } from '../dom.js';
+import { listRegion, queryKey } from '../list_region.js';
 
 const POLL_MS = 1000;
 const enc = encodeURIComponent;
@@ -34,54 +35,75 @@ export function deliveryColumns(ctx, { endpoint = true, event = true } = {}) {
   return cols;
 }
 
-export async function list(ctx) {
-  const filter = {
-    status: ctx.query.get('status') || '',
-    endpoint_id: ctx.query.get('endpoint_id') || '',
-    event_id: ctx.query.get('event_id') || '',
-  };
-  const [page, eps] = await Promise.all([
-    api('GET', tpath(ctx.tid, '/deliveries', { ...filter, limit: 50 })),
-    api('GET', tpath(ctx.tid, '/endpoints', { limit: 200 })),
-  ]);
-  const rows = [...page.data];
-  let next = page.next;
-  const listBox = h('div', {});
-  const more = h('p', {});
-  const render = () => {
-    replace(listBox, table(deliveryColumns(ctx), rows, { empty: 'No deliveries match.' }));
-    replace(more, next ? h('button', { type: 'button', class: 'btn', onclick: async () => {
-      const p = await api('GET', tpath(ctx.tid, '/deliveries', { ...filter, limit: 50, after: next }));
-      rows.push(...p.data);
-      next = p.next;
-      render();
-    } }, 'Load more') : null);
-  };
-  render();
+const REFRESH_MS = 2500;
+const FILTER_KEYS = ['status', 'endpoint_id', 'event_id'];
 
-  const status = h('select', { id: 'f-status', name: 'status', value: filter.status },
+function filterOf(query) {
+  return Object.fromEntries(FILTER_KEYS.map((k) => [k, query.get(k) || '']));
+}
+
+// The filter form stays put while the list below it loads and refreshes: applying a filter
+// changes the URL, and the page answers by reloading only the list (onQuery).
+export async function list(ctx) {
+  const eps = await api('GET', tpath(ctx.tid, '/endpoints', { limit: 200 }));
+  const region = listRegion(ctx, {
+    id: 'deliveries-list',
+    columns: deliveryColumns(ctx),
+    empty: 'No deliveries match.',
+    refreshMs: REFRESH_MS,
+    fetchPage: (filter, page) => api('GET', tpath(ctx.tid, '/deliveries', { ...filter, ...page })),
+  });
+  const initial = filterOf(ctx.query);
+  await region.show(initial, { throwErrors: true });
+
+  const status = h('select', { id: 'f-status', name: 'status', value: initial.status },
     ['', 'pending', 'succeeded', 'dead'].map((s) => h('option', { value: s }, s || 'any')));
-  const endpoint = h('select', { id: 'f-endpoint', name: 'endpoint_id', value: filter.endpoint_id },
+  const endpoint = h('select', { id: 'f-endpoint', name: 'endpoint_id' },
     h('option', { value: '' }, 'any'),
-    eps.data.map((ep) => h('option', { value: ep.id }, ep.url)),
-    filter.endpoint_id && !eps.data.some((ep) => ep.id === filter.endpoint_id)
-      ? h('option', { value: filter.endpoint_id }, filter.endpoint_id) : null);
-  const eventId = h('input', { id: 'f-event', name: 'event_id', value: filter.event_id, placeholder: 'evt_…', autocomplete: 'off' });
-  const form = h('form', { class: 'filters', onsubmit: (e) => {
+    eps.data.map((ep) => h('option', { value: ep.id }, ep.url)));
+  const eventId = h('input', { id: 'f-event', name: 'event_id', value: initial.event_id, placeholder: 'evt_…', autocomplete: 'off' });
+  // Shows `filter` in the form (an endpoint id not in the list gets an option of its own).
+  const fill = (filter) => {
+    if (filter.endpoint_id && ![...endpoint.options].some((o) => o.value === filter.endpoint_id)) {
+      endpoint.append(h('option', { value: filter.endpoint_id }, filter.endpoint_id));
+    }
+    status.value = filter.status;
+    endpoint.value = filter.endpoint_id;
+    eventId.value = filter.event_id;
+  };
+  fill(initial);
+  const base = `#/tenants/${enc(ctx.tid)}/deliveries`;
+  // Applying a filter loads the list right away and puts the filter in the URL (for links,
+  // reloads and back/forward); onQuery then finds the list already on it.
+  const form = h('form', { class: 'filters', role: 'search', 'aria-controls': 'deliveries-list', onsubmit: (e) => {
     e.preventDefault();
-    const q = new URLSearchParams();
-    if (status.value) q.set('status', status.value);
-    if (endpoint.value) q.set('endpoint_id', endpoint.value);
-    if (eventId.value.trim()) q.set('event_id', eventId.value.trim());
-    ctx.go(`#/tenants/${enc(ctx.tid)}/deliveries${q.toString() ? `?${q}` : ''}`);
+    const filter = { status: status.value, endpoint_id: endpoint.value, event_id: eventId.value.trim() };
+    region.show(filter);
+    const q = queryKey(filter);
+    const target = `${base}${q ? `?${q}` : ''}`;
+    if (location.hash !== target) ctx.go(target);
   } },
   h('div', { class: 'field' }, h('label', { for: 'f-status' }, 'Status'), status),
   h('div', { class: 'field' }, h('label', { for: 'f-endpoint' }, 'Endpoint'), endpoint),
   h('div', { class: 'field' }, h('label', { for: 'f-event' }, 'Event id'), eventId),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Filter'),
-    h('a', { class: 'btn', href: `#/tenants/${enc(ctx.tid)}/deliveries` }, 'Clear')));
+    h('a', { class: 'btn', href: base, onclick: (e) => {
+      // Cleared here, not when the URL changes: what is typed next must stay.
+      e.preventDefault();
+      fill(filterOf(new URLSearchParams()));
+      form.requestSubmit();
+    } }, 'Clear')));
 
-  return h('div', {}, h('h1', {}, 'Deliveries'), form, listBox, more);
+  const node = h('div', {}, h('h1', {}, 'Deliveries'), form, region.node);
+  // The URL's query changed. After this form's own submit the list is already on it (and the
+  // form keeps anything typed since); after back/forward or a link, the form follows the URL.
+  node.onQuery = (query) => {
+    const filter = filterOf(query);
+    if (queryKey(filter) === region.current()) return null;
+    fill(filter);
+    return region.show(filter);
+  };
+  return node;
 }
 
 export async function detail(ctx) {

@@ -2,7 +2,7 @@
 
 import { api, tpath } from '../api.js';
 import {
-  add, badge, busy, code, formStatus, h, replace, setStatus, table, time,
+  add, badge, busy, code, formStatus, h, replace, rerender, setStatus, table, time,
 } from '../dom.js';
 import { deliveryColumns } from './deliveries.js';
 import { endpointHealth, healthCell, lastErrorCell } from './health.js';
@@ -20,10 +20,10 @@ export async function list(ctx) {
       h('a', { href: epHref(ctx.tid, ep.id), class: 'url' }, ep.url),
       ep.description ? h('div', { class: 'muted' }, ep.description) : null,
       h('div', {}, code(ep.id))) },
-    { label: 'State', cell: (ep) => stateCell(ep) },
+    { label: 'State', class: 'state-cell', cell: (ep) => stateCell(ep) },
     { label: 'Health', class: 'health-cell', cell: () => h('span', { class: 'muted' }, '…') },
     { label: 'Last error', class: 'error-cell', cell: () => h('span', { class: 'muted' }, '…') },
-    { label: 'Actions', cell: (ep) => actions(ctx, ep) },
+    { label: 'Actions', cell: (ep) => actions(ctx, ep, () => refreshList(ctx)) },
   ];
   replace(listBox, table(columns, endpoints, { empty: 'No endpoints yet: add one above.' }));
   fillHealth(ctx, listBox, endpoints);
@@ -52,25 +52,35 @@ function fillHealth(ctx, listBox, endpoints) {
   });
 }
 
+// Enabled/disabled (with the reason), and "operational" for an endpoint that receives the
+// delivery system's own events (the field may be absent: older servers do not send it).
 function stateCell(ep) {
-  if (!ep.disabled) return badge('enabled');
-  return h('span', {}, badge('disabled'),
+  const operational = ep.operational === true
+    ? [' ', h('span', { class: 'badge badge-operational', title: 'Receives events about the delivery system itself' }, 'operational')]
+    : null;
+  if (!ep.disabled) return h('span', {}, badge('enabled'), operational);
+  return h('span', {}, badge('disabled'), operational,
     ep.disabled_reason ? h('div', { class: 'reason' }, ep.disabled_reason) : null);
 }
 
-function actions(ctx, ep) {
+// onChanged: after enable/disable, shows the endpoint's new state without reloading the page
+// (which would throw away what is typed in the page's forms).
+function actions(ctx, ep, onChanged) {
   const box = h('div', { class: 'row-actions' });
   const secretBox = h('div', { class: 'secret-box' });
-  const toggle = h('button', { type: 'button', class: 'btn small', onclick: async () => {
-    toggle.disabled = true;
+  // aria-disabled rather than disabled while it works: a disabled button would drop the focus.
+  const toggle = h('button', { type: 'button', class: 'btn small', 'data-key': 'toggle', onclick: async () => {
+    if (toggle.getAttribute('aria-disabled') === 'true') return;
+    toggle.setAttribute('aria-disabled', 'true');
     try {
       await api('PATCH', tpath(ctx.tid, `/endpoints/${encodeURIComponent(ep.id)}`), { disabled: !ep.disabled });
-      ctx.toast(`Endpoint ${ep.disabled ? 'enabled' : 'disabled'}.`, 'ok');
-      ctx.reload();
     } catch (e) {
-      toggle.disabled = false;
+      toggle.removeAttribute('aria-disabled');
       ctx.toast(`Could not change the endpoint: ${e.message}`, 'error');
+      return;
     }
+    ctx.toast(`Endpoint ${ep.disabled ? 'enabled' : 'disabled'}.`, 'ok');
+    onChanged().catch(() => ctx.reload());
   } }, ep.disabled ? 'Enable' : 'Disable');
   add(box, [toggle, secretButton(ctx, ep, secretBox),
     h('a', { class: 'btn small', href: `#/tenants/${encodeURIComponent(ctx.tid)}/deliveries?endpoint_id=${encodeURIComponent(ep.id)}` }, 'Deliveries'),
@@ -146,12 +156,14 @@ function createForm(ctx, open) {
     h('summary', {}, h('h2', { class: 'summary-title' }, 'New endpoint')), form, result);
 }
 
-// Re-renders the list below the form without losing the "created" message.
+// Re-renders the list below the form without losing the "created" message, what is typed in
+// the form, or the focus (back on the same control of the same row).
 async function refreshList(ctx) {
   const fresh = await list(ctx);
   const old = document.querySelector('section[aria-labelledby="ep-list"]');
   if (!ctx.active() || !old) return;
-  old.replaceWith(fresh.querySelector('section[aria-labelledby="ep-list"]'));
+  const section = fresh.querySelector('section[aria-labelledby="ep-list"]');
+  rerender(old, () => old.replaceChildren(...section.childNodes));
 }
 
 export async function detail(ctx) {
@@ -166,11 +178,13 @@ export async function detail(ctx) {
   }, (e) => replace(health, e.message));
 
   const secretBox = h('div', { class: 'secret-box' });
+  const state = h('span', {}, stateCell(ep));
+  const actionsBox = h('div', { class: 'row-actions' });
   const fields = [
     ['Id', code(ep.id)],
     ['URL', h('span', { class: 'url' }, ep.url)],
     ['Description', ep.description || h('span', { class: 'muted' }, '—')],
-    ['State', stateCell(ep)],
+    ['State', state],
     ['Event types', ep.event_types && ep.event_types.length ? ep.event_types.join(', ') : 'all'],
     ['Custom headers', Object.keys(ep.headers || {}).length
       ? Object.entries(ep.headers).map(([k, v]) => h('div', {}, code(`${k}: ${v}`))) : 'none'],
@@ -190,13 +204,21 @@ export async function detail(ctx) {
     }
   } }, 'Rotate secret');
 
+  const showActions = (current) => replace(actionsBox, actions(ctx, current, async () => {
+    const fresh = await api('GET', tpath(ctx.tid, `/endpoints/${encodeURIComponent(eid)}`));
+    if (!ctx.active()) return;
+    replace(state, stateCell(fresh));
+    rerender(actionsBox, () => showActions(fresh));
+  }), rotate);
+  showActions(ep);
+
   return h('div', {},
     h('p', { class: 'crumbs' }, h('a', { href: `#/tenants/${encodeURIComponent(ctx.tid)}/endpoints` }, 'Endpoints'), ' / ', ep.id),
     h('h1', {}, 'Endpoint'),
     h('div', { class: 'card' },
       h('dl', { class: 'facts' }, fields.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
         h('dt', {}, 'Health'), health, h('dt', {}, 'Last error'), lastError),
-      h('div', { class: 'row-actions' }, actions(ctx, ep), rotate), secretBox),
+      actionsBox, secretBox),
     h('section', { class: 'card', 'aria-labelledby': 'recover-h' },
       h('h2', { id: 'recover-h' }, 'Recover dead letters'),
       recoverForm(ctx, ep)),

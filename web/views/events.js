@@ -5,56 +5,59 @@ import {
   busy, code, formStatus, fromLocalInput, h, prettyJson, replace, setStatus, table, time,
   toLocalInput,
 } from '../dom.js';
+import { listRegion, queryKey } from '../list_region.js';
 import { deliveryColumns } from './deliveries.js';
 
 const POLL_MS = 1000;
 const enc = encodeURIComponent;
 const evHref = (tid, id) => `#/tenants/${enc(tid)}/events/${enc(id)}`;
 
+const SEARCH_KEYS = ['type', 'id', 'since', 'until'];
+
+function searchOf(query) {
+  return Object.fromEntries(SEARCH_KEYS.map((k) => [k, query.get(k) || '']));
+}
+
+// One page of the search: by id it is that event or nothing.
+async function fetchEvents(ctx, q, page) {
+  if (!q.id) {
+    return api('GET', tpath(ctx.tid, '/events', { type: q.type, since: q.since, until: q.until, ...page }));
+  }
+  try {
+    return { data: [await api('GET', tpath(ctx.tid, `/events/${enc(q.id)}`))], next: null };
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404) throw e;
+    return { data: [], next: null, empty: `No event with id ${q.id}.` };
+  }
+}
+
+// A search changes the URL; the page answers by reloading only the results (onQuery), so
+// the "send a test event" form above keeps what was typed into it.
 export async function list(ctx) {
-  const q = {
-    type: ctx.query.get('type') || '',
-    id: ctx.query.get('id') || '',
-    since: ctx.query.get('since') || '',
-    until: ctx.query.get('until') || '',
-  };
-  const listBox = h('div', {});
-  const more = h('p', {});
   const columns = [
     { label: 'Event', cell: (e) => h('a', { href: evHref(ctx.tid, e.id) }, code(e.id)) },
     { label: 'Type', cell: (e) => h('span', { class: 'etype' }, e.type) },
     { label: 'Created', cell: (e) => time(e.created_at) },
     { label: 'Deliveries', cell: (e) => String(Array.isArray(e.deliveries) ? e.deliveries.length : e.deliveries) },
   ];
-  if (q.id) {
-    try {
-      const ev = await api('GET', tpath(ctx.tid, `/events/${enc(q.id)}`));
-      replace(listBox, table(columns, [ev]));
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 404) throw e;
-      replace(listBox, h('p', { class: 'empty' }, `No event with id ${q.id}.`));
-    }
-  } else {
-    const filter = { type: q.type, since: q.since, until: q.until };
-    const page = await api('GET', tpath(ctx.tid, '/events', { ...filter, limit: 50 }));
-    const rows = [...page.data];
-    let next = page.next;
-    const render = () => {
-      replace(listBox, table(columns, rows, { empty: 'No events match.' }));
-      replace(more, next ? h('button', { type: 'button', class: 'btn', onclick: async () => {
-        const p = await api('GET', tpath(ctx.tid, '/events', { ...filter, limit: 50, after: next }));
-        rows.push(...p.data);
-        next = p.next;
-        render();
-      } }, 'Load more') : null);
-    };
-    render();
-  }
-
-  return h('div', {}, h('h1', {}, 'Events'),
+  const region = listRegion(ctx, {
+    id: 'events-list', columns, empty: 'No events match.',
+    fetchPage: (q, page) => fetchEvents(ctx, q, page),
+  });
+  const initial = searchOf(ctx.query);
+  await region.show(initial, { throwErrors: true });
+  const search = searchForm(ctx, initial, region);
+  const node = h('div', {}, h('h1', {}, 'Events'),
     sendForm(ctx),
     h('section', { 'aria-labelledby': 'search-h' }, h('h2', { id: 'search-h' }, 'Search'),
-      searchForm(ctx, q), listBox, more));
+      search.form, region.node));
+  node.onQuery = (query) => {
+    const q = searchOf(query);
+    if (queryKey(q) === region.current()) return null;  // this page's own search
+    search.follow(q);
+    return region.show(q);
+  };
+  return node;
 }
 
 function localValue(iso) {
@@ -63,36 +66,51 @@ function localValue(iso) {
   return Number.isNaN(d.getTime()) ? '' : toLocalInput(d);
 }
 
-function searchForm(ctx, q) {
+function searchForm(ctx, q, region) {
   const type = h('input', { id: 's-type', name: 'type', value: q.type, placeholder: 'order.created', autocomplete: 'off' });
   const id = h('input', { id: 's-id', name: 'id', value: q.id, placeholder: 'evt_…', autocomplete: 'off' });
   const since = h('input', { id: 's-since', name: 'since', type: 'datetime-local', step: 1, value: localValue(q.since) });
   const until = h('input', { id: 's-until', name: 'until', type: 'datetime-local', step: 1, value: localValue(q.until) });
   const status = formStatus();
-  const form = h('form', { class: 'filters', role: 'search', onsubmit: (e) => {
+  const form = h('form', { class: 'filters', role: 'search', 'aria-controls': 'events-list', onsubmit: (e) => {
     e.preventDefault();
-    const p = new URLSearchParams();
+    let key;
     try {
-      if (type.value.trim()) p.set('type', type.value.trim());
-      if (id.value.trim()) p.set('id', id.value.trim());
-      if (since.value) p.set('since', fromLocalInput(since.value));
-      if (until.value) p.set('until', fromLocalInput(until.value));
+      key = queryKey({
+        type: type.value.trim(), id: id.value.trim(),
+        since: fromLocalInput(since.value), until: fromLocalInput(until.value),
+      });
     } catch (err) {
       setStatus(status, err.message, 'error');
       return;
     }
-    const target = `#/tenants/${enc(ctx.tid)}/events${p.toString() ? `?${p}` : ''}`;
-    if (location.hash === target) ctx.reload();
-    else ctx.go(target);
+    setStatus(status, '');
+    // The results load right away; the URL follows (onQuery then finds them already on it).
+    region.show(searchOf(new URLSearchParams(key)));
+    const target = `#/tenants/${enc(ctx.tid)}/events${key ? `?${key}` : ''}`;
+    if (location.hash !== target) ctx.go(target);
   } },
   h('div', { class: 'field' }, h('label', { for: 's-type' }, 'Type'), type),
   h('div', { class: 'field' }, h('label', { for: 's-id' }, 'Event id'), id),
   h('div', { class: 'field' }, h('label', { for: 's-since' }, 'From'), since),
   h('div', { class: 'field' }, h('label', { for: 's-until' }, 'Until'), until),
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn primary' }, 'Search'),
-    h('a', { class: 'btn', href: `#/tenants/${enc(ctx.tid)}/events` }, 'Clear')),
+    h('a', { class: 'btn', href: `#/tenants/${enc(ctx.tid)}/events`, onclick: (e) => {
+      // Cleared here, not when the URL changes: what is typed next must stay.
+      e.preventDefault();
+      for (const input of [type, id, since, until]) input.value = '';
+      setStatus(status, '');
+      form.requestSubmit();
+    } }, 'Clear')),
   status);
-  return form;
+  // Back/forward or a link: the form shows the URL's query.
+  const follow = (query) => {
+    type.value = query.type;
+    id.value = query.id;
+    since.value = localValue(query.since);
+    until.value = localValue(query.until);
+  };
+  return { form, follow };
 }
 
 function sendForm(ctx) {
