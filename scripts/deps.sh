@@ -26,6 +26,7 @@ BUILD_PACKAGES=(
   libfmt-dev              # 9.1
   libcli11-dev            # 2.1
   libvalijson-dev         # 1.0   JSON Schema validation of event data (header-only)
+  libre2-dev              # linear-time regex engine for JSON Schema `pattern` (no ReDoS)
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev   # 1.12

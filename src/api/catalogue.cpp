@@ -32,7 +32,14 @@ class SchemaCache {
     auto parsed = nlohmann::json::parse(type.schema.value_or("true"), nullptr, false);
     if (parsed.is_discarded()) return fail(Errc::internal, "stored schema is not JSON");
     auto compiled = JsonSchema::compile(parsed);
-    if (!compiled) return fail(Errc::internal, "stored schema: " + compiled.error().message);
+    // A schema stored before a stricter compile rule (e.g. lookaround, which the linear-time
+    // regex engine refuses) is the tenant's to fix: answer 422, never 5xx.
+    if (!compiled) {
+      return fail(Errc::validation_failed, "the schema of event type '" + type.name +
+                                               "' can no longer be used (" +
+                                               compiled.error().message +
+                                               "); update the event type's schema");
+    }
     auto shared = std::make_shared<const JsonSchema>(std::move(*compiled));
     std::lock_guard lock(mu_);
     if (cache_.size() >= kMaxCachedSchemas) cache_.clear();
@@ -71,11 +78,11 @@ Result<TenantSettings> load_tenant_settings(Store& store, std::string_view tenan
   if (!stored) return std::unexpected(stored.error());
   TenantSettings settings;
   if (!*stored) return settings;
-  auto json = nlohmann::json::parse(**stored, nullptr, false);
-  if (json.is_object()) {
-    settings.require_catalogued_types = json.value("require_catalogued_types", false);
+  auto parsed = nlohmann::json::parse(**stored, nullptr, false);
+  if (parsed.is_object()) {
+    settings.require_catalogued_types = parsed.value("require_catalogued_types", false);
     settings.restrict_subscriptions_to_catalogue =
-        json.value("restrict_subscriptions_to_catalogue", false);
+        parsed.value("restrict_subscriptions_to_catalogue", false);
   }
   return settings;
 }
