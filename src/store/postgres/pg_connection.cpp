@@ -81,6 +81,10 @@ void PgConnection::connect() {
   // Quiet NOTICEs (e.g. "relation already exists, skipping") instead of printing to stderr.
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
+  // Short OLTP statements only: JIT compiling one (its cost estimate can pass
+  // jit_above_cost on a big table) takes ~1 s of server CPU and saves nothing.
+  // A failure here means the connection broke; the next statement reports it.
+  PQclear(PQexec(conn_, "SET jit = off"));
 }
 
 void PgConnection::reconnect() { connect(); }
@@ -113,8 +117,19 @@ PgResult PgConnection::exec(std::string_view sql, const Params& params) {
     it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
   std::vector<const char*> values = params.pointers();
-  PGresult* raw =
-      PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(), nullptr, nullptr, 0);
+  return checked(
+      PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(), nullptr, nullptr, 0));
+}
+
+PgResult PgConnection::exec_custom(std::string_view sql, const Params& params) {
+  if (!healthy()) throw PgError("08003", "connection is not open");
+  std::string text(sql);
+  std::vector<const char*> values = params.pointers();
+  return checked(PQexecParams(conn_, text.c_str(), params.size(), nullptr, values.data(), nullptr,
+                              nullptr, 0));
+}
+
+PgResult PgConnection::checked(PGresult* raw) const {
   ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     PgError error = error_from(raw);

@@ -105,6 +105,9 @@ class PgConnection {
   void reconnect();
   // A parameterised statement; throws PgError on failure.
   PgResult exec(std::string_view sql, const Params& params = {});
+  // Like exec, but planned afresh for these values (not prepared): for statements whose
+  // best plan depends on a parameter the generic plan cannot see, e.g. a LIMIT.
+  PgResult exec_custom(std::string_view sql, const Params& params = {});
   // A parameterless script that may hold several statements (migrations, BEGIN/COMMIT).
   void exec_script(std::string_view sql);
   PGconn* raw() { return conn_; }
@@ -112,6 +115,7 @@ class PgConnection {
  private:
   void connect();
   PgError error_from(const PGresult* result) const;
+  PgResult checked(PGresult* raw) const;
   std::string conninfo_;
   PGconn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name

@@ -16,6 +16,9 @@ namespace {
 // lease them, and return them joined with their endpoint and event. A FIFO endpoint offers
 // only its oldest pending delivery (by id, i.e. creation order), and only while no other of
 // its pending deliveries holds a live lease: at most one is in flight across all processes.
+// (A lease always sets or clears lease_owner and lease_expires_at together, so
+// `lease_owner IS NOT NULL` changes no result; it lets the planner pick the small partial
+// deliveries_by_lease_owner index for "leased rows of this endpoint".)
 constexpr std::string_view kClaimDue = R"sql(
 WITH picked AS (
   SELECT d.id, )sql" AXON_PG_CLAIMABLE_AT R"sql( AS due
@@ -23,11 +26,11 @@ WITH picked AS (
    WHERE d.status = 'pending' AND )sql" AXON_PG_CLAIMABLE_AT R"sql( <= $1
      AND NOT e.disabled
      AND (e.ordering <> 'fifo' OR (
-           NOT EXISTS (SELECT 1 FROM axon.deliveries o
-                        WHERE o.endpoint_id = d.endpoint_id AND o.status = 'pending'
-                          AND o.id < d.id)
+           d.id = (SELECT min(o.id) FROM axon.deliveries o
+                    WHERE o.endpoint_id = d.endpoint_id AND o.status = 'pending')
            AND NOT EXISTS (SELECT 1 FROM axon.deliveries o
-                            WHERE o.endpoint_id = d.endpoint_id AND o.status = 'pending'
+                            WHERE o.lease_owner IS NOT NULL
+                              AND o.endpoint_id = d.endpoint_id AND o.status = 'pending'
                               AND o.id <> d.id AND o.lease_expires_at > $1)))
    ORDER BY )sql" AXON_PG_CLAIMABLE_AT R"sql(, d.id
    LIMIT $2
@@ -40,78 +43,85 @@ RETURNING d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, e.url, e.h
           e.secret_sealed,
           CASE WHEN e.previous_secret_expires_at > $1 THEN e.previous_secret_sealed END,
           v.payload, d.attempts, d.series_start, e.max_in_flight, e.rate_limit, e.ordering,
-          d.lease_expires_at, picked.due
+          d.lease_expires_at, picked.due, e.operational
 )sql";
 
-// The earliest claimable time over what claim_due could ever pick.
+// Planner settings for the rest of the transaction (set_config(…, true) = SET LOCAL).
+constexpr std::string_view kIndexedPlansOnly =
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true), "
+    "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), "
+    "set_config('enable_bitmapscan', 'off', true)";
+
+// The earliest claimable time over what claim_due could ever pick: for parallel endpoints
+// the first entry of deliveries_claimable whose endpoint is enabled (an index walk that
+// stops there, not a scan of the whole backlog); for each enabled FIFO endpoint its oldest
+// pending delivery, once no other of its deliveries holds a lease.
 constexpr std::string_view kNextDueAt = R"sql(
-SELECT min(greatest()sql" AXON_PG_CLAIMABLE_AT R"sql(,
-         CASE WHEN e.ordering = 'fifo' THEN
+SELECT min(t) FROM (
+  (SELECT )sql" AXON_PG_CLAIMABLE_AT R"sql( AS t
+     FROM axon.deliveries d JOIN axon.endpoints e ON e.id = d.endpoint_id
+    WHERE d.status = 'pending' AND NOT e.disabled AND e.ordering <> 'fifo'
+    ORDER BY )sql" AXON_PG_CLAIMABLE_AT R"sql(, d.id
+    LIMIT 1)
+  UNION ALL
+  SELECT greatest()sql" AXON_PG_CLAIMABLE_AT R"sql(,
            coalesce((SELECT max(o.lease_expires_at) FROM axon.deliveries o
-                      WHERE o.endpoint_id = d.endpoint_id AND o.status = 'pending'
-                        AND o.id <> d.id), 0)
-         ELSE 0 END))
-  FROM axon.deliveries d JOIN axon.endpoints e ON e.id = d.endpoint_id
- WHERE d.status = 'pending' AND NOT e.disabled
-   AND (e.ordering <> 'fifo' OR NOT EXISTS (
-         SELECT 1 FROM axon.deliveries o
-          WHERE o.endpoint_id = d.endpoint_id AND o.status = 'pending' AND o.id < d.id))
+                      WHERE o.lease_owner IS NOT NULL AND o.endpoint_id = d.endpoint_id
+                        AND o.status = 'pending' AND o.id <> d.id), 0))
+    FROM axon.endpoints e
+    CROSS JOIN LATERAL (SELECT * FROM axon.deliveries h
+                         WHERE h.endpoint_id = e.id AND h.status = 'pending'
+                         ORDER BY h.endpoint_id, h.status, h.id LIMIT 1) AS d
+   WHERE NOT e.disabled AND e.ordering = 'fifo') AS due
 )sql";
 
-// complete_attempts takes one JSON array of records ($1); each statement reads the fields
-// it needs. Step 1: the attempt log, for every record whose delivery still exists; a
-// duplicate attempt number keeps the first record.
-constexpr std::string_view kAppendAttempts = R"sql(
-INSERT INTO axon.attempts (delivery_id, n, started_at, duration_ms, status_code, error,
-                           error_message, response_excerpt)
-SELECT r.delivery_id, r.n, r.started_at, r.duration_ms, r.status_code, r.error,
-       r.error_message, r.response_excerpt
-  FROM jsonb_to_recordset($1::jsonb) AS r (ord int, delivery_id text, n int, started_at bigint,
-         duration_ms int, status_code int, error text, error_message text, response_excerpt text)
- WHERE EXISTS (SELECT 1 FROM axon.deliveries d WHERE d.id = r.delivery_id)
- ORDER BY r.ord
-ON CONFLICT (delivery_id, n) DO NOTHING
-)sql";
-
-// Step 2: the outcome counts only while the delivery is still ours: pending and leased by
+// complete_attempts: one statement over one JSON array of records ($1), parsed once, so a
+// batch costs one round trip. `k` keeps the records whose delivery still exists (with its
+// endpoint); the data-modifying CTEs all see the rows as they were before the statement.
+// ins: the attempt log; a duplicate attempt number keeps the first record.
+// upd: the outcome counts only while the delivery is still ours: pending and leased by
 // `owner` (or by nobody, after release_leases). Otherwise only the attempt count moves.
-// (Every SET expression sees the row as it was, so "mine" is judged before the update.)
-#define AXON_PG_MINE "(d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = $3))"
-constexpr std::string_view kUpdateDeliveries = R"sql(
-UPDATE axon.deliveries AS d
-   SET attempts = greatest(d.attempts, r.n),
-       status = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN r.new_status ELSE d.status END,
-       next_attempt_at = CASE WHEN )sql" AXON_PG_MINE R"sql( AND r.new_status = 'pending'
-                              THEN r.next_attempt_at ELSE d.next_attempt_at END,
-       lease_owner = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN NULL ELSE d.lease_owner END,
-       lease_expires_at = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN NULL
-                               ELSE d.lease_expires_at END,
-       updated_at = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN $2 ELSE d.updated_at END
-  FROM jsonb_to_recordset($1::jsonb) AS r (delivery_id text, n int, new_status text,
-                                          next_attempt_at bigint)
- WHERE d.id = r.delivery_id
-)sql";
-
-// Step 3: per endpoint (the delivery's), in record order: a success clears failing_since, a
+// The final UPDATE, per endpoint in record order: a success clears failing_since, a
 // failure sets it if unset (the start of the run of failures); the first 410 disables it.
-constexpr std::string_view kUpdateEndpoints = R"sql(
-WITH r AS (
-  SELECT r.ord, d.endpoint_id, r.started_at, r.new_status = 'succeeded' AS ok,
-         r.disable_endpoint, r.disable_reason
-    FROM jsonb_to_recordset($1::jsonb) AS r (ord int, delivery_id text, started_at bigint,
-           new_status text, disable_endpoint boolean, disable_reason text)
+#define AXON_PG_MINE "(d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = $3))"
+constexpr std::string_view kCompleteAttempts = R"sql(
+WITH k AS MATERIALIZED (
+  SELECT r.*, d.endpoint_id, r.new_status = 'succeeded' AS ok
+    FROM jsonb_to_recordset($1::jsonb) AS r (ord int, delivery_id text, n int,
+           started_at bigint, duration_ms int, status_code int, error text,
+           error_message text, response_excerpt text, new_status text, next_attempt_at bigint,
+           disable_endpoint boolean, disable_reason text)
     JOIN axon.deliveries d ON d.id = r.delivery_id),
+ins AS (
+  INSERT INTO axon.attempts (delivery_id, n, started_at, duration_ms, status_code, error,
+                             error_message, response_excerpt)
+  SELECT k.delivery_id, k.n, k.started_at, k.duration_ms, k.status_code, k.error,
+         k.error_message, k.response_excerpt
+    FROM k ORDER BY k.ord
+  ON CONFLICT (delivery_id, n) DO NOTHING),
+upd AS (
+  UPDATE axon.deliveries AS d
+     SET attempts = greatest(d.attempts, r.n),
+         status = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN r.new_status ELSE d.status END,
+         next_attempt_at = CASE WHEN )sql" AXON_PG_MINE R"sql( AND r.new_status = 'pending'
+                                THEN r.next_attempt_at ELSE d.next_attempt_at END,
+         lease_owner = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN NULL ELSE d.lease_owner END,
+         lease_expires_at = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN NULL
+                                 ELSE d.lease_expires_at END,
+         updated_at = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN $2 ELSE d.updated_at END
+    FROM k AS r
+   WHERE d.id = r.delivery_id),
 s AS (
-  SELECT r.endpoint_id, max(r.ord) AS last, max(r.ord) FILTER (WHERE r.ok) AS last_ok,
-         bool_or(r.disable_endpoint) AS disable,
-         (array_agg(r.disable_reason ORDER BY r.ord) FILTER (WHERE r.disable_endpoint))[1]
+  SELECT k.endpoint_id, max(k.ord) AS last, max(k.ord) FILTER (WHERE k.ok) AS last_ok,
+         bool_or(k.disable_endpoint) AS disable,
+         (array_agg(k.disable_reason ORDER BY k.ord) FILTER (WHERE k.disable_endpoint))[1]
            AS reason
-    FROM r GROUP BY r.endpoint_id),
+    FROM k GROUP BY k.endpoint_id),
 f AS (
-  SELECT s.*, (SELECT r.started_at FROM r
-                WHERE r.endpoint_id = s.endpoint_id AND NOT r.ok
-                  AND r.ord > coalesce(s.last_ok, 0)
-                ORDER BY r.ord LIMIT 1) AS first_failure
+  SELECT s.*, (SELECT k.started_at FROM k
+                WHERE k.endpoint_id = s.endpoint_id AND NOT k.ok
+                  AND k.ord > coalesce(s.last_ok, 0)
+                ORDER BY k.ord LIMIT 1) AS first_failure
     FROM s)
 UPDATE axon.endpoints AS e
    SET failing_since = CASE WHEN f.last_ok = f.last THEN NULL
@@ -139,7 +149,13 @@ Result<std::vector<DeliveryJob>> PostgresStore::claim_due(std::string_view owner
   return transact("claim_due", [&](Transaction& tx) {
     std::vector<DeliveryJob> jobs;
     if (limit <= 0) return jobs;
-    PgResult r = tx.exec(kClaimDue, Params(now, limit, owner, lease_ms));
+    // The claim must cost O(limit), not O(backlog): walk deliveries_claimable in order and
+    // look every picked row up by key. Left to itself the planner prefers a sequential scan
+    // and sort (most rows are due in a backlog) and hash joins over the whole table, whose
+    // cost grows with the backlog; so this transaction forbids those, and the statement is
+    // planned per call (a generic plan cannot see the LIMIT).
+    tx.exec(kIndexedPlansOnly);
+    PgResult r = tx.exec_custom(kClaimDue, Params(now, limit, owner, lease_ms));
     std::vector<std::pair<Millis, DeliveryJob>> due;
     for (int row = 0; row < r.rows(); ++row) {
       DeliveryJob job;
@@ -160,6 +176,7 @@ Result<std::vector<DeliveryJob>> PostgresStore::claim_due(std::string_view owner
       job.rate_limit = r.f64(row, 13);
       job.ordering = parse_ordering(r.view(row, 14));
       job.lease_expires_at = r.i64(row, 15);
+      job.operational = r.boolean(row, 17);
       due.emplace_back(r.i64(row, 16), std::move(job));
     }
     // RETURNING has no order: oldest due first, as picked.
@@ -193,11 +210,8 @@ Result<void> PostgresStore::complete_attempts(std::string_view owner,
                     {"disable_reason", clean_text(rec.disable_reason)}});
   }
   const std::string json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return transact("complete_attempts", [&](Transaction& tx) {
-    tx.exec(kAppendAttempts, Params(json));
-    tx.exec(kUpdateDeliveries, Params(json, now, owner));
-    tx.exec(kUpdateEndpoints, Params(json, now));
-  });
+  return transact("complete_attempts",
+                  [&](Transaction& tx) { tx.exec(kCompleteAttempts, Params(json, now, owner)); });
 }
 
 Result<void> PostgresStore::release_leases(std::string_view owner) {
@@ -228,6 +242,7 @@ Result<void> PostgresStore::release_deliveries(std::string_view owner,
 
 Result<std::optional<Millis>> PostgresStore::next_due_at() {
   return transact("next_due_at", [&](Transaction& tx) -> std::optional<Millis> {
+    tx.exec(kIndexedPlansOnly);  // as in claim_due: walk the index, never the backlog
     return tx.exec(kNextDueAt).opt_i64(0, 0);
   });
 }
