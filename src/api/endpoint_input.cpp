@@ -4,6 +4,7 @@
 
 #include "api/http_types.hpp"
 #include "api/request_input.hpp"
+#include "core/operational_events.hpp"
 #include "core/subscription.hpp"
 #include "core/url_policy.hpp"
 
@@ -88,6 +89,25 @@ Result<HeaderList> parse_headers(const json& value) {
 }
 
 }  // namespace
+
+Result<std::optional<bool>> parse_operational_flag(const json& body) {
+  return optional_bool(body, "operational");
+}
+
+Result<void> check_operational_subscriptions(
+    const std::optional<std::vector<std::string>>& patterns) {
+  if (!patterns) return {};
+  for (const auto& pattern : *patterns) {
+    if (!pattern_matches_operational(pattern)) {
+      return fail(Errc::validation_failed,
+                  "event_types: '" + pattern +
+                      "' matches no operational event type (an operational endpoint receives "
+                      "only endpoint.disabled, endpoint.enabled, delivery.failing, "
+                      "delivery.exhausted and delivery.recovered)");
+    }
+  }
+  return {};
+}
 
 Result<void> check_custom_header(std::string_view name, std::string_view value) {
   std::string label = "headers: '" + std::string(name.substr(0, 64)) + "'";

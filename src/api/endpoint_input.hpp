@@ -12,6 +12,9 @@
 //   max_in_flight  integer 0..10000 (0 = unlimited)
 //   rate_limit     number 0..100000 attempts per second (0 = unlimited)
 //   ordering       "parallel" | "fifo"
+//   operational    boolean, creation only (PATCH may repeat the current value, not change it):
+//                  the endpoint receives operational events only, and each of its
+//                  event_types must match at least one operational type
 // Thread-safety: pure functions.
 #pragma once
 
@@ -26,6 +29,13 @@ namespace axon::api {
 // url is an error (creation).
 Result<EndpointPatch> parse_endpoint_fields(const nlohmann::json& body, bool require_url,
                                             bool allow_private_targets);
+
+// The `operational` field (nullopt when absent); 400 when it is not a boolean.
+Result<std::optional<bool>> parse_operational_flag(const nlohmann::json& body);
+
+// 422 unless every pattern matches at least one operational event type (nullopt = all five).
+Result<void> check_operational_subscriptions(
+    const std::optional<std::vector<std::string>>& patterns);
 
 // 422 unless `name: value` may be sent as a custom delivery header.
 Result<void> check_custom_header(std::string_view name, std::string_view value);

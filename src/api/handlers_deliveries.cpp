@@ -25,7 +25,7 @@ Result<std::optional<DeliveryStatus>> status_param(const Query& query) {
   if (!raw) return std::optional<DeliveryStatus>();
   for (DeliveryStatus status :
        {DeliveryStatus::pending, DeliveryStatus::succeeded, DeliveryStatus::dead}) {
-    if (*raw == delivery_status_name(status)) return std::optional<DeliveryStatus>(status);
+    if (*raw == status_name(status)) return std::optional<DeliveryStatus>(status);
   }
   return fail(Errc::invalid_request, "status must be pending, succeeded or dead");
 }

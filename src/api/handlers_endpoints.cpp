@@ -1,12 +1,15 @@
 // Endpoints: create/list/get/update/delete, secret rotation and reveal, dead-letter recovery.
-#include "api/endpoint_input.hpp"
 #include "api/catalogue.hpp"
+#include "api/endpoint_input.hpp"
 #include "api/handlers.hpp"
 #include "api/json_codec.hpp"
 #include "api/pagination.hpp"
 #include "core/envelope.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
+#include "core/operational_events.hpp"
 #include "core/signature.hpp"
+#include "delivery/operational_emitter.hpp"
 
 namespace axon::api {
 
@@ -19,6 +22,39 @@ constexpr int kRecoverBatch = 1000;
 Result<void> check_endpoint_id(const std::string& id) {
   if (!is_valid_id(id, id_prefix::endpoint)) return fail(Errc::not_found, "no such endpoint");
   return {};
+}
+
+// Operational endpoints take only operational types (and the catalogue does not restrict
+// them); normal endpoints follow the tenant's catalogue settings.
+Result<void> check_endpoint_subscriptions(Store& store, const std::string& tenant_id,
+                                          bool operational,
+                                          const std::optional<std::vector<std::string>>& types) {
+  if (operational) return check_operational_subscriptions(types);
+  return check_subscriptions(store, tenant_id, types);
+}
+
+// endpoint.disabled / endpoint.enabled after an API PATCH changed `disabled`. The update is
+// already committed: a failure here is logged, not answered (and a crash between the two
+// loses this one event; see docs/catalogue-and-operational.md).
+void emit_disabled_change(const ApiContext& ctx, const Endpoint& updated) {
+  EndpointChange change{updated.tenant_id,
+                        updated.id,
+                        updated.url,
+                        updated.disabled ? updated.disabled_reason : "",
+                        EndpointChangeSource::api,
+                        std::to_string(updated.updated_at)};
+  OperationalEvent event =
+      updated.disabled ? endpoint_disabled_event(change) : endpoint_enabled_event(change);
+  auto emitted = ingest_operational_event(ctx.store, ctx.ids, event, ctx.clock.now_ms());
+  if (!emitted) {
+    log_event(spdlog::level::warn, "operational event lost",
+              {{"tenant_id", updated.tenant_id},
+               {"endpoint_id", updated.id},
+               {"event_type", event.type},
+               {"error", emitted.error().message}});
+    return;
+  }
+  if (*emitted > 0 && ctx.on_events_ingested) ctx.on_events_ingested();
 }
 
 }  // namespace
@@ -35,7 +71,10 @@ Result<ApiResponse> create_endpoint(const Services& services, const RouteRequest
   endpoint.url = *fields->url;
   endpoint.description = fields->description.value_or("");
   endpoint.event_types = fields->event_types.value_or(std::nullopt);
-  AXON_TRY(subscribable, check_subscriptions(ctx.store, request.param("tid"), endpoint.event_types));
+  AXON_TRY(operational, parse_operational_flag(request.body));
+  endpoint.operational = operational->value_or(false);
+  AXON_TRY(subscribable, check_endpoint_subscriptions(ctx.store, request.param("tid"),
+                                                      endpoint.operational, endpoint.event_types));
   endpoint.headers = fields->headers.value_or(HeaderList{});
   endpoint.disabled = fields->disabled.value_or(false);
   endpoint.disabled_reason = endpoint.disabled ? fields->disabled_reason.value_or("") : "";
@@ -69,11 +108,20 @@ Result<ApiResponse> update_endpoint(const Services& services, const RouteRequest
   AXON_TRY(valid, check_endpoint_id(request.param("eid")));
   AXON_TRY(patch, parse_endpoint_fields(request.body, /*require_url=*/false,
                                         services.options.allow_private_targets));
+  AXON_TRY(operational, parse_operational_flag(request.body));
+  // Read first: `operational` is fixed, and a change of `disabled` is an operational event.
+  AXON_TRY(current, ctx.store.get_endpoint(request.param("tid"), request.param("eid")));
+  if (*operational && **operational != current->operational) {
+    return fail(Errc::validation_failed,
+                "operational cannot be changed after creation; create a new endpoint instead");
+  }
   if (patch->event_types) {
-    AXON_TRY(subscribable, check_subscriptions(ctx.store, request.param("tid"), *patch->event_types));
+    AXON_TRY(subscribable, check_endpoint_subscriptions(ctx.store, request.param("tid"),
+                                                        current->operational, *patch->event_types));
   }
   AXON_TRY(updated, ctx.store.update_endpoint(request.param("tid"), request.param("eid"), *patch,
                                               ctx.clock.now_ms()));
+  if (updated->disabled != current->disabled) emit_disabled_change(ctx, *updated);
   return json_response(200, endpoint_json(*updated));
 }
 

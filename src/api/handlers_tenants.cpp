@@ -5,6 +5,7 @@
 #include "api/json_codec.hpp"
 #include "api/pagination.hpp"
 #include "core/ids.hpp"
+#include "core/operational_events.hpp"
 
 namespace axon::api {
 
@@ -40,6 +41,15 @@ Result<ApiResponse> get_tenant(const Services& services, const RouteRequest& req
 }
 
 Result<ApiResponse> delete_tenant(const Services& services, const RouteRequest& request) {
+  if (request.param("tid") == kOperatorTenantId) {
+    // Its own code: "conflict" would suggest retrying; this answer never changes.
+    return json_response(
+        409, {{"error",
+               {{"code", "operator_tenant_protected"},
+                {"message",
+                 "the operator tenant receives the operational events of every tenant and "
+                 "cannot be deleted (delete or disable its endpoints instead)"}}}});
+  }
   AXON_TRY(deleted, services.context.store.delete_tenant(request.param("tid")));
   return no_content_response();
 }

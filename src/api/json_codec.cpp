@@ -39,22 +39,6 @@ json api_key_json(const ApiKey& key) {
           {"revoked_at", key.revoked_at ? time_json(*key.revoked_at) : json(nullptr)}};
 }
 
-std::string_view ordering_name(Ordering ordering) {
-  return ordering == Ordering::fifo ? "fifo" : "parallel";
-}
-
-std::string_view delivery_status_name(DeliveryStatus status) {
-  switch (status) {
-    case DeliveryStatus::pending:
-      return "pending";
-    case DeliveryStatus::succeeded:
-      return "succeeded";
-    case DeliveryStatus::dead:
-      return "dead";
-  }
-  return "pending";
-}
-
 json endpoint_json(const Endpoint& endpoint) {
   json headers = json::object();
   for (const auto& [name, value] : endpoint.headers) headers[name] = value;
@@ -69,6 +53,7 @@ json endpoint_json(const Endpoint& endpoint) {
           {"max_in_flight", endpoint.max_in_flight},
           {"rate_limit", endpoint.rate_limit},
           {"ordering", ordering_name(endpoint.ordering)},
+          {"operational", endpoint.operational},
           {"created_at", time_json(endpoint.created_at)},
           {"updated_at", time_json(endpoint.updated_at)}};
 }
@@ -90,7 +75,7 @@ json delivery_json(const Delivery& delivery) {
           {"event_id", delivery.event_id},
           {"endpoint_id", delivery.endpoint_id},
           {"event_type", delivery.event_type},
-          {"status", delivery_status_name(delivery.status)},
+          {"status", status_name(delivery.status)},
           {"attempt_count", delivery.attempts},
           {"next_attempt_at", pending ? time_json(delivery.next_attempt_at) : json(nullptr)},
           {"created_at", time_json(delivery.created_at)},

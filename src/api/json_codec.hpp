@@ -6,7 +6,8 @@
 //             (+ "key" once, in the 201 answer of POST …/api-keys)
 //   endpoint  {"id","tenant_id","url","description","event_types":[…]|null,
 //              "headers":{name:value},"disabled","disabled_reason"|null,"max_in_flight",
-//              "rate_limit","ordering":"parallel"|"fifo","created_at","updated_at"}
+//              "rate_limit","ordering":"parallel"|"fifo","operational","created_at",
+//              "updated_at"}
 //             (+ "secret" in the 201 answer of POST …/endpoints)
 //   event     {"id","tenant_id","type","created_at","idempotency_key"|null,"data":<as sent>,
 //              "deliveries":<count>}
@@ -48,8 +49,6 @@ json time_json(Millis ms);
 json tenant_json(const Tenant& tenant);
 json api_key_json(const ApiKey& key);
 json endpoint_json(const Endpoint& endpoint);
-std::string_view ordering_name(Ordering ordering);
-std::string_view delivery_status_name(DeliveryStatus status);
 json attempt_json(const Attempt& attempt);
 json delivery_json(const Delivery& delivery);  // without the attempt log
 // The stored envelope's "data" (null if the payload cannot be read).

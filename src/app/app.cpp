@@ -18,6 +18,7 @@
 #include "core/random.hpp"
 #include "core/secret_box.hpp"
 #include "delivery/dispatcher.hpp"
+#include "delivery/operational_emitter.hpp"
 #include "store/store.hpp"
 
 namespace axon {
@@ -32,6 +33,11 @@ std::unique_ptr<Store> open_and_migrate(const std::string& db_url) {
   }
   if (auto migrated = (*store)->migrate(); !migrated) {
     spdlog::error("migration failed: {}", migrated.error().message);
+    return nullptr;
+  }
+  // The reserved tenant that receives every tenant's operational events.
+  if (auto bootstrapped = ensure_operator_tenant(**store, SystemClock().now_ms()); !bootstrapped) {
+    spdlog::error("cannot create the operator tenant: {}", bootstrapped.error().message);
     return nullptr;
   }
   return std::move(*store);
@@ -113,6 +119,7 @@ int run_serve(const ServeOptions& options) {
   dispatch_options.connect_timeout = std::min<Millis>(options.request_timeout, 10'000);
   dispatch_options.allow_private_targets = options.allow_private_targets;
   dispatch_options.auto_disable_after = options.auto_disable_after;
+  dispatch_options.operational_failing_after = options.operational_failing_after;
   Metrics metrics;
   dispatch_options.metrics = &metrics;
   Dispatcher dispatcher(*store, *secrets, clock, random, dispatch_options);

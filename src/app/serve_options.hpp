@@ -22,6 +22,7 @@ struct ServeOptions {
   bool allow_private_targets = false;                  // --allow-private-targets
   std::optional<std::string> master_key_file;          // --master-key-file / AXON_MASTER_KEY_FILE
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // --auto-disable-after
+  int operational_failing_after = 3;                   // --operational-failing-after (env AXON_…)
   int api_threads = 2;                                 // --api-threads
   double api_rate_limit = 1000;                        // --api-rate-limit (req/s per credential; 0 = off)
   double api_rate_burst = 0;                           // --api-rate-burst (0 = 2 x the rate)

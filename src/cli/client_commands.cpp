@@ -32,7 +32,7 @@ struct ClientArgs {
   // endpoints
   std::string url, description, ordering;
   std::vector<std::string> event_types, headers;
-  bool disabled = false, enabled = false, all_events = false;
+  bool disabled = false, enabled = false, all_events = false, operational = false;
   std::optional<int> max_in_flight;
   std::optional<double> rate_limit;
   // events / deliveries
@@ -204,6 +204,7 @@ json endpoint_body(bool creating) {
   if (a.max_in_flight) body["max_in_flight"] = *a.max_in_flight;
   if (a.rate_limit) body["rate_limit"] = *a.rate_limit;
   if (!a.ordering.empty()) body["ordering"] = a.ordering;
+  if (a.operational) body["operational"] = true;
   return body;
 }
 
@@ -231,6 +232,8 @@ void register_endpoints(CLI::App& app) {
   });
   add_tenant(create);
   add_endpoint_fields(create);
+  create->add_flag("--operational", args().operational,
+                   "receive only operational events (delivery.*, endpoint.*); fixed at creation");
   auto* list = leaf(group, "list", "List endpoints", [] {
     show_list(client().call("GET", tenant_path() + "/endpoints" + list_query({})),
               kEndpointColumns);

@@ -1,5 +1,6 @@
 // axon-webhooks: the one binary. `serve` and `migrate` run the service; the other
 // subcommands are clients and tools.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -42,6 +43,10 @@ void add_serve(CLI::App& app, axon::ServeOptions& options, std::string& listen,
                     "[env AXON_MASTER_KEY_FILE; AXON_MASTER_KEY holds the key itself]");
   serve->add_option("--auto-disable-after", auto_disable,
                     "disable an endpoint failing for this long [default 5d as 120h]");
+  serve->add_option("--operational-failing-after", options.operational_failing_after,
+                    "send delivery.failing after this many failed attempts in a row, 0 = never "
+                    "[env AXON_OPERATIONAL_FAILING_AFTER; default 3]")
+      ->check(CLI::Range(0, 1000));
   serve->add_option("--api-threads", options.api_threads, "HTTP server threads")
       ->check(CLI::Range(1, 64));
   serve->add_option("--api-rate-limit", options.api_rate_limit,
@@ -78,6 +83,9 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("AXON_MASTER_KEY_FILE"); v && *v) options.master_key_file = v;
   if (const char* v = std::getenv("AXON_API_RATE_LIMIT"); v && *v) {
     options.api_rate_limit = std::strtod(v, nullptr);
+  }
+  if (const char* v = std::getenv("AXON_OPERATIONAL_FAILING_AFTER"); v && *v) {
+    options.operational_failing_after = std::clamp(std::atoi(v), 0, 1000);
   }
   add_serve(app, options, listen, schedule, timeout, auto_disable, admin_token);
 

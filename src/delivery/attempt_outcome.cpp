@@ -2,6 +2,20 @@
 
 namespace axon {
 
+AttemptContext attempt_context(const DeliveryJob& job) {
+  AttemptContext context;
+  context.delivery_id = job.delivery_id;
+  context.endpoint_id = job.endpoint_id;
+  context.attempt = job.attempt;
+  context.attempt_in_series = job.attempt_in_series;
+  context.tenant_id = job.tenant_id;
+  context.event_id = job.event_id;
+  context.event_type = job.event_type;
+  context.url = job.url;
+  context.operational = job.operational;
+  return context;
+}
+
 AttemptResult to_attempt_result(const HttpResult& result) {
   AttemptResult r;
   const bool answered = result.error == AttemptError::none || result.error == AttemptError::http;

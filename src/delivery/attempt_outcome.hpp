@@ -19,7 +19,15 @@ struct AttemptContext {
   int attempt = 1;
   int attempt_in_series = 1;
   std::string tenant_id;  // for logs
+  // For the operational events of the outcome (delivery/operational_emitter.hpp).
+  std::string event_id;
+  std::string event_type;
+  std::string url;
+  bool operational = false;  // the endpoint is operational: its outcomes emit nothing
 };
+
+// The context of an attempt at `job`.
+AttemptContext attempt_context(const DeliveryJob& job);
 
 // The policy input. A transport failure counts as "no response" even if a status line had
 // arrived (e.g. 200 then a reset mid-body): at-least-once prefers a retry to a guess.

@@ -16,6 +16,8 @@
 #include "core/url_policy.hpp"
 #include "delivery/attempt_outcome.hpp"
 #include "delivery/http_sender.hpp"
+#include "delivery/operational_emitter.hpp"
+#include "delivery/store_lane.hpp"
 #include "delivery/token_bucket.hpp"
 #include "delivery/webhook_request.hpp"
 
@@ -67,7 +69,9 @@ struct Dispatcher::Impl {
     std::string host;
     TokenBucket bucket;
     double avg_ms = 200;  // moving average attempt duration, to estimate queue drain time
-    Steady::time_point last_used{};
+    Steady::time_point last_used{};    // last attempt started
+    Steady::time_point last_result{};  // last attempt finished
+    int handbacks = 0;                 // consecutive hand-backs of surplus (backoff)
   };
 
   Store& store;
@@ -78,12 +82,19 @@ struct Dispatcher::Impl {
   const Millis lease_ms;
   DispatcherStats stats;
   HttpSender sender;
+  // Every store call of the running dispatcher goes through the lane (its own thread), so
+  // the network loop below never waits for the database.
+  StoreLane lane{[this] { sender.wakeup(); }};
+  // Operational events of outcomes: collected in on_result, emitted first thing in record().
+  OperationalEmitter operational{store, clock, options.operational_failing_after,
+                                 [this] { notified.store(true); sender.wakeup(); }};
 
   std::mutex lifecycle_mu;  // start/stop
   std::thread thread;
   std::atomic<bool> stop_requested{false};
   std::atomic<Millis> grace_ms{0};
   std::atomic<bool> notified{false};
+  bool notify_pending = false;  // dispatcher thread: a notify() not yet applied to next_claim_at
 
   // --- dispatcher-thread state (touched only by the thread) ---
   std::unordered_map<std::string, EndpointState> endpoints;
@@ -97,6 +108,9 @@ struct Dispatcher::Impl {
   std::uint64_t next_tag = 1;
   std::size_t queued = 0;
   std::vector<AttemptRecord> outcomes;  // recorded by the next flush
+  std::size_t recording = 0;            // outcomes handed to the lane, not yet committed
+  bool flush_outstanding = false;       // a complete_attempts batch is on the lane
+  int claim_outstanding = 0;            // limit of the claim on the lane (0 = none)
   Steady::time_point oldest_outcome{};
   Steady::time_point next_flush_try{};
   Millis flush_backoff = 0;
@@ -142,10 +156,15 @@ struct Dispatcher::Impl {
   }
 
   void turn() {
+    lane.run_completions();
     const Millis now = clock.now_ms();
     const auto steady_now = Steady::now();
-    // A burst of notify() calls (one per ingested event) shares one claim.
-    if (notified.exchange(false)) {
+    // A burst of notify() calls (one per ingested event) shares one claim. A notification
+    // that arrives while a claim is on the lane applies after it (the claim may have missed
+    // the new work).
+    if (notified.exchange(false)) notify_pending = true;
+    if (notify_pending && claim_outstanding == 0) {
+      notify_pending = false;
       next_claim_at = std::min(next_claim_at, last_claim_at + kNotifyCoalesce);
     }
     claim(now);
@@ -156,12 +175,15 @@ struct Dispatcher::Impl {
     start_ready(now);
     send_releases();
     for (auto& result : sender.poll(sleep_budget())) on_result(result);
-    flush(false);
+    flush();
     housekeeping();
   }
 
+  // Outcomes not yet recorded and an outstanding claim count against capacity: during a
+  // store outage claiming pauses instead of piling up work that cannot be recorded.
   int free_capacity() const {
-    return options.max_in_flight - static_cast<int>(in_flight.size() + queued + outcomes.size());
+    return options.max_in_flight - claim_outstanding -
+           static_cast<int>(in_flight.size() + queued + outcomes.size() + recording);
   }
 
   // Claim only when a worthwhile batch fits, so a busy dispatcher does not run one
@@ -174,10 +196,24 @@ struct Dispatcher::Impl {
   }
 
   void claim(Millis now) {
-    if (now < next_claim_at || !may_claim()) return;
+    if (claim_outstanding > 0 || now < next_claim_at || !may_claim()) return;
     const int limit = std::min(options.claim_batch, free_capacity());
     last_claim_at = now;
-    auto jobs = store.claim_due(options.owner, now, lease_ms, limit);
+    claim_outstanding = limit;
+    lane.post([this, now, limit]() -> StoreLane::Continuation {
+      auto jobs = store.claim_due(options.owner, now, lease_ms, limit);
+      std::optional<Result<std::optional<Millis>>> next_due;
+      // Everything due was claimed: ask when the next delivery becomes due.
+      if (jobs && static_cast<int>(jobs->size()) < limit) next_due = store.next_due_at();
+      return [this, now, limit, jobs = std::move(jobs), next_due = std::move(next_due)]() mutable {
+        claim_outstanding = 0;
+        on_claimed(now, limit, jobs, next_due);
+      };
+    });
+  }
+
+  void on_claimed(Millis now, int limit, Result<std::vector<DeliveryJob>>& jobs,
+                  const std::optional<Result<std::optional<Millis>>>& next_due) {
     if (!jobs) {
       claim_backoff = std::min(kMaxStoreBackoff, std::max<Millis>(100, claim_backoff * 2));
       spdlog::warn("dispatcher: claim failed ({}), retrying in {} ms", jobs.error().message,
@@ -194,8 +230,8 @@ struct Dispatcher::Impl {
     }
     // Everything due is ours: sleep until the next delivery becomes due.
     next_claim_at = now + options.poll_interval;
-    if (auto next = store.next_due_at(); next && *next) {
-      next_claim_at = std::clamp(**next, now + kMinIdleSleep, now + options.poll_interval);
+    if (next_due && *next_due && **next_due) {
+      next_claim_at = std::clamp(***next_due, now + kMinIdleSleep, now + options.poll_interval);
     }
   }
 
@@ -237,15 +273,22 @@ struct Dispatcher::Impl {
         ep.last_used = steady_now;
         start(std::move(job), ep.host, now);
       }
-      hand_back_surplus(ep, now);
+      hand_back_surplus(ep, now, steady_now);
       it = ep.queue.empty() ? waiting.erase(it) : std::next(it);
     }
   }
 
-  // A limited endpoint keeps about a second of work locally; the rest goes back to the
-  // store, due when the kept work should have drained, instead of holding leases and
-  // process capacity that other endpoints could use.
-  void hand_back_surplus(EndpointState& ep, Millis now) {
+  // An endpoint keeps about a second of work locally; the rest goes back to the store, due
+  // when the kept work should have drained, instead of holding leases and process capacity
+  // that other endpoints could use. Without endpoint limits the per-host connection cap is
+  // its concurrency, and an endpoint that stopped answering (no result for a while) counts
+  // as slow as that silence, so a hung endpoint keeps only 2 × the cap queued. Repeated
+  // hand-backs back off, so a hung endpoint's surplus is not claimed again every few ms.
+  void hand_back_surplus(EndpointState& ep, Millis now, Steady::time_point steady_now) {
+    if (ep.queue.empty()) {
+      ep.handbacks = 0;
+      return;
+    }
     std::size_t keep = ep.queue.size();
     double drain_ms = 0;
     if (ep.bucket.limited()) {
@@ -253,10 +296,17 @@ struct Dispatcher::Impl {
       keep = std::min(keep, 1 + static_cast<std::size_t>(rate));
       drain_ms = std::max(drain_ms, static_cast<double>(keep) / rate * 1000.0);
     }
-    if (ep.max_in_flight > 0) {
-      keep = std::min(keep, static_cast<std::size_t>(2 * ep.max_in_flight + 2));
-      drain_ms = std::max(drain_ms, ep.avg_ms * static_cast<double>(keep) / ep.max_in_flight);
+    const int concurrency = ep.max_in_flight > 0 ? ep.max_in_flight : options.max_per_host;
+    double per_attempt_ms = ep.avg_ms;
+    if (ep.in_flight > 0) {
+      const auto silent = std::chrono::duration<double, std::milli>(
+          steady_now - std::max(ep.last_used, ep.last_result));
+      per_attempt_ms = std::max(per_attempt_ms, silent.count());
     }
+    const auto second_of_work = static_cast<std::size_t>(
+        static_cast<double>(concurrency) * 1000.0 / std::max(1.0, per_attempt_ms));
+    keep = std::min(keep, std::max(static_cast<std::size_t>(2 * concurrency + 2), second_of_work));
+    drain_ms = std::max(drain_ms, per_attempt_ms * static_cast<double>(keep) / concurrency);
     if (ep.queue.size() <= keep) return;
     std::vector<std::string> ids;
     while (ep.queue.size() > keep) {
@@ -265,7 +315,9 @@ struct Dispatcher::Impl {
       --queued;
     }
     std::reverse(ids.begin(), ids.end());
-    const Millis due_in = std::clamp<Millis>(std::llround(drain_ms), 50, 60'000);
+    const double backoff = static_cast<double>(1 << std::min(ep.handbacks, 6));
+    ++ep.handbacks;
+    const Millis due_in = std::clamp<Millis>(std::llround(drain_ms * backoff), 50, 60'000);
     releases.emplace_back(now + due_in, std::move(ids));
   }
 
@@ -286,14 +338,18 @@ struct Dispatcher::Impl {
   }
 
   void send_releases() {
-    for (auto& [due_at, ids] : releases) {
-      if (auto r = store.release_deliveries(options.owner, ids, due_at); !r) {
-        // They stay leased to us until the lease expires; then anyone may claim them.
-        spdlog::warn("dispatcher: could not hand back {} deliveries: {}", ids.size(),
-                     r.error().message);
+    if (releases.empty()) return;
+    for (const auto& release : releases) next_claim_at = std::min(next_claim_at, release.first);
+    lane.post([this, batch = std::move(releases)]() -> StoreLane::Continuation {
+      for (const auto& [due_at, ids] : batch) {
+        if (auto r = store.release_deliveries(options.owner, ids, due_at); !r) {
+          // They stay leased to us until the lease expires; then anyone may claim them.
+          spdlog::warn("dispatcher: could not hand back {} deliveries: {}", ids.size(),
+                       r.error().message);
+        }
       }
-      next_claim_at = std::min(next_claim_at, due_at);
-    }
+      return {};
+    });
     releases.clear();
   }
 
@@ -301,9 +357,7 @@ struct Dispatcher::Impl {
 
   void start(DeliveryJob job, const std::string& host, Millis now) {
     const std::uint64_t tag = next_tag++;
-    in_flight.emplace(tag, InFlight{AttemptContext{job.delivery_id, job.endpoint_id, job.attempt,
-                                                   job.attempt_in_series, job.tenant_id},
-                                    host});
+    in_flight.emplace(tag, InFlight{attempt_context(job), host});
     stats.in_flight.store(static_cast<std::int64_t>(in_flight.size()));
     std::vector<std::string> keys = open_secrets(job.secrets_sealed);
     if (keys.empty()) {
@@ -349,11 +403,13 @@ struct Dispatcher::Impl {
     if (auto ep = endpoints.find(context.endpoint_id); ep != endpoints.end()) {
       --ep->second.in_flight;
       ep->second.avg_ms = 0.8 * ep->second.avg_ms + 0.2 * result.duration_ms;
+      ep->second.last_result = Steady::now();
     }
     const Millis now = clock.now_ms();
     const Decision decision = options.retry_policy.decide(to_attempt_result(result),
                                                           context.attempt_in_series, now, random);
     AttemptRecord record = make_attempt_record(context, result, decision);
+    operational.collect(context, record);
     count_and_log(context, record, result);
     if (record.disable_endpoint) hold_endpoint(context.endpoint_id, now);
     if (outcomes.empty()) oldest_outcome = Steady::now();
@@ -425,29 +481,55 @@ struct Dispatcher::Impl {
 
   // ---------------------------------------------------------------- recording
 
-  // Group commit: one complete_attempts per batch. On a store outage the records stay
-  // buffered (they count against capacity, so claiming pauses) and the flush is retried
-  // with backoff; nothing is dropped.
-  void flush(bool force) {
-    if (outcomes.empty()) return;
+  // Group commit: one complete_attempts per batch, on the lane, at most one batch at a time
+  // (outcomes that finish meanwhile form the next, bigger batch). On a store outage the
+  // records stay buffered (they count against capacity, so claiming pauses) and the flush is
+  // retried with backoff; nothing is dropped.
+  void flush() {
+    if (outcomes.empty() || flush_outstanding) return;
     const auto now = Steady::now();
-    if (!force && now < next_flush_try) return;
+    if (now < next_flush_try) return;
     const bool due =
-        force || in_flight.empty() ||
+        in_flight.empty() ||
         outcomes.size() >= static_cast<std::size_t>(std::max(1, options.claim_batch)) ||
         now - oldest_outcome >= std::chrono::milliseconds(options.flush_delay);
     if (!due) return;
-    auto r = store.complete_attempts(options.owner, outcomes, clock.now_ms());
-    if (!r && r.error().code != Errc::unavailable) r = flush_one_by_one();
+    flush_outstanding = true;
+    recording = outcomes.size();
+    lane.post([this, batch = std::move(outcomes)]() mutable -> StoreLane::Continuation {
+      auto r = record(batch);
+      return [this, r = std::move(r), batch = std::move(batch)]() mutable {
+        flush_outstanding = false;
+        recording = 0;
+        on_recorded(r, std::move(batch));
+      };
+    });
+    outcomes.clear();
+  }
+
+  // Store side of a flush (lane thread, or the dispatcher thread once the lane is idle).
+  Result<void> record(std::vector<AttemptRecord>& batch) {
+    if (auto emitted = operational.emit_pending(); !emitted) return emitted;  // before outcomes
+    auto r = store.complete_attempts(options.owner, batch, clock.now_ms());
+    if (!r && r.error().code != Errc::unavailable) r = record_one_by_one(batch);
+    return r;
+  }
+
+  void on_recorded(const Result<void>& r, std::vector<AttemptRecord> batch) {
     if (!r) {
       flush_backoff = std::min(kMaxStoreBackoff, std::max<Millis>(100, flush_backoff * 2));
-      next_flush_try = now + std::chrono::milliseconds(flush_backoff);
+      next_flush_try = Steady::now() + std::chrono::milliseconds(flush_backoff);
       spdlog::warn("dispatcher: recording {} attempts failed ({}), retrying in {} ms",
-                   outcomes.size(), r.error().message, flush_backoff);
+                   batch.size(), r.error().message, flush_backoff);
+      // Keep them, oldest first, ahead of outcomes that finished meanwhile.
+      if (outcomes.empty()) oldest_outcome = Steady::now();
+      batch.insert(batch.end(), std::make_move_iterator(outcomes.begin()),
+                   std::make_move_iterator(outcomes.end()));
+      outcomes = std::move(batch);
       return;
     }
     flush_backoff = 0;
-    for (const auto& rec : outcomes) {
+    for (const auto& rec : batch) {
       if (rec.new_status == DeliveryStatus::pending) {
         next_claim_at = std::min(next_claim_at, rec.next_attempt_at);
       } else if (auto ep = endpoints.find(rec.endpoint_id); ep != endpoints.end() && ep->second.fifo) {
@@ -455,27 +537,24 @@ struct Dispatcher::Impl {
         next_claim_at = std::min(next_claim_at, clock.now_ms());
       }
     }
-    outcomes.clear();
   }
 
   // A batch the store refuses for a reason other than an outage: record what it accepts,
   // drop (and log) only the records it refuses one by one, so one bad record cannot block
-  // every outcome. A dropped record's delivery is retried when its lease expires.
-  Result<void> flush_one_by_one() {
-    std::vector<AttemptRecord> keep;
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      auto r = store.complete_attempts(options.owner, std::span(&outcomes[i], 1), clock.now_ms());
+  // every outcome. A dropped record's delivery is retried when its lease expires. On an
+  // outage, `batch` keeps the records not yet recorded.
+  Result<void> record_one_by_one(std::vector<AttemptRecord>& batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto r = store.complete_attempts(options.owner, std::span(&batch[i], 1), clock.now_ms());
       if (r) continue;
       if (r.error().code == Errc::unavailable) {
-        keep.insert(keep.end(), std::make_move_iterator(outcomes.begin() + static_cast<long>(i)),
-                    std::make_move_iterator(outcomes.end()));
-        outcomes = std::move(keep);
+        batch.erase(batch.begin(), batch.begin() + static_cast<long>(i));
         return r;
       }
       spdlog::error("dispatcher: dropping the outcome of attempt {} of delivery {}: {}",
-                    outcomes[i].attempt.n, outcomes[i].delivery_id, r.error().message);
+                    batch[i].attempt.n, batch[i].delivery_id, r.error().message);
     }
-    outcomes.clear();
+    batch.clear();
     return {};
   }
 
@@ -485,9 +564,11 @@ struct Dispatcher::Impl {
     const auto steady_now = Steady::now();
     Millis budget = options.poll_interval;
     if (notified.load()) return 0;
-    if (may_claim()) budget = std::min(budget, std::max<Millis>(0, next_claim_at - now));
+    if (claim_outstanding == 0 && may_claim()) {
+      budget = std::min(budget, std::max<Millis>(0, next_claim_at - now));
+    }
     if (rate_wakeup) budget = std::min(budget, ms_until(*rate_wakeup, steady_now));
-    if (!outcomes.empty()) {
+    if (!outcomes.empty() && !flush_outstanding) {
       auto at =
           std::max(next_flush_try, oldest_outcome + std::chrono::milliseconds(options.flush_delay));
       budget = std::min(budget, ms_until(at, steady_now));
@@ -500,17 +581,21 @@ struct Dispatcher::Impl {
     const Millis now = clock.now_ms();
     if (now >= next_auto_disable_at) {
       next_auto_disable_at = now + options.auto_disable_check_interval;
-      auto disabled = store.disable_failing_endpoints(now, options.auto_disable_after);
-      if (!disabled) {
-        spdlog::warn("dispatcher: auto-disable check failed: {}", disabled.error().message);
-      } else {
+      lane.post([this, now]() -> StoreLane::Continuation {
+        auto disabled = store.disable_failing_endpoints(now, options.auto_disable_after);
+        if (!disabled) {
+          spdlog::warn("dispatcher: auto-disable check failed: {}", disabled.error().message);
+          return {};
+        }
         for (const auto& ep : *disabled) {
+          operational.endpoint_auto_disabled(ep);
           if (options.metrics) options.metrics->endpoint_disabled();
           log_event(spdlog::level::warn, "endpoint disabled",
                     {{"tenant_id", ep.tenant_id}, {"endpoint_id", ep.id},
                      {"reason", ep.disabled_reason}});
         }
-      }
+        return {};
+      });
     }
     // Forget idle endpoints (their bucket would be full again anyway).
     const auto steady_now = Steady::now();
@@ -528,6 +613,10 @@ struct Dispatcher::Impl {
   // ---------------------------------------------------------------- shutdown
 
   void shutdown() {
+    // Let the lane finish what it was given (a claim's jobs land in the local queues and go
+    // back with release_leases below; a failed batch returns to `outcomes`).
+    lane.wait_idle();
+    lane.run_completions();
     // Jobs that never started go back via release_leases below.
     for (auto& [id, ep] : endpoints) ep.queue.clear();
     waiting.clear();
@@ -552,9 +641,10 @@ struct Dispatcher::Impl {
     host_in_flight.clear();
     stats.in_flight.store(0);
 
+    // The lane is idle now: record the last outcomes directly.
     for (int i = 0; i < kStopFlushTries && !outcomes.empty(); ++i) {
       if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << i));
-      flush(true);
+      if (record(outcomes)) outcomes.clear();
     }
     if (!outcomes.empty()) {
       spdlog::error(

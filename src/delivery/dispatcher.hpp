@@ -39,6 +39,9 @@ struct DispatcherOptions {
   Millis auto_disable_check_interval = 60'000;
   int max_per_host = 64;             // concurrent attempts (= connections) per scheme://host:port
   Millis flush_delay = 5;            // outcomes wait at most this long to share a transaction
+  // --operational-failing-after: delivery.failing after this many failed attempts in a row
+  // (0 = never; see core/operational_events.hpp).
+  int operational_failing_after = 3;
   std::string user_agent = "Axon-Webhooks/" AXON_VERSION;
   Metrics* metrics = nullptr;  // /metrics counters (outcomes, error classes, latency); may be null
 };

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,11 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 enum class Ordering { parallel, fifo };
 
+// The text forms of Ordering, as stored and as the API shows them: "parallel" | "fifo".
+// Unknown text parses as parallel.
+std::string_view ordering_name(Ordering ordering);
+Ordering parse_ordering(std::string_view text);
+
 struct Endpoint {
   std::string id;
   std::string tenant_id;
@@ -43,6 +49,8 @@ struct Endpoint {
   int max_in_flight = 0;  // 0 = unlimited
   double rate_limit = 0;  // attempts per second; 0 = unlimited
   Ordering ordering = Ordering::parallel;
+  // Receives only operational events (core/operational_events.hpp); fixed at creation.
+  bool operational = false;
   // Signing secrets, sealed by SecretBox. During a rotation the previous one stays valid
   // until previous_secret_expires_at.
   std::string secret_sealed;
@@ -80,6 +88,11 @@ struct EventType {
 };
 
 enum class DeliveryStatus { pending, succeeded, dead };
+
+// The text forms of DeliveryStatus: "pending" | "succeeded" | "dead". Unknown text parses as
+// pending.
+std::string_view status_name(DeliveryStatus status);
+DeliveryStatus parse_status(std::string_view text);
 
 struct Attempt {
   int n = 0;  // 1, 2, … across the whole life of the delivery (replays continue the count)

@@ -75,6 +75,10 @@ struct NewEvent {
   std::string payload;
   std::optional<std::string> idempotency_key;
   Millis created_at = 0;
+  // An operational event (core/operational_events.hpp): fans out to the tenant's
+  // operational endpoints only (a normal event to its normal endpoints only), and when none
+  // matches nothing is stored: the result's event has deliveries = 0.
+  bool operational = false;
 };
 
 struct IngestResult {
@@ -98,6 +102,7 @@ struct DeliveryJob {
   int max_in_flight = 0;
   double rate_limit = 0;
   Ordering ordering = Ordering::parallel;
+  bool operational = false;  // the endpoint is operational: its outcomes emit nothing
   Millis lease_expires_at = 0;
 };
 
@@ -198,7 +203,8 @@ class Store {
   // --- events ---
   // In one transaction: idempotency check (same tenant + key within 24 h of `now` returns
   // the earlier event, creates nothing), the event row, and one pending delivery (due now)
-  // per enabled endpoint of the tenant whose subscriptions match the type. Delivery ids come
+  // per enabled endpoint of the tenant whose subscriptions match the type and whose
+  // `operational` flag equals the event's (see NewEvent::operational). Delivery ids come
   // from `new_delivery_id`, called once per delivery.
   virtual Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                             const std::function<std::string()>& new_delivery_id) = 0;

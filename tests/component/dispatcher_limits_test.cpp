@@ -98,5 +98,37 @@ TEST_F(DispatcherLimits, ProcessWideCapHolds) {
   EXPECT_LE(rx.max_concurrent(), 3);
 }
 
+// Scenario 4 of issue 6 with default endpoint options: a hung endpoint's leased surplus
+// goes back to the store instead of filling the process-wide capacity, so a healthy
+// endpoint keeps being served while the hung endpoint's first attempts are still held.
+TEST_F(DispatcherLimits, HungEndpointWithoutLimitsDoesNotStarveOthers) {
+  constexpr auto kHang = 4'000ms;
+  TestReceiver hung([&](const ReceivedRequest&) { return ScriptedResponse::hang(kHang); });
+  TestReceiver healthy;
+  add_endpoint(hung.url("/hung"), [](Endpoint& e) { e.event_types = std::vector<std::string>{"order.hung"}; });
+  add_endpoint(healthy.url("/ok"), [](Endpoint& e) { e.event_types = std::vector<std::string>{"order.ok"}; });
+  std::vector<std::string> healthy_ids;
+  for (int i = 0; i < 100; ++i) {
+    publish("order.hung", R"({"i":)" + std::to_string(i) + "}");
+    auto ids = publish("order.ok", R"({"i":)" + std::to_string(i) + "}");
+    healthy_ids.insert(healthy_ids.end(), ids.begin(), ids.end());
+  }
+  auto options = default_options();
+  options.max_in_flight = 40;  // small process capacity, as 1,024 is to a big backlog
+  options.claim_batch = 20;
+  options.max_per_host = 4;
+  start_dispatcher(options);
+  ASSERT_TRUE(healthy.wait_for_requests(100, 60s));
+  const auto healthy_done = healthy.requests().back().arrived_at;
+  ASSERT_GE(hung.request_count(), 1u);
+  const auto first_hung = hung.requests().front().arrived_at;
+  // Every healthy delivery arrived while the hung endpoint's first request was still held.
+  EXPECT_LT(healthy_done - first_hung, kHang);
+  EXPECT_LE(hung.max_concurrent(), 4);
+  for (const auto& id : healthy_ids) {
+    EXPECT_EQ(wait_for_status(id, DeliveryStatus::succeeded).status, DeliveryStatus::succeeded);
+  }
+}
+
 }  // namespace
 }  // namespace axon::test

@@ -33,6 +33,7 @@ Endpoint read_endpoint(const PgResult& r, int row, int col) {
   e.failing_since = r.opt_i64(row, col + 14);
   e.created_at = r.i64(row, col + 15);
   e.updated_at = r.i64(row, col + 16);
+  e.operational = r.boolean(row, col + 17);
   return e;
 }
 
@@ -77,32 +78,6 @@ Delivery read_delivery(const PgResult& r, int row) {
   d.updated_at = r.i64(row, 12);
   if (!r.is_null(row, 13)) d.last_attempt = read_attempt(r, row, 13);
   return d;
-}
-
-std::string_view status_name(DeliveryStatus status) {
-  switch (status) {
-    case DeliveryStatus::pending:
-      return "pending";
-    case DeliveryStatus::succeeded:
-      return "succeeded";
-    case DeliveryStatus::dead:
-      return "dead";
-  }
-  return "pending";
-}
-
-DeliveryStatus parse_status(std::string_view name) {
-  if (name == "succeeded") return DeliveryStatus::succeeded;
-  if (name == "dead") return DeliveryStatus::dead;
-  return DeliveryStatus::pending;
-}
-
-std::string_view ordering_name(Ordering ordering) {
-  return ordering == Ordering::fifo ? "fifo" : "parallel";
-}
-
-Ordering parse_ordering(std::string_view name) {
-  return name == "fifo" ? Ordering::fifo : Ordering::parallel;
 }
 
 std::string headers_to_json(const HeaderList& headers) {

@@ -21,7 +21,7 @@ inline constexpr std::string_view kEndpointColumns =
     "e.id, e.tenant_id, e.url, e.description, e.event_types::text, e.headers::text, "
     "e.disabled, e.disabled_reason, e.max_in_flight, e.rate_limit, e.ordering, "
     "e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, "
-    "e.failing_since, e.created_at, e.updated_at";
+    "e.failing_since, e.created_at, e.updated_at, e.operational";
 inline constexpr std::string_view kEventColumns =
     "v.id, v.tenant_id, v.type, v.payload, v.idempotency_key, v.deliveries, v.created_at";
 // A delivery `d` with its newest attempt `a` (LEFT JOIN LATERAL kLastAttemptJoin).
@@ -45,10 +45,7 @@ Delivery read_delivery(const PgResult& r, int row);
 // Reads kAttemptColumns starting at `col`.
 Attempt read_attempt(const PgResult& r, int row, int col);
 
-std::string_view status_name(DeliveryStatus status);
-DeliveryStatus parse_status(std::string_view name);
-std::string_view ordering_name(Ordering ordering);
-Ordering parse_ordering(std::string_view name);
+// status_name/parse_status and ordering_name/parse_ordering live in store/models.hpp.
 
 std::string headers_to_json(const HeaderList& headers);
 HeaderList headers_from_json(std::string_view json);

@@ -296,7 +296,77 @@ CREATE TABLE axon.event_types (
 );
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kTables}, {2, kOutbox}, {3, kEventTypes}};
+// v4: operational endpoints (issue 9) receive only operational events, normal ones never.
+constexpr std::string_view kOperational = R"sql(
+ALTER TABLE axon.endpoints ADD COLUMN operational boolean NOT NULL DEFAULT false;
+-- axon.emit_event as in version 2, but an outbox event is a normal event: it never fans
+-- out to an operational endpoint.
+CREATE OR REPLACE FUNCTION axon.emit_event(tenant_id text, type text, data jsonb,
+                                           idempotency_key text DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  v_now bigint := axon.now_ms();
+  v_id text;
+  v_count integer;
+BEGIN
+  IF emit_event.type IS NULL OR length(emit_event.type) > 128
+     OR emit_event.type !~ '^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$' THEN
+    RAISE EXCEPTION 'axon.emit_event: invalid event type %',
+      coalesce(quote_literal(emit_event.type), 'NULL') USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM axon.tenants t WHERE t.id = emit_event.tenant_id) THEN
+    RAISE EXCEPTION 'axon.emit_event: no such tenant %',
+      coalesce(quote_literal(emit_event.tenant_id), 'NULL') USING ERRCODE = 'no_data_found';
+  END IF;
+  IF axon.jsonb_depth(emit_event.data) > 64 THEN
+    RAISE EXCEPTION 'axon.emit_event: data is nested deeper than 64 levels'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF emit_event.idempotency_key IS NOT NULL THEN
+    PERFORM axon.lock_idempotency_key(emit_event.tenant_id, emit_event.idempotency_key);
+    SELECT e.id INTO v_id
+      FROM axon.idempotency_keys k JOIN axon.events e ON e.id = k.event_id
+     WHERE k.tenant_id = emit_event.tenant_id AND k.key = emit_event.idempotency_key
+       AND e.tenant_id = k.tenant_id AND v_now - k.created_at < 86400000;
+    IF FOUND THEN
+      RETURN v_id;
+    END IF;
+  END IF;
+  v_id := axon.new_id('evt_', v_now);
+  INSERT INTO axon.events (id, tenant_id, type, payload, idempotency_key, deliveries, created_at)
+  VALUES (v_id, emit_event.tenant_id, emit_event.type,
+          '{"id":' || to_jsonb(v_id)::text ||
+          ',"type":' || to_jsonb(emit_event.type)::text ||
+          ',"tenant_id":' || to_jsonb(emit_event.tenant_id)::text ||
+          ',"created_at":"' || axon.format_ms(v_now) ||
+          '","data":' || axon.jsonb_minify(coalesce(emit_event.data, 'null'::jsonb)) || '}',
+          emit_event.idempotency_key, 0, v_now);
+  INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, event_type, status,
+                               attempts, series_start, next_attempt_at, created_at, updated_at)
+  SELECT axon.new_id('dlv_', v_now), emit_event.tenant_id, v_id, m.id, emit_event.type,
+         'pending', 0, 0, v_now, v_now, v_now
+    FROM (SELECT ep.id FROM axon.endpoints ep
+           WHERE ep.tenant_id = emit_event.tenant_id AND NOT ep.disabled
+             AND NOT ep.operational
+             AND axon.subscriptions_match(ep.event_types, emit_event.type)
+           ORDER BY ep.id) AS m
+   ORDER BY m.id;
+  GET DIAGNOSTICS v_count = ROW_COUNT;
+  UPDATE axon.events SET deliveries = v_count WHERE id = v_id;
+  IF emit_event.idempotency_key IS NOT NULL THEN
+    INSERT INTO axon.idempotency_keys (tenant_id, key, event_id, created_at)
+    VALUES (emit_event.tenant_id, emit_event.idempotency_key, v_id, v_now)
+    ON CONFLICT ON CONSTRAINT idempotency_keys_pkey DO UPDATE
+      SET event_id = excluded.event_id, created_at = excluded.created_at;
+  END IF;
+  PERFORM pg_notify('axon_work', '');
+  RETURN v_id;
+END
+$fn$;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, kTables}, {2, kOutbox}, {3, kEventTypes}, {4, kOperational}};
 
 // pg_advisory_xact_lock key shared by every process migrating this database ("axonmigr").
 constexpr std::int64_t kMigrationLockKey = 0x61786f6e6d696772;

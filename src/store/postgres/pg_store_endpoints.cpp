@@ -34,13 +34,14 @@ Result<Endpoint> PostgresStore::create_endpoint(const Endpoint& e) {
         "INSERT INTO axon.endpoints (id, tenant_id, url, description, event_types, headers, "
         "disabled, disabled_reason, max_in_flight, rate_limit, ordering, secret_sealed, "
         "previous_secret_sealed, previous_secret_expires_at, failing_since, created_at, "
-        "updated_at) "
+        "updated_at, operational) "
         "SELECT $1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-        "$16, $17 WHERE EXISTS (SELECT 1 FROM axon.tenants WHERE id = $2) RETURNING id",
+        "$16, $17, $18 WHERE EXISTS (SELECT 1 FROM axon.tenants WHERE id = $2) RETURNING id",
         Params(e.id, e.tenant_id, e.url, e.description, event_types_to_json(e.event_types),
                headers_to_json(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
                e.rate_limit, ordering_name(e.ordering), e.secret_sealed, e.previous_secret_sealed,
-               e.previous_secret_expires_at, e.failing_since, e.created_at, e.updated_at));
+               e.previous_secret_expires_at, e.failing_since, e.created_at, e.updated_at,
+               e.operational));
     if (r.rows() == 0) raise(Errc::not_found, "no such tenant");
     return e;
   });

@@ -61,8 +61,8 @@ Result<IngestResult> PostgresStore::ingest_event(
     }
     PgResult endpoints = tx.exec(
         "SELECT e.id FROM axon.endpoints e WHERE e.tenant_id = $1 AND NOT e.disabled "
-        "AND axon.subscriptions_match(e.event_types, $2) ORDER BY e.id",
-        Params(event.tenant_id, event.type));
+        "AND e.operational = $3 AND axon.subscriptions_match(e.event_types, $2) ORDER BY e.id",
+        Params(event.tenant_id, event.type, event.operational));
     std::vector<std::string> endpoint_ids, delivery_ids;
     for (int row = 0; row < endpoints.rows(); ++row) {
       endpoint_ids.push_back(endpoints.text(row, 0));
@@ -71,6 +71,8 @@ Result<IngestResult> PostgresStore::ingest_event(
     Event stored{event.id,        event.tenant_id,       event.type,
                  event.payload,   event.idempotency_key, static_cast<int>(endpoint_ids.size()),
                  event.created_at};
+    // An operational event nobody listens to is not worth a row (they can be frequent).
+    if (event.operational && endpoint_ids.empty()) return IngestResult{std::move(stored), false};
     PgResult inserted = tx.exec(
         "INSERT INTO axon.events (id, tenant_id, type, payload, idempotency_key, deliveries, "
         "created_at) SELECT $1, $2, $3, $4, $5, $6, $7 "

@@ -30,7 +30,7 @@ Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, 
                      "SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id,"
                      " d.attempts, d.series_start, e.url, e.headers, e.secret_sealed,"
                      " e.previous_secret_sealed, e.previous_secret_expires_at,"
-                     " e.max_in_flight, e.rate_limit, e.ordering, ev.payload"
+                     " e.max_in_flight, e.rate_limit, e.ordering, ev.payload, e.operational"
                      " FROM deliveries d"
                      " JOIN endpoints e ON e.id = d.endpoint_id"
                      " JOIN events ev ON ev.id = d.event_id"
@@ -63,6 +63,7 @@ Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, 
         job.rate_limit = st.double_at(13);
         job.ordering = parse_ordering(st.text_at(14));
         job.payload = st.text_at(15);
+        job.operational = st.int_at(16) != 0;
         job.lease_expires_at = lease_expires_at;
         jobs.push_back(std::move(job));
       }

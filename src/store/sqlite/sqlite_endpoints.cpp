@@ -78,12 +78,12 @@ Result<Endpoint> SqliteStore::create_endpoint(const Endpoint& e) {
     auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(e.tenant_id);
     if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
     c.prepare("INSERT INTO endpoints (" AXON_SQL_ENDPOINT_COLS
-              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind_all(e.id, e.tenant_id, e.url, e.description, encode_event_types(e.event_types),
                   encode_headers(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
                   e.rate_limit, ordering_name(e.ordering), e.secret_sealed,
                   e.previous_secret_sealed, e.previous_secret_expires_at, e.failing_since,
-                  e.created_at, e.updated_at)
+                  e.created_at, e.updated_at, e.operational)
         .run();
     tx.commit();
     return e;

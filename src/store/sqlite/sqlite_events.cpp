@@ -83,8 +83,8 @@ Result<IngestResult> SqliteStore::ingest_event(
     {
       auto eps = c.prepare(
                       "SELECT id, event_types, ordering FROM endpoints"
-                      " WHERE tenant_id = ? AND disabled = 0")
-                     .bind_all(ev.tenant_id);
+                      " WHERE tenant_id = ? AND disabled = 0 AND operational = ?")
+                     .bind_all(ev.tenant_id, ev.operational);
       while (eps.step()) {
         std::string id = eps.text_at(0);
         if (subscriptions_match(subscriptions(id, eps.optional_text_at(1)), ev.type)) {
@@ -96,6 +96,8 @@ Result<IngestResult> SqliteStore::ingest_event(
     Event event{ev.id,        ev.tenant_id,       ev.type,
                 ev.payload,   ev.idempotency_key, static_cast<int>(targets.size()),
                 ev.created_at};
+    // An operational event nobody listens to is not worth a row (they can be frequent).
+    if (ev.operational && targets.empty()) return IngestResult{std::move(event), false};
     c.prepare("INSERT INTO events (" AXON_SQL_EVENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?)")
         .bind_all(event.id, event.tenant_id, event.type, event.payload, event.idempotency_key,
                   event.deliveries, event.created_at)

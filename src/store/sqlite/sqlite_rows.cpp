@@ -4,32 +4,6 @@
 
 namespace axon::sqlite {
 
-std::string_view status_name(DeliveryStatus status) {
-  switch (status) {
-    case DeliveryStatus::pending:
-      return "pending";
-    case DeliveryStatus::succeeded:
-      return "succeeded";
-    case DeliveryStatus::dead:
-      return "dead";
-  }
-  return "pending";
-}
-
-DeliveryStatus parse_status(std::string_view text) {
-  if (text == "succeeded") return DeliveryStatus::succeeded;
-  if (text == "dead") return DeliveryStatus::dead;
-  return DeliveryStatus::pending;
-}
-
-std::string_view ordering_name(Ordering ordering) {
-  return ordering == Ordering::fifo ? "fifo" : "parallel";
-}
-
-Ordering parse_ordering(std::string_view text) {
-  return text == "fifo" ? Ordering::fifo : Ordering::parallel;
-}
-
 std::optional<std::string> encode_event_types(const std::optional<std::vector<std::string>>& v) {
   if (!v) return std::nullopt;
   return nlohmann::json(*v).dump();
@@ -82,6 +56,7 @@ Endpoint read_endpoint(const Statement& st) {
   e.failing_since = st.optional_int64_at(14);
   e.created_at = st.int64_at(15);
   e.updated_at = st.int64_at(16);
+  e.operational = st.int_at(17) != 0;
   return e;
 }
 

@@ -16,7 +16,7 @@
 #define AXON_SQL_ENDPOINT_COLS                                                         \
   "id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, " \
   "max_in_flight, rate_limit, ordering, secret_sealed, previous_secret_sealed, "       \
-  "previous_secret_expires_at, failing_since, created_at, updated_at"
+  "previous_secret_expires_at, failing_since, created_at, updated_at, operational"
 #define AXON_SQL_EVENT_COLS "id, tenant_id, type, payload, idempotency_key, deliveries, created_at"
 #define AXON_SQL_DELIVERY_COLS                                                           \
   "d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, d.status, d.attempts, "   \
@@ -28,10 +28,7 @@
 
 namespace axon::sqlite {
 
-std::string_view status_name(DeliveryStatus status);
-DeliveryStatus parse_status(std::string_view text);
-std::string_view ordering_name(Ordering ordering);
-Ordering parse_ordering(std::string_view text);
+// status_name/parse_status and ordering_name/parse_ordering live in store/models.hpp.
 
 std::optional<std::string> encode_event_types(const std::optional<std::vector<std::string>>& v);
 std::optional<std::vector<std::string>> decode_event_types(const std::optional<std::string>& v);

@@ -132,7 +132,12 @@ CREATE TABLE event_types (
 );
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2};
+// v3: operational endpoints (issue 9) receive only operational events, normal ones never.
+constexpr const char* kV3 = R"sql(
+ALTER TABLE endpoints ADD COLUMN operational INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3};
 
 }  // namespace
 

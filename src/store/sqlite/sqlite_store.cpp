@@ -18,6 +18,8 @@ namespace axon::sqlite {
 namespace {
 
 constexpr std::size_t kMaxIdleReaders = 8;
+// WAL size (pages) that triggers a background checkpoint: SQLite's own default.
+constexpr int kCheckpointPages = 1000;
 
 struct Spec {
   std::string path;
@@ -69,16 +71,33 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(std::string_view spec_tex
   }
   auto writer = Connection::open(spec->path, spec->options, /*create=*/true);
   if (!writer) return std::unexpected(writer.error());
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(spec->path, spec->options, std::move(*writer)));
+  std::unique_ptr<Checkpointer> checkpointer;
+  if (!is_memory_path(spec->path)) {
+    ConnectionOptions checkpoint_options = spec->options;
+    checkpoint_options.cache_kib = 2 * 1024;  // it only copies pages
+    auto conn = Connection::open(spec->path, checkpoint_options, /*create=*/false);
+    if (!conn) return std::unexpected(conn.error());
+    checkpointer = std::make_unique<Checkpointer>(std::move(*conn), kCheckpointPages);
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(spec->path, spec->options,
+                                                      std::move(*writer), std::move(checkpointer)));
 }
 
 SqliteStore::SqliteStore(std::string path, ConnectionOptions options,
-                         std::unique_ptr<Connection> writer)
+                         std::unique_ptr<Connection> writer,
+                         std::unique_ptr<Checkpointer> checkpointer)
     : path_(std::move(path)),
       options_(options),
       in_memory_(is_memory_path(path_)),
-      writer_(std::move(writer)) {}
+      writer_(std::move(writer)),
+      checkpointer_(std::move(checkpointer)) {
+  if (checkpointer_) checkpointer_->attach(*writer_);
+}
+
+SqliteStore::~SqliteStore() {
+  if (checkpointer_) Checkpointer::detach(*writer_);
+  checkpointer_.reset();
+}
 
 std::unique_ptr<Connection> SqliteStore::acquire_reader() {
   {
@@ -90,7 +109,7 @@ std::unique_ptr<Connection> SqliteStore::acquire_reader() {
     }
   }
   ConnectionOptions reader_options = options_;
-  reader_options.cache_kib = 16 * 1024;
+  reader_options.cache_kib = 8 * 1024;
   auto conn = Connection::open(path_, reader_options, /*create=*/false);
   if (!conn) throw SqlError(conn.error());
   (*conn)->exec("PRAGMA query_only=1");

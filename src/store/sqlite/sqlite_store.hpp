@@ -1,5 +1,7 @@
 // SqliteStore: the embedded Store, one SQLite database file in WAL mode.
 //
+// Checkpoints run on a background thread (sqlite_checkpointer.hpp), not inside COMMIT.
+//
 // Connections: one writer connection, guarded by write_mu_, through which every write goes
 // as a BEGIN IMMEDIATE transaction (SQLite allows one writer at a time anyway; taking the
 // lock up front means a transaction never fails half way). Reads use a small pool of
@@ -20,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/sqlite/sqlite_checkpointer.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store/store.hpp"
 
@@ -28,6 +31,7 @@ namespace axon::sqlite {
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<SqliteStore>> open(std::string_view spec);
+  ~SqliteStore() override;
 
   Result<void> migrate() override;
   Result<void> ping() override;
@@ -94,7 +98,8 @@ class SqliteStore final : public Store {
   Result<Counts> delivery_counts(Millis now) override;
 
  private:
-  SqliteStore(std::string path, ConnectionOptions options, std::unique_ptr<Connection> writer);
+  SqliteStore(std::string path, ConnectionOptions options, std::unique_ptr<Connection> writer,
+              std::unique_ptr<Checkpointer> checkpointer);
 
   // Runs fn(connection) with the writer connection, under write_mu_, turning SqlError and
   // other exceptions into an Error.
@@ -117,6 +122,7 @@ class SqliteStore final : public Store {
 
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+  std::unique_ptr<Checkpointer> checkpointer_;  // null for an in-memory database
   struct CachedSubscriptions {
     std::optional<std::string> json;
     std::optional<std::vector<std::string>> patterns;
