@@ -23,7 +23,9 @@ struct ServeOptions {
   std::optional<std::string> master_key_file;          // --master-key-file / AXON_MASTER_KEY_FILE
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // --auto-disable-after
   int operational_failing_after = 3;                   // --operational-failing-after (env AXON_…)
-  int api_threads = 2;                                 // --api-threads
+  // Store calls block their HTTP thread (a PostgreSQL round trip, a commit), so more threads
+  // than cores keep ingest concurrent: PostgreSQL then commits many events per WAL flush.
+  int api_threads = 8;                                 // --api-threads
   double api_rate_limit = 1000;                        // --api-rate-limit (req/s per credential; 0 = off)
   double api_rate_burst = 0;                           // --api-rate-burst (0 = 2 x the rate)
   std::string log_level = "info";                      // --log-level / AXON_LOG_LEVEL

@@ -85,6 +85,13 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
   if (records.empty()) return {};
   return write([&](Connection& c) -> Result<void> {
     WriteTransaction tx(c);
+    // failing_since per endpoint, applied once per batch: the records in order would clear
+    // it on a success and set it on the first failure after that.
+    struct Health {
+      bool succeeded = false;                 // a success in this batch
+      std::optional<Millis> failing_since;    // first failure after the last success
+    };
+    std::unordered_map<std::string, Health> health;
     for (const auto& r : records) {
       auto st = c.prepare(
                      "SELECT d.status, d.lease_owner, d.endpoint_id, e.ordering"
@@ -134,15 +141,12 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
       // older delivery that waited for this attempt: make the current head claimable.
       if (ours && fifo) promote_fifo_head(c, endpoint_id);
 
+      Health& h = health[endpoint_id];
       if (r.new_status == DeliveryStatus::succeeded) {
-        c.prepare(
-             "UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL")
-            .bind_all(endpoint_id)
-            .run();
-      } else {
-        c.prepare("UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
-            .bind_all(a.started_at, endpoint_id)
-            .run();
+        h.succeeded = true;
+        h.failing_since.reset();
+      } else if (!h.failing_since) {
+        h.failing_since = a.started_at;
       }
       if (r.disable_endpoint) {
         c.prepare(
@@ -151,6 +155,22 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
             .bind_all(r.disable_reason, now, endpoint_id)
             .run();
         if (c.changes() > 0) settle_queue(c, endpoint_id);
+      }
+    }
+    for (const auto& [endpoint_id, h] : health) {
+      if (h.succeeded && !h.failing_since) {
+        c.prepare(
+             "UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL")
+            .bind_all(endpoint_id)
+            .run();
+      } else if (h.succeeded) {  // recovered, then failed again within the batch
+        c.prepare("UPDATE endpoints SET failing_since = ? WHERE id = ?")
+            .bind_all(*h.failing_since, endpoint_id)
+            .run();
+      } else {
+        c.prepare("UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL")
+            .bind_all(*h.failing_since, endpoint_id)
+            .run();
       }
     }
     tx.commit();
