@@ -22,9 +22,10 @@ class DispatcherRetry : public DispatcherFixture {
     return d.attempt_log.empty() ? Attempt{} : d.attempt_log[0];
   }
 
+  // Rounded up: due times are whole wall-clock milliseconds, so a retry due "400 ms later"
+  // can arrive up to 1 ms less than 400 ms after the first attempt's arrival (truncation).
   static Millis gap_ms(const ReceivedRequest& a, const ReceivedRequest& b) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(b.arrived_at - a.arrived_at)
-        .count();
+    return std::chrono::ceil<std::chrono::milliseconds>(b.arrived_at - a.arrived_at).count();
   }
 };
 

@@ -16,8 +16,11 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -98,6 +101,17 @@ class SqliteStore final : public Store {
   Result<Counts> delivery_counts(Millis now) override;
 
  private:
+  // An ingest waiting for its group commit (see ingest_event).
+  struct PendingIngest {
+    const NewEvent* event;
+    Millis now;
+    const std::function<std::string()>* new_delivery_id;
+    std::optional<Result<IngestResult>> result;
+  };
+  std::vector<Result<IngestResult>> ingest_batch(const std::vector<PendingIngest*>& batch);
+  Result<IngestResult> ingest_one(Connection& c, const NewEvent& event, Millis now,
+                                  const std::function<std::string()>& new_delivery_id);
+
   SqliteStore(std::string path, ConnectionOptions options, std::unique_ptr<Connection> writer,
               std::unique_ptr<Checkpointer> checkpointer);
 
@@ -128,6 +142,11 @@ class SqliteStore final : public Store {
     std::optional<std::vector<std::string>> patterns;
   };
   std::unordered_map<std::string, CachedSubscriptions> subscriptions_;  // guarded by write_mu_
+
+  std::mutex ingest_mu_;
+  std::condition_variable ingest_cv_;
+  std::vector<PendingIngest*> ingest_queue_;  // guarded by ingest_mu_
+  bool ingest_leader_ = false;                // guarded by ingest_mu_: a batch is being written
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mu_
