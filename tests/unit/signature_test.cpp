@@ -129,3 +129,20 @@ TEST(ParseAxonSignature, RejectsMalformed) {
 
 }  // namespace
 }  // namespace axon
+
+namespace axon {
+namespace {
+
+// RFC 4231 test cases 2 (short key) and 6 (key longer than the 64-byte block: hashed first).
+TEST(HmacSha256, Rfc4231Vectors) {
+  EXPECT_EQ(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hex_encode(hmac_sha256(std::string(131, '\xaa'),
+                                   "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(hex_encode(hmac_sha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+}  // namespace
+}  // namespace axon
