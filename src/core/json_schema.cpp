@@ -312,7 +312,13 @@ class SchemaInspector : public vc::ConstraintVisitor {
 // schema can nest ~8000 levels (chains of {"not": ...} through $refs), ~16 MB of stack,
 // more than a server thread has. So compile on a thread of our own with room for the worst
 // the size cap allows (reserved address space; only the pages used are backed).
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer builds (make asan) use several times the stack per frame (redzones, no
+// inlining); reserving more is only address space.
+constexpr std::size_t kCompileStackBytes = std::size_t{1024} << 20;
+#else
 constexpr std::size_t kCompileStackBytes = std::size_t{128} << 20;
+#endif
 
 Result<void> run_with_stack(std::size_t stack_bytes, std::function<void()> work) {
   pthread_attr_t attr;
