@@ -67,6 +67,12 @@ struct EventTypePatch {
   std::optional<std::optional<std::string>> schema;  // set to nullopt = no schema
 };
 
+// A PATCH applied to the stored value; both stores read the row, apply this and write it
+// back in one transaction. Re-enabling an endpoint clears its reason and failure streak; a
+// changed schema bumps an event type's version.
+void apply_patch(Endpoint& endpoint, const EndpointPatch& patch, Millis now);
+void apply_patch(EventType& type, const EventTypePatch& patch, Millis now);
+
 // An event to ingest. The caller built `payload` (the envelope) with the id and created_at.
 struct NewEvent {
   std::string id;

@@ -74,22 +74,7 @@ Result<Endpoint> PostgresStore::update_endpoint(std::string_view tenant_id, std:
     if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
     Endpoint e = read_endpoint(r, 0);
     const bool was_disabled = e.disabled;
-    if (patch.url) e.url = *patch.url;
-    if (patch.description) e.description = *patch.description;
-    if (patch.event_types) e.event_types = *patch.event_types;
-    if (patch.headers) e.headers = *patch.headers;
-    if (patch.max_in_flight) e.max_in_flight = *patch.max_in_flight;
-    if (patch.rate_limit) e.rate_limit = *patch.rate_limit;
-    if (patch.ordering) e.ordering = *patch.ordering;
-    if (patch.disabled_reason) e.disabled_reason = *patch.disabled_reason;
-    if (patch.disabled) {
-      e.disabled = *patch.disabled;
-      if (!e.disabled) {  // re-enabling starts afresh: no reason, no failure streak
-        e.disabled_reason.clear();
-        e.failing_since.reset();
-      }
-    }
-    e.updated_at = now;
+    apply_patch(e, patch, now);
     write_endpoint(tx, e);
     if (was_disabled && !e.disabled) tx.notify_work();  // its waiting deliveries are due
     return e;

@@ -77,13 +77,7 @@ Result<EventType> PostgresStore::update_event_type(std::string_view tenant_id,
         Params(tenant_id, name));
     if (r.rows() == 0) raise(Errc::not_found, "no such event type");
     EventType t = read_event_type(r, 0);
-    if (patch.description) t.description = *patch.description;
-    if (patch.deprecated) t.deprecated = *patch.deprecated;
-    if (patch.schema && *patch.schema != t.schema) {
-      t.schema = *patch.schema;
-      ++t.version;
-    }
-    t.updated_at = now;
+    apply_patch(t, patch, now);
     tx.exec(
         "UPDATE axon.event_types SET description = $3, deprecated = $4, schema = $5, "
         "version = $6, updated_at = $7 WHERE tenant_id = $1 AND name = $2",

@@ -111,32 +111,6 @@ Result<Page<Endpoint>> SqliteStore::list_endpoints(std::string_view tenant_id,
   });
 }
 
-namespace {
-
-void apply_patch(Endpoint& e, const EndpointPatch& patch, Millis now) {
-  if (patch.url) e.url = *patch.url;
-  if (patch.description) e.description = *patch.description;
-  if (patch.event_types) e.event_types = *patch.event_types;
-  if (patch.headers) e.headers = *patch.headers;
-  if (patch.max_in_flight) e.max_in_flight = *patch.max_in_flight;
-  if (patch.rate_limit) e.rate_limit = *patch.rate_limit;
-  if (patch.ordering) e.ordering = *patch.ordering;
-  if (patch.disabled_reason) e.disabled_reason = *patch.disabled_reason;
-  if (patch.disabled) {
-    if (*patch.disabled) {
-      e.disabled = true;
-    } else {
-      // Re-enabling starts afresh: no reason, no failure streak.
-      e.disabled = false;
-      e.disabled_reason.clear();
-      e.failing_since.reset();
-    }
-  }
-  e.updated_at = now;
-}
-
-}  // namespace
-
 Result<Endpoint> SqliteStore::update_endpoint(std::string_view tenant_id, std::string_view id,
                                               const EndpointPatch& patch, Millis now) {
   return write([&](Connection& c) -> Result<Endpoint> {

@@ -87,13 +87,7 @@ Result<EventType> SqliteStore::update_event_type(std::string_view tenant_id,
     auto found = find_event_type(c, tenant_id, name);
     if (!found) return fail(Errc::not_found, "event type not found");
     EventType t = std::move(*found);
-    if (patch.description) t.description = *patch.description;
-    if (patch.deprecated) t.deprecated = *patch.deprecated;
-    if (patch.schema && *patch.schema != t.schema) {
-      t.schema = *patch.schema;
-      ++t.version;
-    }
-    t.updated_at = now;
+    apply_patch(t, patch, now);
     c.prepare(
          "UPDATE event_types SET description = ?, deprecated = ?, schema = ?, version = ?,"
          " updated_at = ? WHERE tenant_id = ? AND name = ?")

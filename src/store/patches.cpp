@@ -1,0 +1,34 @@
+#include "store/store.hpp"
+
+namespace axon {
+
+void apply_patch(Endpoint& e, const EndpointPatch& patch, Millis now) {
+  if (patch.url) e.url = *patch.url;
+  if (patch.description) e.description = *patch.description;
+  if (patch.event_types) e.event_types = *patch.event_types;
+  if (patch.headers) e.headers = *patch.headers;
+  if (patch.max_in_flight) e.max_in_flight = *patch.max_in_flight;
+  if (patch.rate_limit) e.rate_limit = *patch.rate_limit;
+  if (patch.ordering) e.ordering = *patch.ordering;
+  if (patch.disabled_reason) e.disabled_reason = *patch.disabled_reason;
+  if (patch.disabled) {
+    e.disabled = *patch.disabled;
+    if (!e.disabled) {  // re-enabling starts afresh: no reason, no failure streak
+      e.disabled_reason.clear();
+      e.failing_since.reset();
+    }
+  }
+  e.updated_at = now;
+}
+
+void apply_patch(EventType& t, const EventTypePatch& patch, Millis now) {
+  if (patch.description) t.description = *patch.description;
+  if (patch.deprecated) t.deprecated = *patch.deprecated;
+  if (patch.schema && *patch.schema != t.schema) {
+    t.schema = *patch.schema;
+    ++t.version;
+  }
+  t.updated_at = now;
+}
+
+}  // namespace axon
