@@ -108,8 +108,7 @@ struct Dispatcher::Impl {
   std::uint64_t next_tag = 1;
   std::size_t queued = 0;
   std::vector<AttemptRecord> outcomes;  // recorded by the next flush
-  std::size_t recording = 0;            // outcomes handed to the lane, not yet committed
-  bool flush_outstanding = false;       // a complete_attempts batch is on the lane
+  std::size_t recording = 0;  // outcomes of the batch on the lane (0 = none), not yet committed
   int claim_outstanding = 0;            // limit of the claim on the lane (0 = none)
   Steady::time_point oldest_outcome{};
   Steady::time_point next_flush_try{};
@@ -486,7 +485,7 @@ struct Dispatcher::Impl {
   // records stay buffered (they count against capacity, so claiming pauses) and the flush is
   // retried with backoff; nothing is dropped.
   void flush() {
-    if (outcomes.empty() || flush_outstanding) return;
+    if (outcomes.empty() || recording > 0) return;
     const auto now = Steady::now();
     if (now < next_flush_try) return;
     const bool due =
@@ -494,12 +493,10 @@ struct Dispatcher::Impl {
         outcomes.size() >= static_cast<std::size_t>(std::max(1, options.claim_batch)) ||
         now - oldest_outcome >= std::chrono::milliseconds(options.flush_delay);
     if (!due) return;
-    flush_outstanding = true;
     recording = outcomes.size();
     lane.post([this, batch = std::move(outcomes)]() mutable -> StoreLane::Continuation {
       auto r = record(batch);
       return [this, r = std::move(r), batch = std::move(batch)]() mutable {
-        flush_outstanding = false;
         recording = 0;
         on_recorded(r, std::move(batch));
       };
@@ -568,7 +565,7 @@ struct Dispatcher::Impl {
       budget = std::min(budget, std::max<Millis>(0, next_claim_at - now));
     }
     if (rate_wakeup) budget = std::min(budget, ms_until(*rate_wakeup, steady_now));
-    if (!outcomes.empty() && !flush_outstanding) {
+    if (!outcomes.empty() && recording == 0) {
       auto at =
           std::max(next_flush_try, oldest_outcome + std::chrono::milliseconds(options.flush_delay));
       budget = std::min(budget, ms_until(at, steady_now));

@@ -27,7 +27,7 @@ void StoreLane::post(Task task) {
   work_cv_.notify_one();
 }
 
-int StoreLane::run_completions() {
+void StoreLane::run_completions() {
   std::vector<Continuation> ready;
   {
     std::lock_guard lock(mu_);
@@ -36,17 +36,11 @@ int StoreLane::run_completions() {
   for (auto& continuation : ready) {
     if (continuation) continuation();
   }
-  return static_cast<int>(ready.size());
 }
 
 void StoreLane::wait_idle() {
   std::unique_lock lock(mu_);
   idle_cv_.wait(lock, [&] { return tasks_.empty() && running_ == 0; });
-}
-
-bool StoreLane::busy() const {
-  std::lock_guard lock(mu_);
-  return !tasks_.empty() || running_ > 0;
 }
 
 void StoreLane::loop() {

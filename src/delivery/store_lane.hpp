@@ -31,18 +31,16 @@ class StoreLane {
   StoreLane& operator=(const StoreLane&) = delete;
 
   void post(Task task);
-  // Runs the continuations of finished tasks (owner thread). Returns how many ran.
-  int run_completions();
+  // Runs the continuations of finished tasks (owner thread).
+  void run_completions();
   // Blocks until every posted task has run (their continuations are then ready).
   void wait_idle();
-  // Tasks posted and not yet run.
-  bool busy() const;
 
  private:
   void loop();
 
   std::function<void()> on_done_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable idle_cv_;
   std::deque<Task> tasks_;

@@ -110,82 +110,80 @@ std::vector<Result<IngestResult>> SqliteStore::ingest_batch(
 // One event of a batch, inside the batch's transaction (the caller holds the writer).
 Result<IngestResult> SqliteStore::ingest_one(Connection& c, const NewEvent& ev, Millis now,
                                              const std::function<std::string()>& new_delivery_id) {
-  {
-    if (ev.idempotency_key) {
-      auto key = c.prepare(
-                      "SELECT event_id, created_at FROM idempotency_keys"
-                      " WHERE tenant_id = ? AND key = ?")
-                     .bind_all(ev.tenant_id, *ev.idempotency_key);
-      if (key.step() && now - key.int64_at(1) < kIdempotencyWindowMs) {
-        if (auto earlier = find_event(c, ev.tenant_id, key.text_at(0))) {
-          return IngestResult{std::move(*earlier), true};
-        }
+  if (ev.idempotency_key) {
+    auto key = c.prepare(
+                    "SELECT event_id, created_at FROM idempotency_keys"
+                    " WHERE tenant_id = ? AND key = ?")
+                   .bind_all(ev.tenant_id, *ev.idempotency_key);
+    if (key.step() && now - key.int64_at(1) < kIdempotencyWindowMs) {
+      if (auto earlier = find_event(c, ev.tenant_id, key.text_at(0))) {
+        return IngestResult{std::move(*earlier), true};
       }
     }
-    auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(ev.tenant_id);
-    if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
-
-    struct Target {
-      std::string endpoint_id;
-      bool fifo;
-    };
-    std::vector<Target> targets;
-    {
-      auto eps = c.prepare(
-                      "SELECT id, event_types, ordering FROM endpoints"
-                      " WHERE tenant_id = ? AND disabled = 0 AND operational = ?")
-                     .bind_all(ev.tenant_id, ev.operational);
-      while (eps.step()) {
-        std::string id = eps.text_at(0);
-        if (subscriptions_match(subscriptions(id, eps.optional_text_at(1)), ev.type)) {
-          targets.push_back({std::move(id), parse_ordering(eps.text_at(2)) == Ordering::fifo});
-        }
-      }
-    }
-
-    Event event{ev.id,        ev.tenant_id,       ev.type,
-                ev.payload,   ev.idempotency_key, static_cast<int>(targets.size()),
-                ev.created_at};
-    // An operational event nobody listens to is not worth a row (they can be frequent).
-    if (ev.operational && targets.empty()) return IngestResult{std::move(event), false};
-    c.prepare("INSERT INTO events (" AXON_SQL_EVENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .bind_all(event.id, event.tenant_id, event.type, event.payload, event.idempotency_key,
-                  event.deliveries, event.created_at)
-        .run();
-    for (const auto& target : targets) {
-      bool parked = false;
-      if (target.fifo) {
-        // Behind an earlier pending delivery of a FIFO endpoint: parked until it is the head.
-        auto busy = c.prepare(
-                         "SELECT 1 FROM deliveries WHERE endpoint_id = ? AND status = 'pending'"
-                         " LIMIT 1")
-                        .bind_all(target.endpoint_id);
-        parked = busy.step();
-      }
-      auto insert =
-          c.prepare(
-               "INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,"
-               " next_attempt_at, claimable_at, created_at, updated_at)"
-               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?6)")
-              .bind_all(new_delivery_id(), ev.tenant_id, ev.id, target.endpoint_id, ev.type, now);
-      if (parked) {
-        insert.bind(7, std::nullopt);
-      } else {
-        insert.bind(7, now);
-      }
-      insert.run();
-    }
-    if (ev.idempotency_key) {
-      // Takes the key, or takes it over from an event older than the window.
-      c.prepare(
-           "INSERT INTO idempotency_keys (tenant_id, key, event_id, created_at)"
-           " VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, key) DO UPDATE"
-           " SET event_id = excluded.event_id, created_at = excluded.created_at")
-          .bind_all(ev.tenant_id, *ev.idempotency_key, ev.id, now)
-          .run();
-    }
-    return IngestResult{std::move(event), false};
   }
+  auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(ev.tenant_id);
+  if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
+
+  struct Target {
+    std::string endpoint_id;
+    bool fifo;
+  };
+  std::vector<Target> targets;
+  {
+    auto eps = c.prepare(
+                    "SELECT id, event_types, ordering FROM endpoints"
+                    " WHERE tenant_id = ? AND disabled = 0 AND operational = ?")
+                   .bind_all(ev.tenant_id, ev.operational);
+    while (eps.step()) {
+      std::string id = eps.text_at(0);
+      if (subscriptions_match(subscriptions(id, eps.optional_text_at(1)), ev.type)) {
+        targets.push_back({std::move(id), parse_ordering(eps.text_at(2)) == Ordering::fifo});
+      }
+    }
+  }
+
+  Event event{ev.id,        ev.tenant_id,       ev.type,
+              ev.payload,   ev.idempotency_key, static_cast<int>(targets.size()),
+              ev.created_at};
+  // An operational event nobody listens to is not worth a row (they can be frequent).
+  if (ev.operational && targets.empty()) return IngestResult{std::move(event), false};
+  c.prepare("INSERT INTO events (" AXON_SQL_EVENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(event.id, event.tenant_id, event.type, event.payload, event.idempotency_key,
+                event.deliveries, event.created_at)
+      .run();
+  for (const auto& target : targets) {
+    bool parked = false;
+    if (target.fifo) {
+      // Behind an earlier pending delivery of a FIFO endpoint: parked until it is the head.
+      auto busy = c.prepare(
+                       "SELECT 1 FROM deliveries WHERE endpoint_id = ? AND status = 'pending'"
+                       " LIMIT 1")
+                      .bind_all(target.endpoint_id);
+      parked = busy.step();
+    }
+    auto insert =
+        c.prepare(
+             "INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type,"
+             " next_attempt_at, claimable_at, created_at, updated_at)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?6)")
+            .bind_all(new_delivery_id(), ev.tenant_id, ev.id, target.endpoint_id, ev.type, now);
+    if (parked) {
+      insert.bind(7, std::nullopt);
+    } else {
+      insert.bind(7, now);
+    }
+    insert.run();
+  }
+  if (ev.idempotency_key) {
+    // Takes the key, or takes it over from an event older than the window.
+    c.prepare(
+         "INSERT INTO idempotency_keys (tenant_id, key, event_id, created_at)"
+         " VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, key) DO UPDATE"
+         " SET event_id = excluded.event_id, created_at = excluded.created_at")
+        .bind_all(ev.tenant_id, *ev.idempotency_key, ev.id, now)
+        .run();
+  }
+  return IngestResult{std::move(event), false};
 }
 
 Result<Event> SqliteStore::get_event(std::string_view tenant_id, std::string_view id) {
