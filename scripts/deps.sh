@@ -33,6 +33,7 @@ TEST_PACKAGES=(
   json-schema-test-suite      # 1.0   official JSON-Schema-Test-Suite cases for the validator
   libbenchmark-dev            # 1.7
   postgresql                  # 15   real server started by the tests (initdb/pg_ctl as an unprivileged user)
+  pgbouncer                   # 1.18 transaction-mode pooler in front of it (test_pooler)
   python3                     # 3.11 end-to-end tests (stdlib only)
   prometheus                  # promtool: checks /metrics with a real parser (test_observability)
   curl                        # README walkthrough

@@ -14,6 +14,10 @@ namespace axon {
 
 struct ServeOptions {
   std::string db_url = "sqlite:./var/axon.db";          // --db / AXON_DB
+  // A direct PostgreSQL connection for LISTEN when --db goes through a transaction-mode
+  // pooler (which cannot hold a LISTEN session); empty = LISTEN on --db.
+  std::string notify_db_url;                           // --notify-db / AXON_NOTIFY_DB
+  int pg_pool_size = 12;                               // env AXON_PG_POOL_SIZE
   std::string listen_host = "127.0.0.1";               // --listen / AXON_LISTEN
   std::uint16_t listen_port = 8080;
   std::optional<std::string> admin_token;              // --admin-token / AXON_ADMIN_TOKEN

@@ -27,6 +27,9 @@ void add_serve(CLI::App& app, axon::ServeOptions& options, std::string& listen,
                std::string& admin_token) {
   auto* serve = app.add_subcommand("serve", "Run the webhook service (API + dispatcher)");
   serve->add_option("--db", options.db_url, "sqlite:PATH or postgres://… [env AXON_DB]");
+  serve->add_option("--notify-db", options.notify_db_url,
+                    "direct PostgreSQL URL for LISTEN when --db is a transaction-mode pooler; "
+                    "without it, nodes behind a pooler poll every second [env AXON_NOTIFY_DB]");
   serve->add_option("--listen", listen, "HOST:PORT; port 0 picks a free port [env AXON_LISTEN]");
   serve->add_option("--admin-token", admin_token,
                     "bearer token for admin calls; generated on first start when unset "
@@ -72,6 +75,10 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8080", schedule = axon::kDefaultRetrySchedule,
               timeout = "15s", auto_disable = "120h", admin_token;
   from_env("AXON_DB", options.db_url);
+  from_env("AXON_NOTIFY_DB", options.notify_db_url);
+  if (const char* v = std::getenv("AXON_PG_POOL_SIZE"); v && *v) {
+    options.pg_pool_size = std::clamp(std::atoi(v), 1, 64);
+  }
   from_env("AXON_LISTEN", listen);
   from_env("AXON_RETRY_SCHEDULE", schedule);
   from_env("AXON_REQUEST_TIMEOUT", timeout);

@@ -275,10 +275,20 @@ class Store {
   virtual void set_work_callback(std::function<void()> on_work) { (void)on_work; }
 };
 
+// How to open a store, beyond its URL. The caller (app) reads flags and the environment;
+// the store libraries never do.
+struct StoreOptions {
+  // PostgreSQL: a direct connection (not through a transaction-mode pooler) for LISTEN,
+  // which needs a session of its own. Empty: LISTEN on --db itself.
+  std::string notify_db_url;
+  int pg_pool_size = 12;  // 8 API threads + the dispatcher lane, with spare
+};
+
 // Opens the store named by a --db URL: "sqlite:PATH" or "postgres://…"/"postgresql://…".
 // Does not migrate.
-Result<std::unique_ptr<Store>> open_store(std::string_view db_url);
-Result<std::unique_ptr<Store>> open_sqlite_store(std::string_view path);      // sqlite/
-Result<std::unique_ptr<Store>> open_postgres_store(std::string_view conninfo);  // postgres/
+Result<std::unique_ptr<Store>> open_store(std::string_view db_url, const StoreOptions& options = {});
+Result<std::unique_ptr<Store>> open_sqlite_store(std::string_view path);  // sqlite/
+Result<std::unique_ptr<Store>> open_postgres_store(std::string_view conninfo,
+                                                   const StoreOptions& options = {});  // postgres/
 
 }  // namespace axon

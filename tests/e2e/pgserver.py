@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 
 
 def _bindir():
@@ -81,3 +82,72 @@ class PgServer:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class PgBouncer:
+    """A real PgBouncer in transaction pooling mode in front of a PgServer, on a free
+    127.0.0.1 port, with a small server pool so that clients share server sessions between
+    transactions (what breaks session state such as named prepared statements)."""
+
+    def __init__(self, pg, pool_size=3):
+        self.pg = pg
+        self.dir = tempfile.mkdtemp(prefix="axon-pgbouncer-")
+        self.port = _free_port()
+        ini = os.path.join(self.dir, "pgbouncer.ini")
+        with open(os.path.join(self.dir, "users.txt"), "w") as f:
+            f.write('"postgres" ""\n')
+        with open(ini, "w") as f:
+            f.write(f"""[databases]
+* = host=127.0.0.1 port={pg.port}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {self.port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {self.dir}/users.txt
+pool_mode = transaction
+default_pool_size = {pool_size}
+max_client_conn = 1000
+logfile = {self.dir}/pgbouncer.log
+pidfile = {self.dir}/pgbouncer.pid
+""")
+        self.ini = ini
+        self.proc = None
+
+    def start(self):
+        # PgBouncer refuses to run as root.
+        cmd = [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", self.ini]
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+            for name in os.listdir(self.dir):
+                shutil.chown(os.path.join(self.dir, name), "postgres", "postgres")
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("pgbouncer did not start: " + self.log())
+
+    def url(self, db="postgres"):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{db}"
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "pgbouncer.log")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def close(self):
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)

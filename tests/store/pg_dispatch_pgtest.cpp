@@ -1,13 +1,14 @@
 // PostgreSQL-only checks of the dispatcher path's statements (claim_due planned per call with
 // index-only plans, complete_attempts as one statement): large batches, a FIFO endpoint
-// among parallel ones, mixed outcomes in one batch, and session settings that must not
-// leak. The Store semantics themselves are in the conformance suite.
+// among parallel ones, mixed outcomes in one batch, and no session state left behind (for
+// transaction-mode poolers). The Store semantics themselves are in the conformance suite.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
 #include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_pool.hpp"
 #include "support/pg_server.hpp"
 
 namespace axon::test {
@@ -45,11 +46,19 @@ class PgDispatchTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(PgDispatchTest, ConnectionsRunWithoutJit) {
+// A transaction-mode pooler hands one server session to many clients between transactions:
+// JIT is off inside ours, and nothing of ours (a SET, a named prepared statement) outlives it.
+TEST_F(PgDispatchTest, TransactionsRunWithoutJitAndLeaveNoSessionState) {
   pg::PgConnection conn(url_);
-  EXPECT_EQ(setting(conn, "jit"), "off");
-  conn.reconnect();
-  EXPECT_EQ(setting(conn, "jit"), "off");
+  const std::string session_jit = setting(conn, "jit");
+  {
+    pg::Transaction tx(conn);
+    EXPECT_EQ(setting(conn, "jit"), "off");
+    tx.exec("SELECT count(*) FROM axon.deliveries WHERE status = $1", pg::Params("pending"));
+    tx.commit();
+  }
+  EXPECT_EQ(setting(conn, "jit"), session_jit);
+  EXPECT_EQ(conn.exec("SELECT count(*) FROM pg_prepared_statements").i64(0, 0), 0);
 }
 
 TEST_F(PgDispatchTest, DrainsALargeBacklogInBigBatchesOldestFirstAndOnce) {

@@ -67,7 +67,6 @@ PgConnection::~PgConnection() {
 
 void PgConnection::connect() {
   if (conn_) PQfinish(conn_);
-  prepared_.clear();
   // expand_dbname lets `dbname` carry a whole URI; the other keywords add defaults to it.
   const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
   const char* values[] = {conninfo_.c_str(), "5", "axon-webhooks", nullptr};
@@ -81,10 +80,6 @@ void PgConnection::connect() {
   // Quiet NOTICEs (e.g. "relation already exists, skipping") instead of printing to stderr.
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
-  // Short OLTP statements only: JIT compiling one (its cost estimate can pass
-  // jit_above_cost on a big table) takes ~1 s of server CPU and saves nothing.
-  // A failure here means the connection broke; the next statement reports it.
-  PQclear(PQexec(conn_, "SET jit = off"));
 }
 
 void PgConnection::reconnect() { connect(); }
@@ -103,26 +98,9 @@ PgError PgConnection::error_from(const PGresult* result) const {
 
 PgResult PgConnection::exec(std::string_view sql, const Params& params) {
   if (!healthy()) throw PgError("08003", "connection is not open");
-  std::string key(sql);
-  auto it = prepared_.find(key);
-  if (it == prepared_.end()) {
-    std::string name = "axon_s" + std::to_string(prepared_.size() + 1);
-    PGresult* prepared = PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr);
-    if (!prepared || PQresultStatus(prepared) != PGRES_COMMAND_OK) {
-      PgError error = error_from(prepared);
-      if (prepared) PQclear(prepared);
-      throw error;  // not cached: the next call prepares again
-    }
-    PQclear(prepared);
-    it = prepared_.emplace(std::move(key), std::move(name)).first;
-  }
-  std::vector<const char*> values = params.pointers();
-  return checked(
-      PQexecPrepared(conn_, it->second.c_str(), params.size(), values.data(), nullptr, nullptr, 0));
-}
-
-PgResult PgConnection::exec_custom(std::string_view sql, const Params& params) {
-  if (!healthy()) throw PgError("08003", "connection is not open");
+  // The unnamed statement: parsed and planned per call, and gone when the next one comes.
+  // A named prepared statement would outlive the transaction on the server session, which
+  // a transaction-mode pooler hands to other clients ("prepared statement already exists").
   std::string text(sql);
   std::vector<const char*> values = params.pointers();
   return checked(PQexecParams(conn_, text.c_str(), params.size(), nullptr, values.data(), nullptr,

@@ -1,7 +1,8 @@
 // Low-level libpq pieces behind PostgresStore: the error thrown inside the backend (and
 // caught at every Store method, never crossing the component boundary), SQLSTATE
-// classification, a PGresult owner with typed getters, text parameters, and one connection
-// with its per-connection prepared-statement cache.
+// classification, a PGresult owner with typed getters, text parameters, and one connection.
+// A connection keeps no session state between transactions (no named prepared statements,
+// no session SET), so `--db` may point at a transaction-mode pooler such as PgBouncer.
 // Thread-safety: a PgConnection is used by one thread at a time (the pool hands it out);
 // PgResult and Params are plain values.
 #pragma once
@@ -14,7 +15,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
@@ -91,7 +91,7 @@ class Params {
   std::vector<std::optional<std::string>> values_;
 };
 
-// One server connection. exec() prepares each distinct SQL text once per connection.
+// One server connection. Statements are sent unnamed (parsed and planned per call).
 class PgConnection {
  public:
   // Throws PgError ("08001") when the server cannot be reached.
@@ -103,11 +103,8 @@ class PgConnection {
   bool healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
   // Drops the session (and its prepared statements) and connects again; throws PgError.
   void reconnect();
-  // A parameterised statement; throws PgError on failure.
+  // A parameterised statement, planned for these values; throws PgError on failure.
   PgResult exec(std::string_view sql, const Params& params = {});
-  // Like exec, but planned afresh for these values (not prepared): for statements whose
-  // best plan depends on a parameter the generic plan cannot see, e.g. a LIMIT.
-  PgResult exec_custom(std::string_view sql, const Params& params = {});
   // A parameterless script that may hold several statements (migrations, BEGIN/COMMIT).
   void exec_script(std::string_view sql);
   PGconn* raw() { return conn_; }
@@ -118,7 +115,6 @@ class PgConnection {
   PgResult checked(PGresult* raw) const;
   std::string conninfo_;
   PGconn* conn_ = nullptr;
-  std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
 };
 
 }  // namespace axon::pg

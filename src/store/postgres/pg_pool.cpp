@@ -53,7 +53,12 @@ void PgPool::give_back(std::unique_ptr<PgConnection> conn) {
   freed_.notify_one();
 }
 
-Transaction::Transaction(PgConnection& conn) : conn_(conn) { conn_.exec_script("BEGIN"); }
+// Short OLTP statements only: JIT compiling one (its cost estimate can pass jit_above_cost
+// on a big table) takes ~1 s of server CPU and saves nothing. SET LOCAL ends with the
+// transaction, so nothing is left on a session a pooler may hand to another client.
+Transaction::Transaction(PgConnection& conn) : conn_(conn) {
+  conn_.exec_script("BEGIN; SET LOCAL jit = off");
+}
 
 Transaction::~Transaction() {
   if (done_ || !conn_.healthy()) return;

@@ -62,9 +62,6 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   PgResult exec(std::string_view sql, const Params& params = {}) { return conn_.exec(sql, params); }
-  PgResult exec_custom(std::string_view sql, const Params& params = {}) {
-    return conn_.exec_custom(sql, params);
-  }
   // Throws PgError; a connection-class error here means the outcome is unknown.
   void commit();
   // pg_notify on commit only (the server delivers it when the transaction commits).

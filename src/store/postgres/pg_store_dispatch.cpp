@@ -152,10 +152,10 @@ Result<std::vector<DeliveryJob>> PostgresStore::claim_due(std::string_view owner
     // The claim must cost O(limit), not O(backlog): walk deliveries_claimable in order and
     // look every picked row up by key. Left to itself the planner prefers a sequential scan
     // and sort (most rows are due in a backlog) and hash joins over the whole table, whose
-    // cost grows with the backlog; so this transaction forbids those, and the statement is
-    // planned per call (a generic plan cannot see the LIMIT).
+    // cost grows with the backlog; so this transaction forbids those, and every statement is
+    // planned for its values (unnamed), so the LIMIT is seen.
     tx.exec(kIndexedPlansOnly);
-    PgResult r = tx.exec_custom(kClaimDue, Params(now, limit, owner, lease_ms));
+    PgResult r = tx.exec(kClaimDue, Params(now, limit, owner, lease_ms));
     std::vector<std::pair<Millis, DeliveryJob>> due;
     for (int row = 0; row < r.rows(); ++row) {
       DeliveryJob job;

@@ -3,7 +3,6 @@
 #include "store/postgres/postgres_store.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "store/postgres/pg_page.hpp"
 #include "store/postgres/pg_rows.hpp"
@@ -13,7 +12,9 @@ namespace axon {
 namespace pg {
 
 PostgresStore::PostgresStore(std::string conninfo, PostgresOptions options)
-    : pool_(std::move(conninfo), options.pool_size) {}
+    : pool_(conninfo, options.pool_size),
+      notify_conninfo_(options.notify_conninfo.empty() ? std::move(conninfo)
+                                                       : std::move(options.notify_conninfo)) {}
 
 PostgresStore::~PostgresStore() {
   std::lock_guard lock(listener_mu_);
@@ -153,18 +154,18 @@ void PostgresStore::set_work_callback(std::function<void()> on_work) {
   std::lock_guard lock(listener_mu_);
   listener_.reset();  // stop the old listener before starting the new one
   if (on_work) {
-    listener_ = std::make_unique<PgListener>(pool_.conninfo(), "axon_work", std::move(on_work));
+    listener_ = std::make_unique<PgListener>(notify_conninfo_, "axon_work", std::move(on_work));
   }
 }
 
 }  // namespace pg
 
-Result<std::unique_ptr<Store>> open_postgres_store(std::string_view conninfo) {
-  pg::PostgresOptions options;
-  if (const char* size = std::getenv("AXON_PG_POOL_SIZE")) {
-    options.pool_size = std::clamp(std::atoi(size), 1, 64);
-  }
-  auto store = std::make_unique<pg::PostgresStore>(std::string(conninfo), options);
+Result<std::unique_ptr<Store>> open_postgres_store(std::string_view conninfo,
+                                                   const StoreOptions& options) {
+  pg::PostgresOptions pg_options;
+  pg_options.pool_size = std::clamp(options.pg_pool_size, 1, 64);
+  pg_options.notify_conninfo = options.notify_db_url;
+  auto store = std::make_unique<pg::PostgresStore>(std::string(conninfo), std::move(pg_options));
   // Fail fast on a wrong URL or an unreachable server rather than at the first request.
   if (auto ok = store->ping(); !ok) return std::unexpected(ok.error());
   return std::unique_ptr<Store>(std::move(store));

@@ -22,7 +22,8 @@
 namespace axon::pg {
 
 struct PostgresOptions {
-  int pool_size = 12;  // 8 API threads + the dispatcher lane, with spare (AXON_PG_POOL_SIZE)
+  int pool_size = 12;
+  std::string notify_conninfo;  // LISTEN here; empty = the pool's conninfo
 };
 
 // A logical failure raised inside a transaction body (not_found, conflict, …): the
@@ -109,6 +110,7 @@ class PostgresStore final : public Store {
   auto transact(std::string_view what, F&& body) -> Result<std::invoke_result_t<F&, Transaction&>>;
 
   PgPool pool_;
+  const std::string notify_conninfo_;  // where the listener connects
   std::mutex listener_mu_;
   std::unique_ptr<PgListener> listener_;
 };
