@@ -336,16 +336,17 @@ class LoadGen {
     long total = 0;
     for (const auto& c : split(args_.clients)) {
       int clients = std::stoi(c);
-      double cpu0 = server_.cpu_seconds();
+      double cpu0 = server_.cpu_seconds(), db_cpu0 = db_cpu();
       auto deadline = now_ns() + static_cast<std::int64_t>(args_.seconds * 1e9);
       IngestStats s = ingest(-1, deadline, clients);
-      double cpu1 = server_.cpu_seconds();
+      double cpu1 = server_.cpu_seconds(), db_cpu1 = db_cpu();
       total += s.accepted;
       std::printf(
           "RESULT scenario=ingest store=%s clients=%d events=%ld errors=%ld seconds=%.3f "
-          "rate=%.0f cpu_s=%.2f\n",
+          "rate=%.0f cpu_s=%.2f db_cpu_s=%.2f db_cpu_us_per_event=%.1f\n",
           args_.store.c_str(), clients, s.accepted, s.errors, s.seconds,
-          static_cast<double>(s.accepted) / s.seconds, cpu1 - cpu0);
+          static_cast<double>(s.accepted) / s.seconds, cpu1 - cpu0, db_cpu1 - db_cpu0,
+          (db_cpu1 - db_cpu0) * 1e6 / static_cast<double>(std::max(s.accepted, 1L)));
       std::fflush(stdout);
       if (s.accepted == 0) return 1;
       // Let the deliveries of this phase finish so the next phase starts with an empty queue.
