@@ -6,6 +6,7 @@
 //   bench_loadgen --axon PATH --scenario drain   [--events 10000] [--noisy hang|fail]
 //   bench_loadgen --axon PATH --scenario ingest  [--clients 1,32] [--seconds 10]
 //   bench_loadgen --axon PATH --scenario latency [--rates 50,1000] [--seconds 30]
+//   bench_loadgen --axon PATH --scenario drain --nodes 3 --db postgres://…  (scale-out)
 //   common: [--db sqlite|postgres://…] [--store LABEL] [--request-timeout 60s]
 //           [--receiver-threads 1] [--db-pid POSTMASTER_PID] [--keep]
 //
@@ -21,6 +22,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -95,6 +97,7 @@ struct Args {
   double warmup = 1;
   int ingest_clients = 32;
   int receiver_threads = 1;
+  int nodes = 1;    // drain: serve processes on one (PostgreSQL) database
   long db_pid = 0;  // PostgreSQL postmaster: its CPU is reported as db_cpu_s
   bool keep = false;
 };
@@ -135,6 +138,7 @@ class LoadGen {
     else info("unknown --scenario " + args_.scenario);
     int exit_code = server_.stop();
     if (exit_code != 0 && exit_code != -1) info("server exited with " + std::to_string(exit_code));
+    for (auto& node : extra_nodes_) node->stop();
     receiver_.stop();
     if (!args_.keep) std::filesystem::remove_all(workdir_);
     else info("kept " + workdir_);
@@ -160,6 +164,35 @@ class LoadGen {
       return false;
     }
     return true;
+  }
+
+  // Starts `count` more serve processes on the same database, sharing node 0's master key and
+  // admin token: the scale-out drain. Returns false (and says why) if one does not start.
+  bool start_extra_nodes(int count) {
+    for (int i = 1; i <= count; ++i) {
+      bench::ServerOptions o;
+      o.binary = args_.axon;
+      o.db = args_.db;
+      o.workdir = workdir_ + "/node" + std::to_string(i);
+      std::filesystem::create_directories(o.workdir);
+      std::filesystem::copy_file(workdir_ + "/axon.key", o.workdir + "/axon.key");
+      o.admin_token = admin_;
+      o.extra_args = {"--log-level", "warn", "--request-timeout", args_.request_timeout};
+      auto node = std::make_unique<bench::ServerProcess>();
+      std::string error;
+      if (!node->start(o, &error)) {
+        info("node " + std::to_string(i) + ": " + error);
+        return false;
+      }
+      extra_nodes_.push_back(std::move(node));
+    }
+    return true;
+  }
+
+  double servers_cpu_seconds() const {
+    double sum = server_.cpu_seconds();
+    for (const auto& node : extra_nodes_) sum += node->cpu_seconds();
+    return sum;
   }
 
   // True when `axon-webhooks serve --help` lists `option` (older builds lack some).
@@ -280,11 +313,19 @@ class LoadGen {
     IngestStats ing = ingest(args_.events, 0, args_.ingest_clients);
     if (ing.accepted == 0) return 1;
     long expected = ing.accepted * counted;
+    if (args_.nodes > 1) {
+      if (args_.db == "sqlite") {
+        info("--nodes needs a shared database (--db postgres://…)");
+        return 2;
+      }
+      if (!start_extra_nodes(args_.nodes - 1)) return 1;
+      label += "_nodes" + std::to_string(args_.nodes);
+    }
     long held = delivered_to(counted);
     info("ingested " + std::to_string(ing.accepted) + " in " + std::to_string(ing.seconds) +
          " s; " + std::to_string(held) + " attempts held by the paused receiver; draining");
 
-    double cpu0 = server_.cpu_seconds(), db_cpu0 = db_cpu();
+    double cpu0 = servers_cpu_seconds(), db_cpu0 = db_cpu();
     std::int64_t t0 = now_ns();
     receiver_.resume();
     // A starved noisy-neighbour run is a result, not a reason to wait for minutes.
@@ -298,7 +339,7 @@ class LoadGen {
       wait_for([&] { return pending_empty(c); }, 120, 50);
       settle_s = seconds_between(t0, now_ns());
     }
-    double cpu1 = server_.cpu_seconds(), db_cpu1 = db_cpu();
+    double cpu1 = servers_cpu_seconds(), db_cpu1 = db_cpu();
     long rss_kb = server_.peak_rss_kb();
 
     std::vector<std::int64_t> times;
@@ -428,6 +469,7 @@ class LoadGen {
   bench::Receiver receiver_;
   bench::ServerProcess server_;
   std::string workdir_;
+  std::vector<std::unique_ptr<bench::ServerProcess>> extra_nodes_;
   std::string admin_ = "axadm_bench_" + std::to_string(now_ns());
   std::string tenant_, key_;
 };
@@ -462,6 +504,7 @@ int main(int argc, char** argv) {
     else if (k == "--ingest-clients") a.ingest_clients = std::stoi(v);
     else if (k == "--receiver-threads") a.receiver_threads = std::stoi(v);
     else if (k == "--db-pid") a.db_pid = std::stol(v);
+    else if (k == "--nodes") a.nodes = std::stoi(v);
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;

@@ -9,6 +9,7 @@
 #            --bin-dir DIR --axon PATH    use already built tools instead of building
 #            --results FILE               also keep the raw RESULT lines here
 #            --only a,b                   only these of: ceiling drain ingest latency noisy backlog
+#                                         scaleout (PostgreSQL: the drain with 2 and 3 nodes)
 #   env BENCH_NOISY_NO_LIMITS=0           skip the noisy-neighbour run without endpoint limits
 #
 # The smoke run asserts only that every scenario ran and produced numbers, never a speed.
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 smoke=0; stores="sqlite,postgres"; bin_dir=""; axon=""; results_copy=""
-only="ceiling,drain,ingest,latency,noisy,backlog"
+only="ceiling,drain,ingest,latency,noisy,backlog,scaleout"
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -168,6 +169,12 @@ scenarios_for() {
       --db "$(fresh_db "$s")" --events "$NOISY_EVENTS" --noisy hang \
       --request-timeout "$HANG_TIMEOUT"
   fi
+  if want scaleout && [[ $s == postgres ]]; then
+    for n in 2 3; do
+      run drain_nodes$n "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
+        --events "$DRAIN_EVENTS" --nodes $n
+    done
+  fi
   if want backlog; then
     run backlog_small "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
       --events "$BACKLOG_SMALL"
@@ -253,6 +260,16 @@ for s in "${store_list[@]}"; do
       [[ $m == hang_default ]] && label="4 noisy (hang), no limits"
       row "$label" "$s" "${r:-?}/s = ${share}% of their rate in 1$note" ">= 90%" \
         "$(verdict "$share" ">=" 90)"
+    done
+  fi
+  if want scaleout && [[ $s == postgres ]]; then
+    for n in 2 3; do
+      r=$(get drain_nodes$n "$s" rate); need "$r" "drain with $n nodes $s"
+      ddb=$(get drain_nodes$n "$s" db_cpu_s); dn=$(get drain_nodes$n "$s" deliveries)
+      us=$(awk -v c="${ddb:-0}" -v n="${dn:-0}" 'BEGIN { if (n>0) printf "%.0f", c*1e6/n; else print "?" }')
+      v="-"; num "${d:-x}" && v=$(verdict "${r:-x}" ">=" "$d")
+      row "7 drain 100k, $n nodes" "$s" "${r:-?}/s, PG ${us} us CPU/delivery" \
+        ">= 1 node (${d:-?}/s)" "$v"
     done
   fi
   if want backlog; then
