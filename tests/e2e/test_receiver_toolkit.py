@@ -43,7 +43,7 @@ def setUpModule():
 # --- helpers ---
 
 def sign(secret, event_id, t, body, secrets=None):
-    """All signature headers of a delivery, computed here with hmac (contract §3)."""
+    """All signature headers of a delivery, computed here with hmac (docs/receiving.md)."""
     secrets = secrets or [secret]
     message = f"{t}.".encode() + body
     axon = f"t={t}" + "".join(
