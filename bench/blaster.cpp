@@ -1,5 +1,5 @@
 // bench_blaster: scenario 5, the raw ceiling. A minimal libcurl-multi client that POSTs the
-// same ~1 KiB signed bodies, with the same headers a receiver gets from Axon (contract §3),
+// same ~1 KiB signed bodies, with the same headers a receiver gets from Axon (docs/receiving.md),
 // to the receiver's ports round robin, with N concurrent keep-alive transfers on one thread
 // (like the dispatcher) and no store at all. Each request is signed afresh (both schemes).
 //

@@ -1,7 +1,7 @@
 // libFuzzer target: bytes as an HTTP request -> Beast's request parser (with the server's
 // header and body limits) -> ApiRequest -> api::handle_request, over a real SqliteStore with
 // one admin token, one tenant, one API key and an endpoint. Any 5xx answer is a finding
-// (the contract: the server never answers 5xx to anything a client can send), as is a crash,
+// (the API's rule: the server never answers 5xx to anything a client can send), as is a crash,
 // a sanitizer report or a leak.
 #include <stdlib.h>
 #include <unistd.h>

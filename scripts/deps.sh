@@ -10,7 +10,7 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(
-  g++                     # 12.2  (C++20 + std::expected via -std=c++2b)
+  g++                     # 12.2  (C++23 as -std=c++2b: std::expected)
   cmake                   # 3.25
   ninja-build             # 1.11
   ccache                  # 4.8
@@ -39,7 +39,8 @@ TEST_PACKAGES=(
   curl                        # README walkthrough
   util-linux                  # runuser
   nodejs npm                  # interop tests with the npm verifiers (standardwebhooks, svix, stripe)
-  php-cli ruby golang-go      # run the README's PHP, Ruby and Go verification snippets
+  php-cli ruby golang-go      # run docs/receiving.md's PHP, Ruby and Go verification snippets
+  systemd                     # systemd-analyze verify of deploy/axon-webhooks.service (tests/docs)
   clang-14 libclang-rt-14-dev # libFuzzer + ASan/UBSan runtimes for the fuzz targets (scripts/fuzz.sh)
 )
 BROWSER_PACKAGES=(

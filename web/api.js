@@ -1,4 +1,4 @@
-// Talking to the Axon Webhooks API (contract §2) from the dashboard: the signed-in session,
+// Talking to the Axon Webhooks API (docs/api.md) from the dashboard: the signed-in session,
 // JSON requests with the bearer token, errors as ApiError, and the /metrics text format.
 
 const SESSION_KEY = 'axon.session';       // sessionStorage: {token, admin, tenant}

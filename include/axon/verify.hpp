@@ -1,7 +1,8 @@
 // axon/verify.hpp: verify Axon Webhooks deliveries in C++. Header-only; needs C++17 and
 // OpenSSL's libcrypto (find_package(AxonVerify) + target_link_libraries(app axon::verify)).
 //
-// A delivery carries two independent signatures over the same raw body (contract §3):
+// A delivery carries two independent signatures over the same raw body (see docs/receiving.md
+// in the Axon Webhooks repository):
 //
 //   X-Axon-Signature:   t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>[,v1=…]
 //                       The Stripe-Signature scheme; the key is the whole "whsec_…" string.

@@ -7,6 +7,7 @@
 #include "core/operational_events.hpp"
 #include "core/subscription.hpp"
 #include "core/url_policy.hpp"
+#include "core/text.hpp"
 
 namespace axon::api {
 
@@ -26,10 +27,6 @@ constexpr double kMaxRateLimit = 100'000;
 bool is_token_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
 Result<std::optional<std::vector<std::string>>> parse_event_types(const json& value) {
@@ -77,10 +74,7 @@ Result<HeaderList> parse_headers(const json& value) {
     std::string text = item.get<std::string>();
     auto allowed = check_custom_header(name, text);
     if (!allowed) return std::unexpected(allowed.error());
-    std::string lower;
-    for (char c : name)
-      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    if (!seen.insert(lower).second) {
+    if (!seen.insert(ascii_lower(name)).second) {
       return fail(Errc::validation_failed, "headers: '" + name + "' is set twice");
     }
     headers.emplace_back(name, std::move(text));
@@ -126,7 +120,7 @@ Result<void> check_custom_header(std::string_view name, std::string_view value) 
       return fail(Errc::validation_failed, label + " is set by Axon and may not be overridden");
     }
   }
-  if (starts_with_ci(name, "webhook-") || starts_with_ci(name, "x-axon-")) {
+  if (istarts_with(name, "webhook-") || istarts_with(name, "x-axon-")) {
     return fail(Errc::validation_failed,
                 label + " is reserved (webhook-* and X-Axon-* are set by Axon)");
   }

@@ -1,6 +1,6 @@
 // Validation of the endpoint fields of POST …/endpoints and PATCH …/endpoints/{eid}
-// (contract §2). Missing or mistyped fields are 400 invalid_request; bad values are 422
-// (validation_failed, or url_not_allowed from the SSRF policy), each naming the field:
+// (docs/api.md, "Endpoints"). Missing or mistyped fields are 400 invalid_request; bad values
+// are 422 (validation_failed, or url_not_allowed from the SSRF policy), each naming the field:
 //   url            http(s), a host, <= 2048 chars; literal private/loopback hosts refused
 //                  unless allow_private
 //   description    string (null = ""), <= 1000 characters

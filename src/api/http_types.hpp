@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace axon::api {
 
 using NameValues = std::vector<std::pair<std::string, std::string>>;
@@ -31,6 +33,6 @@ struct ApiResponse {
   std::string body;
 };
 
-bool iequals(std::string_view a, std::string_view b);
+using axon::iequals;  // case-insensitive ASCII comparison (core/text.hpp)
 
 }  // namespace axon::api

@@ -1,5 +1,5 @@
-// JSON shapes of the API's resources (contract §2). Times are RFC 3339 UTC strings with
-// milliseconds ("2026-11-29T01:02:03.456Z"); absent values are null, never omitted.
+// JSON shapes of the API's resources (docs/api.md, "Resources"). Times are RFC 3339 UTC
+// strings with milliseconds ("2026-11-29T01:02:03.456Z"); absent values are null, never omitted.
 //
 //   tenant    {"id","name","created_at"}
 //   api key   {"id","tenant_id","created_at","revoked_at"|null}

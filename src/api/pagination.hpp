@@ -9,12 +9,13 @@
 
 #include "api/request_input.hpp"
 #include "core/result.hpp"
+#include "store/rules.hpp"
 #include "store/store.hpp"
 
 namespace axon::api {
 
-inline constexpr int kDefaultPageLimit = 50;
-inline constexpr int kMaxPageLimit = 1000;
+inline constexpr int kDefaultPageLimit = store_rules::kDefaultPageLimit;
+inline constexpr int kMaxPageLimit = store_rules::kMaxPageLimit;
 
 std::string encode_cursor(std::string_view id);
 // The id inside a cursor issued for a list of ids with this prefix.

@@ -18,7 +18,8 @@ struct Route {
   Handler handler;
 };
 
-// Every route of contract §2. Order does not matter: patterns never overlap.
+// Every route of the API; docs/api.md and docs/openapi.json document each one (tests check
+// both). Order does not matter: patterns never overlap.
 const std::vector<Route>& routes() {
   using enum AuthScope;
   static const std::vector<Route> table = {

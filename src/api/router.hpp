@@ -1,4 +1,4 @@
-// The route table of contract §2 and the request pipeline around it:
+// The route table (documented in docs/api.md) and the request pipeline around it:
 //   match path (unknown -> 404, wrong method -> 405 with Allow) -> parse query ->
 //   authenticate + authorize by the route's scope -> for routes that take a body:
 //   Content-Type (415) and JSON object (400/422) -> handler.

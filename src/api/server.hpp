@@ -1,4 +1,4 @@
-// ApiServer: the HTTP API of contract §2 on Boost.Beast, plus /healthz and /metrics.
+// ApiServer: the HTTP API of docs/api.md on Boost.Beast, plus /healthz and /metrics.
 //
 // A fixed pool of I/O threads runs the acceptor and the connections (keep-alive, HTTP/1.1).
 // Handlers call the Store directly (fast, bounded work); nothing here waits on a receiver —

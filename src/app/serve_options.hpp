@@ -1,5 +1,5 @@
-// Options of `axon-webhooks serve` (contract §1): each has a flag, an environment variable
-// and a default; the flag wins over the environment.
+// Options of `axon-webhooks serve` (docs/operations.md, "Configuration"): each has a flag,
+// most an environment variable, and a default; the flag wins over the environment.
 #pragma once
 
 #include <cstdint>

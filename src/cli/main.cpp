@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   auto* rotate_key = app.add_subcommand(
       "rotate-master-key",
       "Re-seal every endpoint secret under a new master key (stop serve first; see "
-      "README.md, section 'Security model')");
+      "docs/operations.md, 'Rotating the master key')");
   rotate_key->add_option("--db", rotate_db, "sqlite:PATH or postgres://… [env AXON_DB]");
   rotate_key->add_option("--master-key-file", rotate_old_key_file,
                          "the current key file [env AXON_MASTER_KEY_FILE; AXON_MASTER_KEY "

@@ -1,4 +1,4 @@
-// The payload envelope a receiver gets (contract §3), built once at ingest and stored, so
+// The payload envelope a receiver gets (docs/receiving.md), built once at ingest and stored, so
 // the dispatcher signs and sends the stored bytes without re-serialising:
 //   {"id":"evt_…","type":"order.updated","tenant_id":"ten_…","created_at":"…Z","data":{…}}
 #pragma once

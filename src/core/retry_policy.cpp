@@ -5,21 +5,12 @@
 #include <limits>
 
 #include "core/civil_time.hpp"
+#include "core/text.hpp"
 
 namespace axon {
 namespace {
 
 constexpr Millis kMaxRetryAfterMs = 10LL * 365 * 86'400'000;  // saturate absurd values
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // A tiny cursor over an HTTP-date (RFC 9110 §5.6.7); no locale, no strptime.
 struct Cursor {

@@ -1,4 +1,4 @@
-// What happens after one delivery attempt (contract §3 "Outcome of one attempt").
+// What happens after one delivery attempt (docs/receiving.md, "Retries").
 // A pure value: no clock, no network; time and randomness are arguments.
 //
 //   2xx                       -> succeeded
@@ -46,7 +46,7 @@ class RetryPolicy {
  public:
   static constexpr double kJitter = 0.20;
 
-  // The default schedule from the contract: 5s,5m,30m,2h,5h,10h,10h.
+  // The default schedule (`serve --retry-schedule`): 5s,5m,30m,2h,5h,10h,10h.
   RetryPolicy();
   explicit RetryPolicy(std::vector<Millis> schedule);
 

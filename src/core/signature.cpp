@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "core/encoding.hpp"
+#include "core/text.hpp"
 
 namespace axon {
 namespace {
@@ -21,12 +22,6 @@ bool is_hex(std::string_view s) {
     if (!ok) return false;
   }
   return !s.empty();
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 using Digest = std::array<unsigned char, 32>;

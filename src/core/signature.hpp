@@ -1,4 +1,4 @@
-// Webhook signatures, exactly as contract §3. Pure: no clock, no I/O.
+// Webhook signatures, exactly as docs/receiving.md describes them. Pure: no clock, no I/O.
 //
 //  X-Axon-Signature:  t=<unix seconds>,v1=<hex HMAC-SHA256(secret bytes, "<t>.<body>")>[,v1=…]
 //                     (byte-for-byte the Stripe-Signature scheme; the key is the whole

@@ -1,4 +1,5 @@
 #include "core/url_policy.hpp"
+#include "core/text.hpp"
 
 #include <arpa/inet.h>  // inet_pton only: pure text-to-bytes, no socket, no resolver
 
@@ -8,14 +9,6 @@ namespace axon {
 namespace {
 
 constexpr std::size_t kMaxUrlLength = 2048;
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
 
 bool is_host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -39,8 +32,8 @@ std::optional<std::uint64_t> parse_aton_part(std::string_view p) {
     unsigned d;
     if (c >= '0' && c <= '9') {
       d = static_cast<unsigned>(c - '0');
-    } else if (base == 16 && lower(c) >= 'a' && lower(c) <= 'f') {
-      d = static_cast<unsigned>(lower(c) - 'a' + 10);
+    } else if (base == 16 && ascii_lower(c) >= 'a' && ascii_lower(c) <= 'f') {
+      d = static_cast<unsigned>(ascii_lower(c) - 'a' + 10);
     } else {
       return std::nullopt;
     }
@@ -151,7 +144,7 @@ std::optional<std::string> forbidden_v6(const std::uint8_t* b) {
 }
 
 bool is_local_name(std::string_view host) {
-  const std::string h = to_lower(host);
+  const std::string h = ascii_lower(host);
   std::string_view v = h;
   if (v.ends_with('.')) v.remove_suffix(1);
   return v == "localhost" || v.ends_with(".localhost");
@@ -171,7 +164,7 @@ Result<ParsedUrl> parse_endpoint_url(std::string_view url) {
   const std::size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return bad("must start with http:// or https://");
   ParsedUrl out;
-  out.scheme = to_lower(url.substr(0, scheme_end));
+  out.scheme = ascii_lower(url.substr(0, scheme_end));
   if (out.scheme != "http" && out.scheme != "https") return bad("scheme must be http or https");
 
   std::string_view rest = url.substr(scheme_end + 3);

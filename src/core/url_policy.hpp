@@ -1,4 +1,5 @@
-// Endpoint URL rules and the SSRF address policy (contract §2 limits; security issue).
+// Endpoint URL rules and the SSRF address policy (docs/api.md "Limits", docs/operations.md
+// "Security model").
 // Pure: parsing and address classification only. The dispatcher applies
 // `is_forbidden_address` to the address actually connected (libcurl open-socket hook),
 // so DNS rebinding and odd spellings cannot pass; the API applies `check_endpoint_url`

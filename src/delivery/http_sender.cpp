@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/url_policy.hpp"
+#include "core/text.hpp"
 
 namespace axon {
 namespace {
@@ -21,26 +22,6 @@ using SteadyClock = std::chrono::steady_clock;
 void global_init_once() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-bool iequals_prefix(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char a = text[i], b = prefix[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    if (a != b) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 bool is_tls_error(CURLcode code) {
@@ -136,9 +117,9 @@ struct Transfer {
     auto* t = static_cast<Transfer*>(user);
     const size_t n = size * count;
     std::string_view line(data, n);
-    if (iequals_prefix(line, "HTTP/")) {
+    if (istarts_with(line, "HTTP/")) {
       t->retry_after.reset();  // a new response (e.g. after 100 Continue) starts over
-    } else if (iequals_prefix(line, "retry-after:")) {
+    } else if (istarts_with(line, "retry-after:")) {
       t->retry_after = std::string(trim(line.substr(12)));
     }
     return n;

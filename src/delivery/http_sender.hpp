@@ -14,7 +14,7 @@
 // kept. A receiver that sends more has its transfer aborted at 64 KiB and the attempt is
 // judged by the status code it already sent (the connection is not reused).
 //
-// Error classes (contract §3): timeout, dns, connect, tls, http, blocked. Transport failures
+// Error classes (docs/receiving.md): timeout, dns, connect, tls, http, blocked. Transport failures
 // that are neither DNS, TLS nor timeout — refused or reset connections, empty replies,
 // send/receive errors — are `connect`: the receiver never gave us a usable answer.
 //

@@ -3,23 +3,10 @@
 #include <array>
 
 #include "core/signature.hpp"
+#include "core/text.hpp"
 
 namespace axon {
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (lower(text[i]) != prefix[i]) return false;
-  }
-  return true;
-}
-
-bool equals_ci(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && starts_with_ci(a, b);
-}
 
 // A header name is an RFC 9110 token; a value has no CR, LF or NUL.
 bool is_sendable(std::string_view name, std::string_view value) {
@@ -39,9 +26,9 @@ bool is_reserved_header(std::string_view name) {
       "host",       "content-length",    "content-type", "user-agent", "expect",
       "connection", "transfer-encoding", "te",           "upgrade"};
   for (auto reserved : kExact) {
-    if (equals_ci(name, reserved)) return true;
+    if (iequals(name, reserved)) return true;
   }
-  return starts_with_ci(name, "x-axon-") || starts_with_ci(name, "webhook-");
+  return istarts_with(name, "x-axon-") || istarts_with(name, "webhook-");
 }
 
 HeaderList webhook_headers(const DeliveryJob& job, std::span<const std::string> secrets,

@@ -1,4 +1,4 @@
-// The request a receiver gets for one delivery attempt (contract §3): the endpoint's custom
+// The request a receiver gets for one delivery attempt (docs/receiving.md): the endpoint's custom
 // headers first, then ours (which they can never override), with both signature schemes
 // computed over the stored payload bytes — nothing is re-serialised.
 // Pure functions; thread-safe.

@@ -28,7 +28,7 @@ std::vector<std::string> hostile_strings() {
   };
 }
 
-// A 4xx with the contract's error body, or a success: never 5xx.
+// A 4xx with the API's error body, or a success: never 5xx.
 void expect_clean_answer(const HttpResponse& response, const std::string& what) {
   EXPECT_NE(response.status, 0) << what << ": no answer: " << response.error;
   EXPECT_LT(response.status, 500) << what << ": " << response.body.substr(0, 300);

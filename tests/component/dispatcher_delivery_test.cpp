@@ -1,4 +1,4 @@
-// What a receiver gets (contract §3): a signed POST with every header, the stored payload
+// What a receiver gets (docs/receiving.md): a signed POST with every header, the stored payload
 // bytes, both signature schemes; and what the attempt log records.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

@@ -1,5 +1,5 @@
-// Outcome rules (contract §3): retries with the schedule, dead letters, 410, redirects,
-// Retry-After, and the error class of each kind of failure.
+// Outcome rules (docs/receiving.md, "Retries"): retries with the schedule, dead letters, 410,
+// redirects, Retry-After, and the error class of each kind of failure.
 #include <atomic>
 
 #include "dispatcher_fixture.hpp"

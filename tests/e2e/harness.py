@@ -194,7 +194,7 @@ class Receiver:
         self.close()
 
 
-# --- signature checks written from the contract, independent of the server's code ---
+# --- signature checks written from docs/receiving.md, independent of the server's code ---
 
 def verify_axon_signature(secret, header, body):
     parts = [p.split("=", 1) for p in header.split(",")]

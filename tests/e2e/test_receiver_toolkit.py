@@ -1,7 +1,7 @@
 """Receiver toolkit end to end: deliveries made by the real server are verified by code nobody
 here wrote (the npm packages standardwebhooks, svix and stripe), by Python's hmac module, by
-`axon-webhooks verify` and by `axon-webhooks listen` used as the endpoint; the README's
-snippets (README.md, "Verifying webhooks") run as real receivers.
+`axon-webhooks verify` and by `axon-webhooks listen` used as the endpoint; the receiver guide's
+snippets (docs/receiving.md and docs/receiving.pt-BR.md) run as real receivers.
 
 Node is on every machine that runs this suite (scripts/deps.sh); the npm packages are
 installed by scripts/npm-deps.sh (npm ci, pinned by tests/e2e/interop/package-lock.json).
@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 INTEROP = os.path.join(HERE, "interop")
 SNIPPETS = os.path.join(HERE, "snippets")
-DOC = os.path.join(ROOT, "README.md")
+DOCS = [os.path.join(ROOT, "docs", name) for name in ("receiving.md", "receiving.pt-BR.md")]
 NODE = shutil.which("node")
 NO_NODE = "node is not installed (scripts/deps.sh browser installs it): npm interop tests skipped"
 PLACEHOLDER_URL = "http://127.0.0.1:9/hook"  # endpoints start disabled here, then point at a receiver
@@ -43,7 +43,7 @@ def setUpModule():
 # --- helpers ---
 
 def sign(secret, event_id, t, body, secrets=None):
-    """All signature headers of a delivery, computed here with hmac (contract §3)."""
+    """All signature headers of a delivery, computed here with hmac (docs/receiving.md)."""
     secrets = secrets or [secret]
     message = f"{t}.".encode() + body
     axon = f"t={t}" + "".join(
@@ -472,17 +472,22 @@ class ListenTest(unittest.TestCase):
         self.assertEqual(out.returncode, 2)
 
 
-# --- the README's snippets, run against real deliveries ---
+# --- the receiver guide's snippets, run against real deliveries ---
 
 class SnippetTest(unittest.TestCase):
-    def test_doc_shows_each_snippet_verbatim(self):
-        with open(DOC, encoding="utf-8") as f:
-            doc = f.read()
-        for name in sorted(os.listdir(SNIPPETS)):
-            with open(os.path.join(SNIPPETS, name), encoding="utf-8") as f:
-                self.assertIn(f.read().strip("\n"), doc, f"{name} must appear verbatim in the doc")
-        for rule in ("raw body", "5 minutes", "X-Axon-Event-Id", "2xx"):
-            self.assertIn(rule, doc)
+    def test_each_guide_shows_each_snippet_verbatim(self):
+        for path in DOCS:
+            with open(path, encoding="utf-8") as f:
+                doc = f.read()
+            for name in sorted(os.listdir(SNIPPETS)):
+                with open(os.path.join(SNIPPETS, name), encoding="utf-8") as f:
+                    self.assertIn(f.read().strip("\n"), doc, f"{name} must appear verbatim in {path}")
+            self.assertIn("X-Axon-Event-Id", doc)
+            self.assertIn("2xx", doc)
+        with open(DOCS[0], encoding="utf-8") as f:
+            english = f.read()
+        for rule in ("raw body", "5 minutes"):
+            self.assertIn(rule, english)
 
     def run_receiver_snippet(self, args, env=None, port=None, log_from_stderr=False):
         """Starts a snippet receiver, points a real endpoint at it, and checks what it does."""

@@ -1,5 +1,5 @@
-// The PostgreSQL outbox (contract §4): axon.emit_event called from the producer's own
-// transaction or trigger, and the SQL helpers it is built from.
+// The PostgreSQL outbox (docs/operations.md, "The transactional outbox"): axon.emit_event
+// called from the producer's own transaction or trigger, and the SQL helpers it is built from.
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -3,16 +3,15 @@
 // Thread-safety: stateless.
 #pragma once
 
-#include <algorithm>
-
 #include "store/postgres/pg_connection.hpp"
+#include "store/rules.hpp"
 #include "store/store.hpp"
 
 namespace axon::pg {
 
-// limit <= 0 means the default (50); more than 1000 is clamped (as in the SQLite backend).
-inline int clamp_limit(int limit) { return limit <= 0 ? 50 : std::min(limit, 1000); }
-inline int page_limit(const PageRequest& page) { return clamp_limit(page.limit); }
+inline int page_limit(const PageRequest& page) {
+  return store_rules::clamp_page_limit(page.limit);
+}
 inline int page_fetch(const PageRequest& page) { return page_limit(page) + 1; }
 
 template <class T, class Read>

@@ -106,7 +106,8 @@ CREATE TABLE axon.attempts (
 );
 )sql";
 
-// Version 2: the outbox (contract §4) and the SQL helpers it shares with PostgresStore.
+// Version 2: the transactional outbox (docs/operations.md) and the SQL helpers it shares with
+// PostgresStore.
 constexpr std::string_view kOutbox = R"sql(
 -- Epoch milliseconds of the wall clock (not of the transaction start).
 CREATE OR REPLACE FUNCTION axon.now_ms() RETURNS bigint LANGUAGE sql VOLATILE AS $fn$
@@ -211,7 +212,7 @@ BEGIN
 END
 $fn$;
 
--- The outbox (contract §4): call inside your own transaction or from a trigger; the event
+-- The transactional outbox: call inside your own transaction or from a trigger; the event
 -- exists, fans out and wakes the dispatchers if and only if that transaction commits.
 -- Returns the event id (the first event's id on an idempotent repeat within 24 h).
 CREATE OR REPLACE FUNCTION axon.emit_event(tenant_id text, type text, data jsonb,

@@ -4,6 +4,7 @@
 
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/rules.hpp"
 
 namespace axon::pg {
 namespace {
@@ -81,12 +82,12 @@ SELECT min(t) FROM (
 // ins: the attempt log; a duplicate attempt number keeps the first record.
 // upd: the outcome counts only while the delivery is still ours: pending and leased by
 // `owner` (or by nobody, after release_leases). Otherwise only the attempt count moves.
-// The final UPDATE, per endpoint in record order: a success clears failing_since, a
-// failure sets it if unset (the start of the run of failures); the first 410 disables it.
+// The final UPDATE, per endpoint: failing_since as store_rules::endpoint_health computed it
+// for the batch ($4, the rule both stores share); the first 410 disables it.
 #define AXON_PG_MINE "(d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = $3))"
 constexpr std::string_view kCompleteAttempts = R"sql(
 WITH k AS MATERIALIZED (
-  SELECT r.*, d.endpoint_id, r.new_status = 'succeeded' AS ok
+  SELECT r.*, d.endpoint_id
     FROM jsonb_to_recordset($1::jsonb) AS r (ord int, delivery_id text, n int,
            started_at bigint, duration_ms int, status_code int, error text,
            error_message text, response_excerpt text, new_status text, next_attempt_at bigint,
@@ -112,21 +113,18 @@ upd AS (
     FROM k AS r
    WHERE d.id = r.delivery_id),
 s AS (
-  SELECT k.endpoint_id, max(k.ord) AS last, max(k.ord) FILTER (WHERE k.ok) AS last_ok,
-         bool_or(k.disable_endpoint) AS disable,
+  SELECT k.endpoint_id, bool_or(k.disable_endpoint) AS disable,
          (array_agg(k.disable_reason ORDER BY k.ord) FILTER (WHERE k.disable_endpoint))[1]
            AS reason
     FROM k GROUP BY k.endpoint_id),
 f AS (
-  SELECT s.*, (SELECT k.started_at FROM k
-                WHERE k.endpoint_id = s.endpoint_id AND NOT k.ok
-                  AND k.ord > coalesce(s.last_ok, 0)
-                ORDER BY k.ord LIMIT 1) AS first_failure
-    FROM s)
+  SELECT s.*, h.succeeded, h.failing_since
+    FROM s JOIN jsonb_to_recordset($4::jsonb) AS h (endpoint_id text, succeeded boolean,
+                                                     failing_since bigint)
+      ON h.endpoint_id = s.endpoint_id)
 UPDATE axon.endpoints AS e
-   SET failing_since = CASE WHEN f.last_ok = f.last THEN NULL
-                            WHEN f.last_ok IS NULL THEN coalesce(e.failing_since, f.first_failure)
-                            ELSE f.first_failure END,
+   SET failing_since = CASE WHEN f.succeeded THEN f.failing_since
+                            ELSE coalesce(e.failing_since, f.failing_since) END,
        disabled = e.disabled OR f.disable,
        disabled_reason = CASE WHEN f.disable AND NOT e.disabled THEN f.reason
                               ELSE e.disabled_reason END,
@@ -135,12 +133,6 @@ UPDATE axon.endpoints AS e
  WHERE e.id = f.endpoint_id
 )sql";
 
-std::string describe_period(Millis period) {
-  constexpr Millis kHour = 3600 * 1000;
-  if (period >= kHour && period % kHour == 0) return std::to_string(period / kHour) + " h";
-  if (period % 1000 == 0) return std::to_string(period / 1000) + " s";
-  return std::to_string(period) + " ms";
-}
 
 }  // namespace
 
@@ -209,9 +201,18 @@ Result<void> PostgresStore::complete_attempts(std::string_view owner,
                     {"disable_endpoint", rec.disable_endpoint},
                     {"disable_reason", clean_text(rec.disable_reason)}});
   }
+  nlohmann::json health = nlohmann::json::array();
+  for (const auto& [endpoint_id, h] : store_rules::endpoint_health(records)) {
+    health.push_back({{"endpoint_id", endpoint_id},
+                      {"succeeded", h.succeeded},
+                      {"failing_since", h.failing_since ? nlohmann::json(*h.failing_since)
+                                                        : nlohmann::json(nullptr)}});
+  }
   const std::string json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return transact("complete_attempts",
-                  [&](Transaction& tx) { tx.exec(kCompleteAttempts, Params(json, now, owner)); });
+  const std::string health_json = health.dump();
+  return transact("complete_attempts", [&](Transaction& tx) {
+    tx.exec(kCompleteAttempts, Params(json, now, owner, health_json));
+  });
 }
 
 Result<void> PostgresStore::release_leases(std::string_view owner) {
@@ -248,8 +249,7 @@ Result<std::optional<Millis>> PostgresStore::next_due_at() {
 }
 
 Result<std::vector<Endpoint>> PostgresStore::disable_failing_endpoints(Millis now, Millis period) {
-  const std::string reason =
-      "disabled automatically: every attempt failed for " + describe_period(period);
+  const std::string reason = store_rules::auto_disable_reason(period);
   return transact("disable_failing_endpoints", [&](Transaction& tx) {
     PgResult r =
         tx.exec(std::string("UPDATE axon.endpoints AS e SET disabled = true, "

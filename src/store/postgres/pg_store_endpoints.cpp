@@ -2,6 +2,7 @@
 #include "store/postgres/pg_page.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/rules.hpp"
 
 namespace axon::pg {
 namespace {
@@ -42,7 +43,7 @@ Result<Endpoint> PostgresStore::create_endpoint(const Endpoint& e) {
                e.rate_limit, ordering_name(e.ordering), e.secret_sealed, e.previous_secret_sealed,
                e.previous_secret_expires_at, e.failing_since, e.created_at, e.updated_at,
                e.operational));
-    if (r.rows() == 0) raise(Errc::not_found, "no such tenant");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::tenant));
     return e;
   });
 }
@@ -51,7 +52,7 @@ Result<Endpoint> PostgresStore::get_endpoint(std::string_view tenant_id, std::st
   return transact("get_endpoint", [&](Transaction& tx) {
     PgResult r =
         tx.exec(select_endpoints("WHERE e.tenant_id = $1 AND e.id = $2"), Params(tenant_id, id));
-    if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::endpoint));
     return read_endpoint(r, 0);
   });
 }
@@ -71,7 +72,7 @@ Result<Endpoint> PostgresStore::update_endpoint(std::string_view tenant_id, std:
   return transact("update_endpoint", [&](Transaction& tx) {
     PgResult r = tx.exec(select_endpoints("WHERE e.tenant_id = $1 AND e.id = $2 FOR UPDATE"),
                          Params(tenant_id, id));
-    if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::endpoint));
     Endpoint e = read_endpoint(r, 0);
     const bool was_disabled = e.disabled;
     apply_patch(e, patch, now);
@@ -85,7 +86,7 @@ Result<void> PostgresStore::delete_endpoint(std::string_view tenant_id, std::str
   return transact("delete_endpoint", [&](Transaction& tx) {
     PgResult r = tx.exec("DELETE FROM axon.endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id",
                          Params(tenant_id, id));
-    if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::endpoint));
     // Its pending deliveries can never be sent: they become dead letters.
     tx.exec(
         "UPDATE axon.deliveries SET status = 'dead', lease_owner = NULL, "
@@ -106,7 +107,7 @@ Result<Endpoint> PostgresStore::rotate_endpoint_secret(std::string_view tenant_i
                     "WHERE e.tenant_id = $1 AND e.id = $2 RETURNING ")
             .append(kEndpointColumns),
         Params(tenant_id, id, previous_expires_at, new_secret_sealed, now));
-    if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::endpoint));
     return read_endpoint(r, 0);
   });
 }

@@ -1,5 +1,6 @@
 // PostgresStore: the event-type catalogue (table axon.event_types, migration v3).
 #include "store/postgres/postgres_store.hpp"
+#include "store/rules.hpp"
 
 #include <algorithm>
 
@@ -38,7 +39,7 @@ Result<EventType> PostgresStore::create_event_type(const EventType& type) {
             std::string(kEventTypeColumns),
         Params(type.tenant_id, type.name, type.description, type.deprecated, type.schema,
                    type.created_at));
-    if (r.rows() == 0) raise(Errc::not_found, "no such tenant");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::tenant));
     return read_event_type(r, 0);
   });
 }
@@ -48,7 +49,7 @@ Result<EventType> PostgresStore::get_event_type(std::string_view tenant_id,
   return transact("get_event_type", [&](Transaction& tx) {
     PgResult r = tx.exec(select_event_types("WHERE tenant_id = $1 AND name = $2"),
                              Params(tenant_id, name));
-    if (r.rows() == 0) raise(Errc::not_found, "no such event type");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::event_type));
     return read_event_type(r, 0);
   });
 }
@@ -75,7 +76,7 @@ Result<EventType> PostgresStore::update_event_type(std::string_view tenant_id,
     PgResult r = tx.exec(
         select_event_types("WHERE tenant_id = $1 AND name = $2 FOR UPDATE"),
         Params(tenant_id, name));
-    if (r.rows() == 0) raise(Errc::not_found, "no such event type");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::event_type));
     EventType t = read_event_type(r, 0);
     apply_patch(t, patch, now);
     tx.exec(
@@ -92,7 +93,7 @@ Result<void> PostgresStore::delete_event_type(std::string_view tenant_id, std::s
     PgResult r = tx.exec(
         "DELETE FROM axon.event_types WHERE tenant_id = $1 AND name = $2 RETURNING name",
         Params(tenant_id, name));
-    if (r.rows() == 0) raise(Errc::not_found, "no such event type");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::event_type));
   });
 }
 

@@ -2,11 +2,11 @@
 #include "store/postgres/pg_page.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/rules.hpp"
 
 namespace axon::pg {
 namespace {
 
-constexpr Millis kIdempotencyWindowMs = 24LL * 60 * 60 * 1000;
 
 // A PostgreSQL text[] literal: {"a","b"} with " and \ escaped.
 std::string text_array(const std::vector<std::string>& items) {
@@ -39,7 +39,7 @@ std::string select_delivery(std::string_view where) {
 Delivery load_delivery(Transaction& tx, std::string_view tenant_id, std::string_view id) {
   PgResult r =
       tx.exec(select_delivery("WHERE d.tenant_id = $1 AND d.id = $2"), Params(tenant_id, id));
-  if (r.rows() == 0) raise(Errc::not_found, "no such delivery");
+  if (r.rows() == 0) raise(store_rules::not_found(Resource::delivery));
   return read_delivery(r, 0);
 }
 
@@ -56,7 +56,7 @@ Result<IngestResult> PostgresStore::ingest_event(
           tx.exec(select_event("JOIN axon.idempotency_keys k ON k.event_id = v.id "
                                "WHERE k.tenant_id = $1 AND k.key = $2 AND v.tenant_id = $1 "
                                "AND $3 - k.created_at < $4"),
-                  Params(event.tenant_id, *event.idempotency_key, now, kIdempotencyWindowMs));
+                  Params(event.tenant_id, *event.idempotency_key, now, store_rules::kIdempotencyWindowMs));
       if (earlier.rows() > 0) return IngestResult{read_event(earlier, 0), true};
     }
     PgResult endpoints = tx.exec(
@@ -79,7 +79,7 @@ Result<IngestResult> PostgresStore::ingest_event(
         "WHERE EXISTS (SELECT 1 FROM axon.tenants WHERE id = $2) RETURNING id",
         Params(stored.id, stored.tenant_id, stored.type, stored.payload, stored.idempotency_key,
                stored.deliveries, stored.created_at));
-    if (inserted.rows() == 0) raise(Errc::not_found, "no such tenant");
+    if (inserted.rows() == 0) raise(store_rules::not_found(Resource::tenant));
     if (!endpoint_ids.empty()) {
       // The whole fan-out in one statement.
       tx.exec(
@@ -107,7 +107,7 @@ Result<Event> PostgresStore::get_event(std::string_view tenant_id, std::string_v
   return transact("get_event", [&](Transaction& tx) {
     PgResult r =
         tx.exec(select_event("WHERE v.tenant_id = $1 AND v.id = $2"), Params(tenant_id, id));
-    if (r.rows() == 0) raise(Errc::not_found, "no such event");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::event));
     return read_event(r, 0);
   });
 }
@@ -162,7 +162,7 @@ Result<Delivery> PostgresStore::replay_delivery(std::string_view tenant_id, std:
         "LEFT JOIN axon.endpoints e ON e.id = d.endpoint_id "
         "WHERE d.tenant_id = $1 AND d.id = $2 FOR UPDATE OF d",
         Params(tenant_id, id));
-    if (r.rows() == 0) raise(Errc::not_found, "delivery not found");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::delivery));
     if (r.view(0, 0) != "dead") {
       raise(Errc::conflict, "only a dead delivery can be replayed; this one is " + r.text(0, 0));
     }
@@ -183,7 +183,7 @@ Result<int> PostgresStore::replay_dead_since(std::string_view tenant_id,
   return transact("replay_dead_since", [&](Transaction& tx) {
     PgResult ep = tx.exec("SELECT 1 FROM axon.endpoints WHERE tenant_id = $1 AND id = $2",
                           Params(tenant_id, endpoint_id));
-    if (ep.rows() == 0) raise(Errc::not_found, "no such endpoint");
+    if (ep.rows() == 0) raise(store_rules::not_found(Resource::endpoint));
     // The batch is picked once in a CTE: an IN (subquery … LIMIT … FOR UPDATE) may be
     // re-run by the planner and then skip rows this statement already updated.
     PgResult r = tx.exec(
@@ -193,7 +193,7 @@ Result<int> PostgresStore::replay_dead_since(std::string_view tenant_id,
         "UPDATE axon.deliveries AS d SET status = 'pending', next_attempt_at = $4, "
         "series_start = d.attempts, lease_owner = NULL, lease_expires_at = NULL, "
         "updated_at = $4 FROM picked WHERE d.id = picked.id RETURNING d.id",
-        Params(tenant_id, endpoint_id, since, now, clamp_limit(limit)));
+        Params(tenant_id, endpoint_id, since, now, store_rules::clamp_page_limit(limit)));
     if (r.rows() > 0) tx.notify_work();
     return r.rows();
   });

@@ -7,6 +7,7 @@
 #include "store/postgres/pg_page.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/pg_schema.hpp"
+#include "store/rules.hpp"
 
 namespace axon {
 namespace pg {
@@ -81,7 +82,7 @@ Result<Tenant> PostgresStore::get_tenant(std::string_view id) {
     PgResult r = tx.exec(
         std::string("SELECT ").append(kTenantColumns) + " FROM axon.tenants t WHERE t.id = $1",
         Params(id));
-    if (r.rows() == 0) raise(Errc::not_found, "no such tenant");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::tenant));
     return read_tenant(r, 0);
   });
 }
@@ -100,7 +101,7 @@ Result<void> PostgresStore::delete_tenant(std::string_view id) {
   return transact("delete_tenant", [&](Transaction& tx) {
     // Everything the tenant owns goes with it (ON DELETE CASCADE).
     PgResult r = tx.exec("DELETE FROM axon.tenants WHERE id = $1 RETURNING id", Params(id));
-    if (r.rows() == 0) raise(Errc::not_found, "no such tenant");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::tenant));
   });
 }
 
@@ -113,7 +114,7 @@ Result<ApiKey> PostgresStore::create_api_key(const ApiKey& key) {
         "SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM axon.tenants WHERE id = $2) "
         "RETURNING id",
         Params(key.id, key.tenant_id, key.key_hash, key.created_at, key.revoked_at));
-    if (r.rows() == 0) raise(Errc::not_found, "no such tenant");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::tenant));
     return key;
   });
 }
@@ -123,7 +124,7 @@ Result<ApiKey> PostgresStore::find_api_key_by_hash(std::string_view key_hash) {
     PgResult r = tx.exec(std::string("SELECT ").append(kApiKeyColumns) +
                              " FROM axon.api_keys k WHERE k.key_hash = $1",
                          Params(key_hash));
-    if (r.rows() == 0) raise(Errc::not_found, "no such API key");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::api_key));
     return read_api_key(r, 0);
   });
 }
@@ -146,7 +147,7 @@ Result<void> PostgresStore::revoke_api_key(std::string_view tenant_id, std::stri
         "UPDATE axon.api_keys SET revoked_at = coalesce(revoked_at, $3) "
         "WHERE tenant_id = $1 AND id = $2 RETURNING id",
         Params(tenant_id, key_id, now));
-    if (r.rows() == 0) raise(Errc::not_found, "no such API key");
+    if (r.rows() == 0) raise(store_rules::not_found(Resource::api_key));
   });
 }
 

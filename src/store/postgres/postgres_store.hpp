@@ -17,6 +17,7 @@
 
 #include "store/postgres/pg_listener.hpp"
 #include "store/postgres/pg_pool.hpp"
+#include "store/rules.hpp"
 #include "store/store.hpp"
 
 namespace axon::pg {
@@ -34,6 +35,8 @@ struct StoreFailure {
 [[noreturn]] inline void raise(Errc code, std::string message) {
   throw StoreFailure{Error{code, std::move(message)}};
 }
+[[noreturn]] inline void raise(Error error) { throw StoreFailure{std::move(error)}; }
+using store_rules::Resource;
 
 class PostgresStore final : public Store {
  public:

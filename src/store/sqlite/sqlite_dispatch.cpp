@@ -1,19 +1,10 @@
 // SqliteStore: the dispatcher side (claim, complete, release), auto-disable and counters.
 #include <unordered_map>
 
+#include "store/rules.hpp"
 #include "store/sqlite/sqlite_store_internal.hpp"
 
 namespace axon::sqlite {
-namespace {
-
-std::string describe_period(Millis period) {
-  constexpr Millis kHour = 3600 * 1000;
-  if (period >= kHour && period % kHour == 0) return std::to_string(period / kHour) + " h";
-  if (period % 1000 == 0) return std::to_string(period / 1000) + " s";
-  return std::to_string(period) + " ms";
-}
-
-}  // namespace
 
 Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, Millis now,
                                                         Millis lease_ms, int limit) {
@@ -85,13 +76,6 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
   if (records.empty()) return {};
   return write([&](Connection& c) -> Result<void> {
     WriteTransaction tx(c);
-    // failing_since per endpoint, applied once per batch: the records in order would clear
-    // it on a success and set it on the first failure after that.
-    struct Health {
-      bool succeeded = false;                 // a success in this batch
-      std::optional<Millis> failing_since;    // first failure after the last success
-    };
-    std::unordered_map<std::string, Health> health;
     for (const auto& r : records) {
       auto st = c.prepare(
                      "SELECT d.status, d.lease_owner, d.endpoint_id, e.ordering"
@@ -141,13 +125,6 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
       // older delivery that waited for this attempt: make the current head claimable.
       if (ours && fifo) promote_fifo_head(c, endpoint_id);
 
-      Health& h = health[endpoint_id];
-      if (r.new_status == DeliveryStatus::succeeded) {
-        h.succeeded = true;
-        h.failing_since.reset();
-      } else if (!h.failing_since) {
-        h.failing_since = a.started_at;
-      }
       if (r.disable_endpoint) {
         c.prepare(
              "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ?"
@@ -157,7 +134,8 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
         if (c.changes() > 0) settle_queue(c, endpoint_id);
       }
     }
-    for (const auto& [endpoint_id, h] : health) {
+    // failing_since per endpoint, applied once per batch (the rule is store_rules').
+    for (const auto& [endpoint_id, h] : store_rules::endpoint_health(records)) {
       if (h.succeeded && !h.failing_since) {
         c.prepare(
              "UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL")
@@ -229,8 +207,7 @@ Result<std::vector<Endpoint>> SqliteStore::disable_failing_endpoints(Millis now,
                     .bind_all(now - period);
       while (st.step()) disabled.push_back(read_endpoint(st));
     }
-    std::string reason =
-        "disabled automatically: every attempt failed for " + describe_period(period);
+    const std::string reason = store_rules::auto_disable_reason(period);
     for (auto& e : disabled) {
       c.prepare(
            "UPDATE endpoints SET disabled = 1, disabled_reason = ?, updated_at = ? WHERE id = ?")

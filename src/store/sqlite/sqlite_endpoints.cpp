@@ -1,5 +1,6 @@
 // SqliteStore: endpoints, and the claim-queue upkeep that follows endpoint state.
 #include "store/sqlite/sqlite_store_internal.hpp"
+#include "store/rules.hpp"
 
 namespace axon::sqlite {
 
@@ -76,7 +77,7 @@ Result<Endpoint> SqliteStore::create_endpoint(const Endpoint& e) {
   return write([&](Connection& c) -> Result<Endpoint> {
     WriteTransaction tx(c);
     auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(e.tenant_id);
-    if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
+    if (!tenant.step()) return store_rules::fail_not_found(Resource::tenant);
     c.prepare("INSERT INTO endpoints (" AXON_SQL_ENDPOINT_COLS
               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind_all(e.id, e.tenant_id, e.url, e.description, encode_event_types(e.event_types),
@@ -93,14 +94,14 @@ Result<Endpoint> SqliteStore::create_endpoint(const Endpoint& e) {
 Result<Endpoint> SqliteStore::get_endpoint(std::string_view tenant_id, std::string_view id) {
   return read([&](Connection& c) -> Result<Endpoint> {
     auto endpoint = find_endpoint(c, tenant_id, id);
-    if (!endpoint) return fail(Errc::not_found, "endpoint not found");
+    if (!endpoint) return store_rules::fail_not_found(Resource::endpoint);
     return *endpoint;
   });
 }
 
 Result<Page<Endpoint>> SqliteStore::list_endpoints(std::string_view tenant_id,
                                                    const PageRequest& page) {
-  int limit = clamp_limit(page.limit);
+  int limit = clamp_page_limit(page.limit);
   return read([&](Connection& c) -> Result<Page<Endpoint>> {
     auto st = c.prepare("SELECT " AXON_SQL_ENDPOINT_COLS
                         " FROM endpoints WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?")
@@ -116,7 +117,7 @@ Result<Endpoint> SqliteStore::update_endpoint(std::string_view tenant_id, std::s
   return write([&](Connection& c) -> Result<Endpoint> {
     WriteTransaction tx(c);
     auto found = find_endpoint(c, tenant_id, id);
-    if (!found) return fail(Errc::not_found, "endpoint not found");
+    if (!found) return store_rules::fail_not_found(Resource::endpoint);
     Endpoint e = *found;
     apply_patch(e, patch, now);
     c.prepare(
@@ -137,7 +138,7 @@ Result<void> SqliteStore::delete_endpoint(std::string_view tenant_id, std::strin
   return write([&](Connection& c) -> Result<void> {
     WriteTransaction tx(c);
     c.prepare("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?").bind_all(tenant_id, id).run();
-    if (c.changes() == 0) return fail(Errc::not_found, "endpoint not found");
+    if (c.changes() == 0) return store_rules::fail_not_found(Resource::endpoint);
     // Its queue ends here: pending deliveries become dead letters (kept for the record).
     c.prepare(
          "UPDATE deliveries SET status = 'dead', claimable_at = NULL, lease_owner = NULL,"
@@ -162,7 +163,7 @@ Result<Endpoint> SqliteStore::rotate_endpoint_secret(std::string_view tenant_id,
          " WHERE tenant_id = ? AND id = ?")
         .bind_all(previous_expires_at, new_secret_sealed, now, tenant_id, id)
         .run();
-    if (c.changes() == 0) return fail(Errc::not_found, "endpoint not found");
+    if (c.changes() == 0) return store_rules::fail_not_found(Resource::endpoint);
     auto e = find_endpoint(c, tenant_id, id);
     tx.commit();
     return *e;

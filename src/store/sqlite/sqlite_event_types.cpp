@@ -1,5 +1,6 @@
 // SqliteStore: the event-type catalogue (table event_types, migration v2).
 #include "store/sqlite/sqlite_store_internal.hpp"
+#include "store/rules.hpp"
 
 namespace axon::sqlite {
 namespace {
@@ -35,7 +36,7 @@ Result<EventType> SqliteStore::create_event_type(const EventType& type) {
   return write([&](Connection& c) -> Result<EventType> {
     WriteTransaction tx(c);
     auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(type.tenant_id);
-    if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
+    if (!tenant.step()) return store_rules::fail_not_found(Resource::tenant);
     if (find_event_type(c, type.tenant_id, type.name)) {
       return fail(Errc::conflict, "an event type with this name exists");
     }
@@ -56,14 +57,14 @@ Result<EventType> SqliteStore::create_event_type(const EventType& type) {
 Result<EventType> SqliteStore::get_event_type(std::string_view tenant_id, std::string_view name) {
   return read([&](Connection& c) -> Result<EventType> {
     auto found = find_event_type(c, tenant_id, name);
-    if (!found) return fail(Errc::not_found, "event type not found");
+    if (!found) return store_rules::fail_not_found(Resource::event_type);
     return *found;
   });
 }
 
 Result<Page<EventType>> SqliteStore::list_event_types(std::string_view tenant_id,
                                                       const PageRequest& page) {
-  const int limit = clamp_limit(page.limit);
+  const int limit = clamp_page_limit(page.limit);
   return read([&](Connection& c) -> Result<Page<EventType>> {
     auto st = c.prepare("SELECT " AXON_SQL_EVENT_TYPE_COLS
                         " FROM event_types WHERE tenant_id = ? AND name > ?"
@@ -85,7 +86,7 @@ Result<EventType> SqliteStore::update_event_type(std::string_view tenant_id,
   return write([&](Connection& c) -> Result<EventType> {
     WriteTransaction tx(c);
     auto found = find_event_type(c, tenant_id, name);
-    if (!found) return fail(Errc::not_found, "event type not found");
+    if (!found) return store_rules::fail_not_found(Resource::event_type);
     EventType t = std::move(*found);
     apply_patch(t, patch, now);
     c.prepare(
@@ -104,7 +105,7 @@ Result<void> SqliteStore::delete_event_type(std::string_view tenant_id, std::str
     c.prepare("DELETE FROM event_types WHERE tenant_id = ? AND name = ?")
         .bind_all(tenant_id, name)
         .run();
-    if (c.changes() == 0) return fail(Errc::not_found, "event type not found");
+    if (c.changes() == 0) return store_rules::fail_not_found(Resource::event_type);
     return {};
   });
 }

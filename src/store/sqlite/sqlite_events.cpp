@@ -1,6 +1,7 @@
 // SqliteStore: ingest (idempotency + fan-out), events, deliveries and replays.
 #include "core/subscription.hpp"
 #include "store/sqlite/sqlite_store_internal.hpp"
+#include "store/rules.hpp"
 
 #define AXON_SQL_LAST_ATTEMPT_COLS                                              \
   "a.n, a.started_at, a.duration_ms, a.status_code, a.error, a.error_message, " \
@@ -8,8 +9,6 @@
 
 namespace axon::sqlite {
 namespace {
-
-constexpr Millis kIdempotencyWindowMs = 24 * 3600 * 1000;
 
 std::optional<Event> find_event(Connection& c, std::string_view tenant_id, std::string_view id) {
   auto st = c.prepare("SELECT " AXON_SQL_EVENT_COLS " FROM events WHERE tenant_id = ? AND id = ?")
@@ -115,14 +114,14 @@ Result<IngestResult> SqliteStore::ingest_one(Connection& c, const NewEvent& ev, 
                     "SELECT event_id, created_at FROM idempotency_keys"
                     " WHERE tenant_id = ? AND key = ?")
                    .bind_all(ev.tenant_id, *ev.idempotency_key);
-    if (key.step() && now - key.int64_at(1) < kIdempotencyWindowMs) {
+    if (key.step() && now - key.int64_at(1) < store_rules::kIdempotencyWindowMs) {
       if (auto earlier = find_event(c, ev.tenant_id, key.text_at(0))) {
         return IngestResult{std::move(*earlier), true};
       }
     }
   }
   auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(ev.tenant_id);
-  if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
+  if (!tenant.step()) return store_rules::fail_not_found(Resource::tenant);
 
   struct Target {
     std::string endpoint_id;
@@ -189,14 +188,14 @@ Result<IngestResult> SqliteStore::ingest_one(Connection& c, const NewEvent& ev, 
 Result<Event> SqliteStore::get_event(std::string_view tenant_id, std::string_view id) {
   return read([&](Connection& c) -> Result<Event> {
     auto event = find_event(c, tenant_id, id);
-    if (!event) return fail(Errc::not_found, "event not found");
+    if (!event) return store_rules::fail_not_found(Resource::event);
     return *event;
   });
 }
 
 Result<Page<Event>> SqliteStore::list_events(std::string_view tenant_id, const EventFilter& filter,
                                              const PageRequest& page) {
-  int limit = clamp_limit(page.limit);
+  int limit = clamp_page_limit(page.limit);
   std::string sql = "SELECT " AXON_SQL_EVENT_COLS " FROM events WHERE tenant_id = ? AND id < ?";
   if (filter.type) sql += " AND type = ?";
   if (filter.since) sql += " AND created_at >= ?";
@@ -221,7 +220,7 @@ Result<Delivery> SqliteStore::get_delivery(std::string_view tenant_id, std::stri
   return read([&](Connection& c) -> Result<Delivery> {
     ReadTransaction snapshot(c);
     auto delivery = find_delivery(c, tenant_id, id);
-    if (!delivery) return fail(Errc::not_found, "delivery not found");
+    if (!delivery) return store_rules::fail_not_found(Resource::delivery);
     return std::move(*delivery);
   });
 }
@@ -229,7 +228,7 @@ Result<Delivery> SqliteStore::get_delivery(std::string_view tenant_id, std::stri
 Result<Page<Delivery>> SqliteStore::list_deliveries(std::string_view tenant_id,
                                                     const DeliveryFilter& filter,
                                                     const PageRequest& page) {
-  int limit = clamp_limit(page.limit);
+  int limit = clamp_page_limit(page.limit);
   std::string sql = "SELECT " AXON_SQL_DELIVERY_COLS ", " AXON_SQL_LAST_ATTEMPT_COLS
                     " FROM deliveries d LEFT JOIN attempts a ON a.delivery_id = d.id"
                     " AND a.n = (SELECT max(n) FROM attempts WHERE delivery_id = d.id)";
@@ -270,7 +269,7 @@ Result<Delivery> SqliteStore::replay_delivery(std::string_view tenant_id, std::s
                    " LEFT JOIN endpoints e ON e.id = d.endpoint_id"
                    " WHERE d.tenant_id = ? AND d.id = ?")
                   .bind_all(tenant_id, id);
-    if (!st.step()) return fail(Errc::not_found, "delivery not found");
+    if (!st.step()) return store_rules::fail_not_found(Resource::delivery);
     if (parse_status(st.text_at(0)) != DeliveryStatus::dead) {
       return fail(Errc::conflict,
                   "only a dead delivery can be replayed; this one is " + st.text_at(0));
@@ -291,11 +290,11 @@ Result<Delivery> SqliteStore::replay_delivery(std::string_view tenant_id, std::s
 
 Result<int> SqliteStore::replay_dead_since(std::string_view tenant_id, std::string_view endpoint_id,
                                            Millis since, Millis now, int limit) {
-  limit = clamp_limit(limit);
+  limit = clamp_page_limit(limit);
   return write([&](Connection& c) -> Result<int> {
     WriteTransaction tx(c);
     auto endpoint = find_endpoint(c, tenant_id, endpoint_id);
-    if (!endpoint) return fail(Errc::not_found, "endpoint not found");
+    if (!endpoint) return store_rules::fail_not_found(Resource::endpoint);
     std::vector<std::string> ids;
     {
       auto st = c.prepare(

@@ -3,6 +3,7 @@
 
 #include "store/sqlite/sqlite_schema.hpp"
 #include "store/sqlite/sqlite_store_internal.hpp"
+#include "store/rules.hpp"
 
 namespace axon {
 
@@ -206,13 +207,13 @@ Result<Tenant> SqliteStore::create_tenant(const Tenant& tenant) {
 Result<Tenant> SqliteStore::get_tenant(std::string_view id) {
   return read([&](Connection& c) -> Result<Tenant> {
     auto st = c.prepare("SELECT " AXON_SQL_TENANT_COLS " FROM tenants WHERE id = ?").bind_all(id);
-    if (!st.step()) return fail(Errc::not_found, "tenant not found");
+    if (!st.step()) return store_rules::fail_not_found(Resource::tenant);
     return read_tenant(st);
   });
 }
 
 Result<Page<Tenant>> SqliteStore::list_tenants(const PageRequest& page) {
-  int limit = clamp_limit(page.limit);
+  int limit = clamp_page_limit(page.limit);
   return read([&](Connection& c) -> Result<Page<Tenant>> {
     auto st = c.prepare("SELECT " AXON_SQL_TENANT_COLS
                         " FROM tenants WHERE id < ? ORDER BY id DESC LIMIT ?")
@@ -230,7 +231,7 @@ Result<void> SqliteStore::delete_tenant(std::string_view id) {
     auto st = c.prepare("SELECT id FROM endpoints WHERE tenant_id = ?").bind_all(id);
     while (st.step()) subscriptions_.erase(st.text_at(0));
     c.prepare("DELETE FROM tenants WHERE id = ?").bind_all(id).run();
-    if (c.changes() == 0) return fail(Errc::not_found, "tenant not found");
+    if (c.changes() == 0) return store_rules::fail_not_found(Resource::tenant);
     tx.commit();
     return {};
   });
@@ -242,7 +243,7 @@ Result<ApiKey> SqliteStore::create_api_key(const ApiKey& key) {
   return write([&](Connection& c) -> Result<ApiKey> {
     WriteTransaction tx(c);
     auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(key.tenant_id);
-    if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
+    if (!tenant.step()) return store_rules::fail_not_found(Resource::tenant);
     c.prepare("INSERT INTO api_keys (" AXON_SQL_API_KEY_COLS ") VALUES (?, ?, ?, ?, ?)")
         .bind_all(key.id, key.tenant_id, key.key_hash, key.created_at, key.revoked_at)
         .run();
@@ -255,14 +256,14 @@ Result<ApiKey> SqliteStore::find_api_key_by_hash(std::string_view key_hash) {
   return read([&](Connection& c) -> Result<ApiKey> {
     auto st = c.prepare("SELECT " AXON_SQL_API_KEY_COLS " FROM api_keys WHERE key_hash = ?")
                   .bind_all(key_hash);
-    if (!st.step()) return fail(Errc::not_found, "API key not found");
+    if (!st.step()) return store_rules::fail_not_found(Resource::api_key);
     return read_api_key(st);
   });
 }
 
 Result<Page<ApiKey>> SqliteStore::list_api_keys(std::string_view tenant_id,
                                                 const PageRequest& page) {
-  int limit = clamp_limit(page.limit);
+  int limit = clamp_page_limit(page.limit);
   return read([&](Connection& c) -> Result<Page<ApiKey>> {
     auto st = c.prepare("SELECT " AXON_SQL_API_KEY_COLS
                         " FROM api_keys WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?")
@@ -282,7 +283,7 @@ Result<void> SqliteStore::revoke_api_key(std::string_view tenant_id, std::string
          " WHERE tenant_id = ?1 AND id = ?2")
         .bind_all(tenant_id, key_id, now)
         .run();
-    if (c.changes() == 0) return fail(Errc::not_found, "API key not found");
+    if (c.changes() == 0) return store_rules::fail_not_found(Resource::api_key);
     return {};
   });
 }

@@ -7,6 +7,7 @@
 
 #include "store/sqlite/sqlite_rows.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/rules.hpp"
 
 namespace axon::sqlite {
 
@@ -42,11 +43,8 @@ auto SqliteStore::read(F&& fn) -> decltype(fn(std::declval<Connection&>())) {
   });
 }
 
-// limit <= 0 means the default (50); larger than 1000 is clamped.
-inline int clamp_limit(int limit) {
-  if (limit <= 0) return 50;
-  return limit > 1000 ? 1000 : limit;
-}
+using store_rules::clamp_page_limit;  // page sizes, as in the PostgreSQL store
+using store_rules::Resource;
 
 // The bound for `id < ?` of a page: the cursor, or a string above every id (ids are ASCII),
 // so one statement serves the first page and the next ones and always seeks the index.
