@@ -39,7 +39,8 @@ class RetentionPolicy {
   // Pause after a step that took `step_ms`.
   Millis pause_after(Millis step_ms) const;
 
-  int events_per_step() const { return 500; }
+  // 100 events of 10 endpoints each, with an attempt per delivery: about 2,000 rows per step.
+  int events_per_step() const { return 100; }
   int keys_per_step() const { return 1000; }
   // reclaim_space calls per sweep (each hands back a bounded number of pages).
   int reclaim_steps_per_sweep() const { return 8; }
