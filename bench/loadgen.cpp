@@ -7,6 +7,8 @@
 //   bench_loadgen --axon PATH --scenario ingest  [--clients 1,32] [--seconds 10]
 //   bench_loadgen --axon PATH --scenario latency [--rates 50,1000] [--seconds 30]
 //   bench_loadgen --axon PATH --scenario drain --nodes 3 --db postgres://…  (scale-out)
+//   bench_loadgen --axon PATH --scenario soak    [--rates 200] [--seconds 60]
+//                 [--retention 5m] [--sample-every 10]   (events/s; 10 deliveries each)
 //   common: [--db sqlite|postgres://…] [--store LABEL] [--request-timeout 60s]
 //           [--receiver-threads 1] [--db-pid POSTMASTER_PID] [--keep]
 //
@@ -34,6 +36,7 @@
 #include "payload.hpp"
 #include "receiver.hpp"
 #include "server_process.hpp"
+#include "soak.hpp"
 
 namespace {
 
@@ -95,6 +98,8 @@ struct Args {
   long events = 10'000;
   double seconds = 10;
   double warmup = 1;
+  double sample_every = 10;
+  std::string retention = "5m";
   int ingest_clients = 32;
   int receiver_threads = 1;
   int nodes = 1;    // drain: serve processes on one (PostgreSQL) database
@@ -135,6 +140,7 @@ class LoadGen {
     if (args_.scenario == "drain") rc = drain();
     else if (args_.scenario == "ingest") rc = ingest_scenario();
     else if (args_.scenario == "latency") rc = latency();
+    else if (args_.scenario == "soak") rc = soak();
     else info("unknown --scenario " + args_.scenario);
     int exit_code = server_.stop();
     if (exit_code != 0 && exit_code != -1) info("server exited with " + std::to_string(exit_code));
@@ -465,6 +471,23 @@ class LoadGen {
     return 0;
   }
 
+  // Scenario 7: a steady load for a long time with a short retention (bench/soak.hpp).
+  int soak() {
+    if (!start_server({"--retention", args_.retention}) || !setup()) return 1;
+    bench::SoakPlan plan;
+    plan.port = server_.port();
+    plan.server_pid = server_.pid();
+    plan.events_path = "/v1/tenants/" + tenant_ + "/events";
+    plan.api_key = key_;
+    plan.event_body = event_body;
+    plan.events_per_s = std::stod(split(args_.rates).front());
+    plan.seconds = args_.seconds;
+    plan.sample_every_s = args_.sample_every;
+    plan.store_label = args_.store;
+    plan.retention = args_.retention;
+    return bench::run_soak(plan, receiver_);
+  }
+
   Args args_;
   bench::Receiver receiver_;
   bench::ServerProcess server_;
@@ -501,6 +524,8 @@ int main(int argc, char** argv) {
     else if (k == "--events") a.events = std::stol(v);
     else if (k == "--seconds") a.seconds = std::stod(v);
     else if (k == "--warmup") a.warmup = std::stod(v);
+    else if (k == "--sample-every") a.sample_every = std::stod(v);
+    else if (k == "--retention") a.retention = v;
     else if (k == "--ingest-clients") a.ingest_clients = std::stoi(v);
     else if (k == "--receiver-threads") a.receiver_threads = std::stoi(v);
     else if (k == "--db-pid") a.db_pid = std::stol(v);
@@ -511,7 +536,7 @@ int main(int argc, char** argv) {
     }
   }
   if (a.axon.empty() || a.scenario.empty()) {
-    std::cerr << "usage: bench_loadgen --axon PATH --scenario drain|ingest|latency [options]\n";
+    std::cerr << "usage: bench_loadgen --axon PATH --scenario drain|ingest|latency|soak [options]\n";
     return 2;
   }
   return LoadGen(std::move(a)).run();

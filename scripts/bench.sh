@@ -10,7 +10,11 @@
 #            --results FILE               also keep the raw RESULT lines here
 #            --only a,b                   only these of: ceiling drain ingest latency noisy backlog
 #                                         scaleout (PostgreSQL: the drain with 2 and 3 nodes)
+#                                         soak
 #   env BENCH_NOISY_NO_LIMITS=0           skip the noisy-neighbour run without endpoint limits
+#   env BENCH_SOAK_SECONDS=1800           soak length (full run default 60, smoke 3)
+#   env BENCH_SOAK_RATE=200               soak events/s, 10 deliveries each (default 200)
+#   env BENCH_SOAK_RETENTION=5m           serve --retention during the soak (default 5m)
 #
 # The smoke run asserts only that every scenario ran and produced numbers, never a speed.
 set -euo pipefail
@@ -18,7 +22,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 smoke=0; stores="sqlite,postgres"; bin_dir=""; axon=""; results_copy=""
-only="ceiling,drain,ingest,latency,noisy,backlog,scaleout"
+only="ceiling,drain,ingest,latency,noisy,backlog,scaleout,soak"
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -53,6 +57,12 @@ else
   CEIL_S=10; DRAIN_EVENTS=10000; INGEST_S=10; LAT_S=30; NOISY_EVENTS=10000
   BACKLOG_SMALL=1000; BACKLOG_BIG=100000; WARMUP=1; HANG_TIMEOUT=60s
 fi
+# Soak: a steady load with a short retention; store size, RSS and descriptors sampled.
+if ((smoke)); then SOAK_S=3; SOAK_RATE=20; SOAK_RETENTION=2s; SOAK_SAMPLE=1
+else SOAK_S=60; SOAK_RATE=200; SOAK_RETENTION=5m; SOAK_SAMPLE=10; fi
+SOAK_S=${BENCH_SOAK_SECONDS:-$SOAK_S}
+SOAK_RATE=${BENCH_SOAK_RATE:-$SOAK_RATE}
+SOAK_RETENTION=${BENCH_SOAK_RETENTION:-$SOAK_RETENTION}
 RECEIVER_THREADS=2
 NOISY_ENDPOINT_OPTIONS='"max_in_flight":64'
 NOISY_NO_LIMITS=${BENCH_NOISY_NO_LIMITS:-1}  # 0 skips the "hang, no limits" run
@@ -175,6 +185,9 @@ scenarios_for() {
         --events "$DRAIN_EVENTS" --nodes $n
     done
   fi
+  want soak && run soak "$s" - loadgen --scenario soak --store "$s" --db "$(fresh_db "$s")" \
+    --rates "$SOAK_RATE" --seconds "$SOAK_S" --retention "$SOAK_RETENTION" \
+    --sample-every "$SOAK_SAMPLE"
   if want backlog; then
     run backlog_small "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
       --events "$BACKLOG_SMALL"
@@ -283,6 +296,13 @@ for s in "${store_list[@]}"; do
       "${small:-?}/s vs ${big:-?}/s (${ratio}%); CPU ${cs:-?} vs ${cb:-?} us/delivery" \
       "big >= 80% of small" "$(verdict "$ratio" ">=" 80)"
     row "6 backlog peak RSS" "$s" "${brss:-?} MB" "<= 100 MB" "$(verdict "${brss:-x}" "<=" 100)"
+  fi
+  if want soak; then
+    sf=$(get soak "$s" store_mb_first); sl=$(get soak "$s" store_mb_last)
+    sm=$(get soak "$s" store_mb_max); need "$sl" "soak $s"
+    row "7 soak $((SOAK_RATE * 10)) deliv/s ${SOAK_S}s" "$s" \
+      "store ${sf:-?}->${sl:-?} (max ${sm:-?}) MB, RSS $(get soak "$s" rss_mb_first)->$(get soak "$s" rss_mb_last) MB, fds $(get soak "$s" fds_first)->$(get soak "$s" fds_last)" \
+      "flat once retention $SOAK_RETENTION is full" "-"
   fi
 done
 if grep -q postgres_unavailable "$results"; then

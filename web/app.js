@@ -218,7 +218,26 @@ const COUNTERS = [
   ['dead', 'Dead letters', (m) => metricSum(m, 'axon_queue_depth', { state: 'dead' })],
   ['succeeded', 'Succeeded', (m) => metricSum(m, 'axon_deliveries_succeeded')],
   ['attempts', 'Attempts', (m) => metricSum(m, 'axon_attempts_total')],
+  ['purged', 'Events purged', (m) => metricSum(m, 'axon_purged_total', { kind: 'events' })],
+  ['retention', 'Retention', (m) => metricSum(m, 'axon_retention_seconds'), formatWindow],
+  ['store-size', 'Store size', (m) => metricSum(m, 'axon_store_size_bytes'), formatBytes],
 ];
+
+// 2592000 -> "30 d", 300 -> "5 min", 0 -> "forever" (retention 0 keeps everything).
+function formatWindow(seconds) {
+  if (seconds === 0) return 'forever';
+  const units = [[86400, 'd'], [3600, 'h'], [60, 'min'], [1, 's']];
+  const [size, name] = units.find(([u]) => seconds >= u && seconds % u === 0) ?? [1, 's'];
+  return `${(seconds / size).toLocaleString('en-US')} ${name}`;
+}
+
+function formatBytes(bytes) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = bytes;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i += 1; }
+  return `${v.toLocaleString('en-US', { maximumFractionDigits: i ? 1 : 0 })} ${units[i]}`;
+}
 
 function buildCounters() {
   const box = $('#counters');
@@ -235,10 +254,11 @@ async function refreshCounters() {
   const note = $('#counters-note');
   try {
     const samples = await fetchMetrics();
-    for (const [key, , value] of COUNTERS) {
+    for (const [key, , value, format] of COUNTERS) {
       const tile = document.querySelector(`[data-counter="${key}"] .tile-value`);
       const v = value(samples);
-      tile.textContent = v === null ? '—' : Number(v).toLocaleString('en-US');
+      if (v === null) tile.textContent = '—';
+      else tile.textContent = format ? format(Number(v)) : Number(v).toLocaleString('en-US');
     }
     const dead = document.querySelector('[data-counter="dead"]');
     dead.classList.toggle('alarm', value0(samples, 'dead') > 0);

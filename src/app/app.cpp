@@ -19,6 +19,7 @@
 #include "core/secret_box.hpp"
 #include "delivery/dispatcher.hpp"
 #include "delivery/operational_emitter.hpp"
+#include "retention/purger.hpp"
 #include "store/store.hpp"
 
 namespace axon {
@@ -125,7 +126,8 @@ int run_serve(const ServeOptions& options) {
   Metrics metrics;
   dispatch_options.metrics = &metrics;
   Dispatcher dispatcher(*store, *secrets, clock, random, dispatch_options);
-  MetricsRenderer metrics_renderer(*store, metrics, dispatcher.stats(), clock);
+  Purger purger(*store, clock, RetentionPolicy(options.retention));
+  MetricsRenderer metrics_renderer(*store, metrics, dispatcher.stats(), clock, &purger);
   store->set_work_callback([&dispatcher] { dispatcher.notify(); });
 
   ApiOptions api_options;
@@ -155,6 +157,7 @@ int run_serve(const ServeOptions& options) {
     return 1;
   }
   dispatcher.start();
+  purger.start();
   std::string shown_host = options.listen_host.find(':') != std::string::npos
                                ? "[" + options.listen_host + "]"
                                : options.listen_host;
@@ -167,6 +170,7 @@ int run_serve(const ServeOptions& options) {
   spdlog::info("received signal {}: stopping intake, finishing in-flight deliveries",
                signal_number);
   server.stop();
+  purger.stop();
   dispatcher.stop(10'000);
   spdlog::info("stopped");
   return 0;

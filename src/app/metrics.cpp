@@ -4,14 +4,43 @@
 
 namespace axon {
 
-std::optional<Store::Counts> MetricsRenderer::queue_depth(Millis now) {
+MetricsRenderer::StoreFigures MetricsRenderer::store_figures(Millis now) {
   std::lock_guard lock(mu_);
-  if (cached_ && now - cached_at_ < kQueueDepthTtlMs && now >= cached_at_) return cached_;
-  if (auto counts = store_.delivery_counts(now)) {
-    cached_ = *counts;
-    cached_at_ = now;
+  if (have_cache_ && now - cached_at_ < kQueueDepthTtlMs && now >= cached_at_) return cached_;
+  // A failed query serves the last known value (or nothing).
+  if (auto counts = store_.delivery_counts(now)) cached_.counts = *counts;
+  if (auto size = store_.storage_bytes()) cached_.size_bytes = *size;
+  cached_at_ = now;
+  have_cache_ = true;
+  return cached_;
+}
+
+void MetricsRenderer::render_retention(std::string& out,
+                                       const std::optional<std::int64_t>& size_bytes) const {
+  if (size_bytes) {
+    out +=
+        "# HELP axon_store_size_bytes Bytes the stored data takes (SQLite: pages in use, free "
+        "pages excluded; PostgreSQL: the axon tables with their indexes).\n"
+        "# TYPE axon_store_size_bytes gauge\n";
+    out += fmt::format("axon_store_size_bytes {}\n", *size_bytes);
   }
-  return cached_;  // a failed query serves the last known value (or nothing)
+  if (!purger_) return;
+  out +=
+      "# HELP axon_retention_seconds Retention window: finished events older than this are "
+      "deleted with their deliveries and attempts (0 = kept forever).\n"
+      "# TYPE axon_retention_seconds gauge\n";
+  out += fmt::format("axon_retention_seconds {}\n",
+                     static_cast<double>(purger_->policy().window_ms()) / 1000.0);
+  const PurgeTotals purged = purger_->totals();
+  out +=
+      "# HELP axon_purged_total Rows deleted by the retention purge since the process "
+      "started.\n"
+      "# TYPE axon_purged_total counter\n";
+  out += fmt::format("axon_purged_total{{kind=\"events\"}} {}\n", purged.events);
+  out += fmt::format("axon_purged_total{{kind=\"deliveries\"}} {}\n", purged.deliveries);
+  out += fmt::format("axon_purged_total{{kind=\"attempts\"}} {}\n", purged.attempts);
+  out += fmt::format("axon_purged_total{{kind=\"idempotency_keys\"}} {}\n",
+                     purged.idempotency_keys);
 }
 
 std::string MetricsRenderer::render() {
@@ -19,11 +48,14 @@ std::string MetricsRenderer::render() {
   metrics_.set_in_flight(stats_.in_flight.load());
   std::string out;
   metrics_.render(out, now);
-  if (auto counts = queue_depth(now)) {
-    out +=
-        "# HELP axon_queue_depth Deliveries in the store by state: due (pending, may be sent "
-        "now), scheduled (pending, waiting for a retry time), dead (dead letters).\n"
-        "# TYPE axon_queue_depth gauge\n";
+  const StoreFigures figures = store_figures(now);
+  if (const auto& counts = figures.counts) {
+    out += fmt::format(
+        "# HELP axon_queue_depth Deliveries in the store by state: due (pending, may be claimed "
+        "now; counted up to {}), scheduled (the other pending ones: waiting for a retry time, "
+        "in flight, behind a FIFO head or a disabled endpoint), dead (dead letters).\n",
+        Store::kDueCountCap);
+    out += "# TYPE axon_queue_depth gauge\n";
     out += fmt::format("axon_queue_depth{{state=\"due\"}} {}\n", counts->pending_due);
     out += fmt::format("axon_queue_depth{{state=\"scheduled\"}} {}\n", counts->pending_scheduled);
     out += fmt::format("axon_queue_depth{{state=\"dead\"}} {}\n", counts->dead);
@@ -32,6 +64,7 @@ std::string MetricsRenderer::render() {
         "# TYPE axon_deliveries_succeeded gauge\n";
     out += fmt::format("axon_deliveries_succeeded {}\n", counts->succeeded);
   }
+  render_retention(out, figures.size_bytes);
   return out;
 }
 

@@ -3,7 +3,19 @@
 #include <charconv>
 #include <string>
 
+#include "core/duration.hpp"
+
 namespace axon {
+
+Result<Millis> parse_retention(std::string_view text) {
+  if (text == "0") return 0;
+  auto window = parse_duration(text);
+  if (!window) {
+    return fail(Errc::invalid_request,
+                window.error().message + "; use e.g. 30d, 12h or 5m, or 0 to keep everything");
+  }
+  return *window;
+}
 
 Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view text) {
   auto colon = text.rfind(':');

@@ -27,6 +27,7 @@ struct ServeOptions {
   std::optional<std::string> master_key_file;          // --master-key-file / AXON_MASTER_KEY_FILE
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // --auto-disable-after
   int operational_failing_after = 3;                   // --operational-failing-after (env AXON_…)
+  Millis retention = 30LL * 24 * 3600 * 1000;          // --retention / AXON_RETENTION (0 = keep all)
   // Store calls block their HTTP thread (a PostgreSQL round trip, a commit), so more threads
   // than cores keep ingest concurrent: PostgreSQL then commits many events per WAL flush.
   int api_threads = 8;                                 // --api-threads
@@ -37,6 +38,9 @@ struct ServeOptions {
 };
 
 inline constexpr const char* kDefaultRetrySchedule = "5s,5m,30m,2h,5h,10h,10h";
+
+// --retention: a duration ("30d", "12h", "5m") or "0" to keep everything.
+Result<Millis> parse_retention(std::string_view text);
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT".
 Result<std::pair<std::string, std::uint16_t>> parse_listen_address(std::string_view text);

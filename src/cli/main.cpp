@@ -24,7 +24,7 @@ void from_env(const char* env, std::string& target) {
 
 void add_serve(CLI::App& app, axon::ServeOptions& options, std::string& listen,
                std::string& schedule, std::string& timeout, std::string& auto_disable,
-               std::string& admin_token) {
+               std::string& retention, std::string& admin_token) {
   auto* serve = app.add_subcommand("serve", "Run the webhook service (API + dispatcher)");
   serve->add_option("--db", options.db_url, "sqlite:PATH or postgres://… [env AXON_DB]");
   serve->add_option("--notify-db", options.notify_db_url,
@@ -46,6 +46,9 @@ void add_serve(CLI::App& app, axon::ServeOptions& options, std::string& listen,
                     "[env AXON_MASTER_KEY_FILE; AXON_MASTER_KEY holds the key itself]");
   serve->add_option("--auto-disable-after", auto_disable,
                     "disable an endpoint failing for this long [default 5d as 120h]");
+  serve->add_option("--retention", retention,
+                    "delete finished events (with deliveries and attempts) older than this, "
+                    "0 = keep everything [env AXON_RETENTION; default 30d]");
   serve->add_option("--operational-failing-after", options.operational_failing_after,
                     "send delivery.failing after this many failed attempts in a row, 0 = never "
                     "[env AXON_OPERATIONAL_FAILING_AFTER; default 3]")
@@ -73,7 +76,7 @@ int main(int argc, char** argv) {
 
   axon::ServeOptions options;
   std::string listen = "127.0.0.1:8080", schedule = axon::kDefaultRetrySchedule,
-              timeout = "15s", auto_disable = "120h", admin_token;
+              timeout = "15s", auto_disable = "120h", retention = "30d", admin_token;
   from_env("AXON_DB", options.db_url);
   from_env("AXON_NOTIFY_DB", options.notify_db_url);
   if (const char* v = std::getenv("AXON_PG_POOL_SIZE"); v && *v) {
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
   from_env("AXON_LISTEN", listen);
   from_env("AXON_RETRY_SCHEDULE", schedule);
   from_env("AXON_REQUEST_TIMEOUT", timeout);
+  from_env("AXON_RETENTION", retention);
   from_env("AXON_ADMIN_TOKEN", admin_token);
   from_env("AXON_LOG_LEVEL", options.log_level);
   from_env("AXON_LOG_FORMAT", options.log_format);
@@ -94,7 +98,7 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("AXON_OPERATIONAL_FAILING_AFTER"); v && *v) {
     options.operational_failing_after = std::clamp(std::atoi(v), 0, 1000);
   }
-  add_serve(app, options, listen, schedule, timeout, auto_disable, admin_token);
+  add_serve(app, options, listen, schedule, timeout, auto_disable, retention, admin_token);
 
   std::string migrate_db = options.db_url;
   auto* migrate = app.add_subcommand("migrate", "Create or upgrade the schema and exit");
@@ -152,6 +156,9 @@ int main(int argc, char** argv) {
   auto parsed_disable = axon::parse_duration(auto_disable);
   if (!parsed_disable) return usage_error("--auto-disable-after: " + parsed_disable.error().message);
   options.auto_disable_after = *parsed_disable;
+  auto parsed_retention = axon::parse_retention(retention);
+  if (!parsed_retention) return usage_error("--retention: " + parsed_retention.error().message);
+  options.retention = *parsed_retention;
   if (!admin_token.empty()) options.admin_token = admin_token;
 
   axon::configure_logging(options.log_level, options.log_format);

@@ -25,7 +25,7 @@ Result<Millis> parse_duration(std::string_view text) {
     value = value * 10 + d;
     ++pos;
   }
-  if (pos == 0) return bad("expected a non-negative integer followed by ms, s, m or h");
+  if (pos == 0) return bad("expected a non-negative integer followed by ms, s, m, h or d");
   std::string_view unit = s.substr(pos);
   std::int64_t scale = 0;
   if (unit == "ms") {
@@ -36,10 +36,12 @@ Result<Millis> parse_duration(std::string_view text) {
     scale = 60'000;
   } else if (unit == "h") {
     scale = 3'600'000;
+  } else if (unit == "d") {
+    scale = 86'400'000;
   } else if (unit.empty()) {
-    return bad("missing unit (ms, s, m or h)");
+    return bad("missing unit (ms, s, m, h or d)");
   } else {
-    return bad("unknown unit (use ms, s, m or h)");
+    return bad("unknown unit (use ms, s, m, h or d)");
   }
   if (value > kMax / scale) return bad("too large");
   return value * scale;

@@ -1,4 +1,4 @@
-// Durations as operators type them: "50ms", "5s", "5m", "2h" (integer + unit), and lists
+// Durations as operators type them: "50ms", "5s", "5m", "2h", "30d" (integer + unit), and lists
 // "5s,5m,30m" for --retry-schedule.
 #pragma once
 

@@ -87,6 +87,20 @@ struct NewEvent {
   bool operational = false;
 };
 
+// A position in the (created_at, id) order of events: where a purge sweep continues.
+struct EventCursor {
+  Millis created_at = 0;
+  std::string id;
+};
+
+// What one purge step deleted, and where the sweep continues (nullopt = sweep finished).
+struct PurgeStep {
+  std::int64_t events = 0;
+  std::int64_t deliveries = 0;
+  std::int64_t attempts = 0;
+  std::optional<EventCursor> next;
+};
+
 struct IngestResult {
   Event event;            // the stored event (the earlier one on an idempotent repeat)
   bool replayed = false;  // true when the idempotency key matched an event of the last 24 h
@@ -261,7 +275,32 @@ class Store {
   // Disables endpoints whose failing_since <= now - period, with a reason; returns them.
   virtual Result<std::vector<Endpoint>> disable_failing_endpoints(Millis now, Millis period) = 0;
 
+  // --- retention (contract: serve --retention) ---
+  // Examines up to `scan_limit` events created before `cutoff`, in (created_at, id) order
+  // after `after` (nullopt = from the oldest), and deletes, in one transaction, each one
+  // whose deliveries are all finished (succeeded or dead), with its deliveries and their
+  // attempts. An event with a pending delivery is kept, also when a replay makes one
+  // pending concurrently (the check and the delete are atomic). `next` is where the next
+  // step continues, nullopt once the sweep reached `cutoff`. Callers loop with small limits,
+  // so no step holds the writers up for long.
+  virtual Result<PurgeStep> purge_finished_events(Millis cutoff,
+                                                  const std::optional<EventCursor>& after,
+                                                  int scan_limit) = 0;
+  // Deletes up to `limit` idempotency keys taken before `cutoff`; returns how many.
+  virtual Result<int> purge_idempotency_keys(Millis cutoff, int limit) = 0;
+  // One bounded housekeeping step after a purge: SQLite hands surplus free pages back to the
+  // file system (incremental vacuum), PostgreSQL folds the counters of ended sessions.
+  virtual Result<void> reclaim_space() = 0;
+  // Bytes the store's data takes (SQLite: used pages; PostgreSQL: the axon tables and their
+  // indexes). Costs the same at any row count.
+  virtual Result<std::int64_t> storage_bytes() = 0;
+
   // --- operator counters (dashboard, /metrics) ---
+  // Maintained incrementally in the transactions that change a delivery's status, so
+  // reading them costs the same at any row count. `pending_due` (claimable now) is counted
+  // on the claim index up to kDueCountCap; the rest of the pending deliveries, including
+  // any due ones beyond the cap, are `pending_scheduled`.
+  static constexpr std::int64_t kDueCountCap = 100'000;
   struct Counts {
     std::int64_t pending_due = 0;
     std::int64_t pending_scheduled = 0;

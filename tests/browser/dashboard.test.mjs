@@ -251,6 +251,10 @@ describe('dashboard', { timeout: 240_000 }, () => {
     await until('health 100%', async () => (await rowWith(receiver.url).locator('.rate').textContent()) === '100%');
     await until('succeeded counter', async () =>
       Number(await page.locator('[data-counter="succeeded"] .tile-value').textContent()) >= 1);
+    // Retention and size: the default window, nothing purged yet, a store that holds data.
+    assert.equal(await page.locator('[data-counter="retention"] .tile-value').textContent(), '30 d');
+    assert.equal(await page.locator('[data-counter="purged"] .tile-value').textContent(), '0');
+    assert.match(await page.locator('[data-counter="store-size"] .tile-value').textContent(), /^[\d.]+ (KB|MB)$/);
     await shot('dashboard.png');
   });
 

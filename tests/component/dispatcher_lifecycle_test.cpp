@@ -117,6 +117,15 @@ class FlakyStore final : public Store {
     return s_.disable_failing_endpoints(now, period);
   }
   Result<Counts> delivery_counts(Millis now) override { return s_.delivery_counts(now); }
+  Result<PurgeStep> purge_finished_events(Millis cutoff, const std::optional<EventCursor>& after,
+                                          int scan_limit) override {
+    return s_.purge_finished_events(cutoff, after, scan_limit);
+  }
+  Result<int> purge_idempotency_keys(Millis cutoff, int limit) override {
+    return s_.purge_idempotency_keys(cutoff, limit);
+  }
+  Result<void> reclaim_space() override { return s_.reclaim_space(); }
+  Result<std::int64_t> storage_bytes() override { return s_.storage_bytes(); }
 
  private:
   Store& s_;

@@ -10,13 +10,14 @@ TEST(Duration, Units) {
   EXPECT_EQ(*parse_duration("5s"), 5'000);
   EXPECT_EQ(*parse_duration("5m"), 300'000);
   EXPECT_EQ(*parse_duration("2h"), 7'200'000);
+  EXPECT_EQ(*parse_duration("30d"), 2'592'000'000);
   EXPECT_EQ(*parse_duration("0s"), 0);
   EXPECT_EQ(*parse_duration(" 15s "), 15'000);
   EXPECT_EQ(*parse_duration("007s"), 7'000);
 }
 
 TEST(Duration, Rejects) {
-  for (const char* s : {"", "  ", "5", "s", "-5s", "+5s", "5 s", "5x", "5sec", "1.5s", "5S", "5H",
+  for (const char* s : {"", "  ", "5", "s", "-5s", "+5s", "5 s", "5x", "5sec", "1.5s", "5S", "5H", "5D", "1.5d",
                         "ms", "5msx", "9223372036854775807h", "99999999999999999999ms", "0x10s"}) {
     auto r = parse_duration(s);
     EXPECT_FALSE(r) << s;

@@ -366,8 +366,66 @@ END
 $fn$;
 )sql";
 
+// Retention and counters that cost the same at any size (issue 15).
+// - events_by_created: the purge sweeps events in (created_at, id) order from a cursor.
+// - idempotency_keys_by_created: keys older than 24 h are purged in batches.
+// - delivery_counts: deliveries per status, kept by statement-level triggers in the same
+//   transaction as every insert, status change and delete (ingest, the outbox, outcomes,
+//   replays, endpoint and tenant deletion, the purge). Each server session adds to its own
+//   row (shard = its backend pid), so concurrent transactions never queue on a shared
+//   counter row; readers sum the few rows, and PostgresStore::reclaim_space folds the rows
+//   of ended sessions into shard 0. Initialised here from the rows already stored.
+constexpr std::string_view kRetention = R"sql(
+CREATE INDEX events_by_created ON axon.events (created_at, id);
+CREATE INDEX idempotency_keys_by_created ON axon.idempotency_keys (created_at);
+
+CREATE TABLE axon.delivery_counts (
+  status text NOT NULL,
+  shard  integer NOT NULL,
+  n      bigint NOT NULL,
+  PRIMARY KEY (status, shard)
+);
+INSERT INTO axon.delivery_counts (status, shard, n)
+SELECT s.status, 0, (SELECT count(*) FROM axon.deliveries d WHERE d.status = s.status)
+  FROM (VALUES ('pending'), ('succeeded'), ('dead')) AS s (status);
+
+CREATE FUNCTION axon.count_deliveries() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO axon.delivery_counts AS c (status, shard, n)
+    SELECT r.status, pg_backend_pid(), count(*) FROM new_rows r GROUP BY r.status
+    ORDER BY r.status
+    ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO axon.delivery_counts AS c (status, shard, n)
+    SELECT r.status, pg_backend_pid(), -count(*) FROM old_rows r GROUP BY r.status
+    ORDER BY r.status
+    ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n;
+  ELSE
+    INSERT INTO axon.delivery_counts AS c (status, shard, n)
+    SELECT m.status, pg_backend_pid(), sum(m.delta)
+      FROM (SELECT o.status, -1 AS delta FROM old_rows o JOIN new_rows r ON r.id = o.id
+             WHERE r.status <> o.status
+            UNION ALL
+            SELECT r.status, 1 FROM old_rows o JOIN new_rows r ON r.id = o.id
+             WHERE r.status <> o.status) AS m
+     GROUP BY m.status ORDER BY m.status
+    ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER deliveries_count_insert AFTER INSERT ON axon.deliveries
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION axon.count_deliveries();
+CREATE TRIGGER deliveries_count_update AFTER UPDATE ON axon.deliveries
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION axon.count_deliveries();
+CREATE TRIGGER deliveries_count_delete AFTER DELETE ON axon.deliveries
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION axon.count_deliveries();
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kTables}, {2, kOutbox}, {3, kEventTypes}, {4, kOperational}};
+    {1, kTables}, {2, kOutbox}, {3, kEventTypes}, {4, kOperational}, {5, kRetention}};
 
 // pg_advisory_xact_lock key shared by every process migrating this database ("axonmigr").
 constexpr std::int64_t kMigrationLockKey = 0x61786f6e6d696772;
@@ -376,7 +434,16 @@ constexpr std::int64_t kMigrationLockKey = 0x61786f6e6d696772;
 
 int latest_schema_version() { return kMigrations[std::size(kMigrations) - 1].version; }
 
-void run_migrations(PgConnection& conn) {
+int retention_schema_version() {
+  for (const Migration& m : kMigrations) {
+    if (m.sql.data() == kRetention.data()) return m.version;
+  }
+  return 0;
+}
+
+void run_migrations(PgConnection& conn) { run_migrations(conn, latest_schema_version()); }
+
+void run_migrations(PgConnection& conn, int up_to) {
   Transaction tx(conn);
   tx.exec("SELECT pg_advisory_xact_lock($1)", Params(kMigrationLockKey));
   conn.exec_script(
@@ -391,7 +458,7 @@ void run_migrations(PgConnection& conn) {
                                std::to_string(latest_schema_version()) + ")");
   }
   for (const Migration& m : kMigrations) {
-    if (m.version <= have) continue;
+    if (m.version <= have || m.version > up_to) continue;
     conn.exec_script(m.sql);
     tx.exec(
         "INSERT INTO axon.schema_migrations (version, applied_at) "

@@ -13,5 +13,9 @@ int latest_schema_version();
 
 // Applies every migration newer than the database's version; idempotent. Throws PgError.
 void run_migrations(PgConnection& conn);
+// Applies migrations up to and including `up_to` only (tests put rows in an older schema).
+void run_migrations(PgConnection& conn, int up_to);
+// The version that added the delivery counters and retention indexes.
+int retention_schema_version();
 
 }  // namespace axon::pg

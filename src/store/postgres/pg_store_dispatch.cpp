@@ -1,4 +1,4 @@
-// PostgresStore: the dispatcher side (leases, attempt outcomes, due times, counters).
+// PostgresStore: the dispatcher side (leases, attempt outcomes, due times).
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -262,18 +262,6 @@ Result<std::vector<Endpoint>> PostgresStore::disable_failing_endpoints(Millis no
     for (int row = 0; row < r.rows(); ++row) out.push_back(read_endpoint(r, row));
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return out;
-  });
-}
-
-Result<Store::Counts> PostgresStore::delivery_counts(Millis now) {
-  return transact("delivery_counts", [&](Transaction& tx) {
-    PgResult r = tx.exec(
-        "SELECT count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1), "
-        "count(*) FILTER (WHERE status = 'pending' AND next_attempt_at > $1), "
-        "count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status = 'dead') "
-        "FROM axon.deliveries",
-        Params(now));
-    return Counts{r.i64(0, 0), r.i64(0, 1), r.i64(0, 2), r.i64(0, 3)};
   });
 }
 

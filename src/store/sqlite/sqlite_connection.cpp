@@ -117,6 +117,13 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path,
     // commit. A committed transaction survives a crash or kill -9 of the process (the OS
     // has the pages), which is what the at-least-once guarantee needs; a power loss or
     // kernel crash may lose the last few commits. `?sync=full` fsyncs every commit.
+    // Space: pages freed by the retention purge go to the free list and are reused by
+    // later inserts, so under a steady load the file stops growing. A new database also
+    // gets incremental auto-vacuum, so surplus free pages can be handed back to the file
+    // system in small steps (SqliteStore::reclaim_space). It must be set before the file
+    // turns to WAL and before the first table; on an existing database it is a no-op (only
+    // a full VACUUM could change it, which rewrites the whole file: an offline job).
+    if (create) conn->exec("PRAGMA auto_vacuum=INCREMENTAL");
     conn->exec("PRAGMA journal_mode=WAL");
     conn->exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     conn->exec("PRAGMA foreign_keys=ON");

@@ -1,4 +1,4 @@
-// SqliteStore: the dispatcher side (claim, complete, release), auto-disable and counters.
+// SqliteStore: the dispatcher side (claim, complete, release) and auto-disable.
 #include <unordered_map>
 
 #include "store/rules.hpp"
@@ -220,19 +220,6 @@ Result<std::vector<Endpoint>> SqliteStore::disable_failing_endpoints(Millis now,
     }
     tx.commit();
     return disabled;
-  });
-}
-
-Result<Store::Counts> SqliteStore::delivery_counts(Millis now) {
-  return read([&](Connection& c) -> Result<Counts> {
-    auto st = c.prepare(
-                   "SELECT coalesce(sum(status = 'pending' AND next_attempt_at <= ?1), 0),"
-                   " coalesce(sum(status = 'pending' AND next_attempt_at > ?1), 0),"
-                   " coalesce(sum(status = 'succeeded'), 0), coalesce(sum(status = 'dead'), 0)"
-                   " FROM deliveries")
-                  .bind_all(now);
-    st.step();
-    return Counts{st.int64_at(0), st.int64_at(1), st.int64_at(2), st.int64_at(3)};
   });
 }
 

@@ -137,7 +137,39 @@ constexpr const char* kV3 = R"sql(
 ALTER TABLE endpoints ADD COLUMN operational INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2, kV3};
+// Retention and counters that cost the same at any size (issue 15).
+// - events_created: the purge sweeps events in (created_at, id) order from a cursor.
+// - idempotency_keys_created: keys older than 24 h are purged in batches.
+// - delivery_counts: deliveries per status, kept in step by triggers in the same
+//   transaction as every insert, status change and delete (ingest, outcomes, replays,
+//   endpoint and tenant deletion, the purge), so /metrics reads three rows instead of
+//   counting the table. Initialised here from the rows already stored.
+constexpr const char* kRetention = R"sql(
+CREATE INDEX events_created ON events(created_at, id);
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+
+CREATE TABLE delivery_counts (
+  status TEXT PRIMARY KEY,
+  n      INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO delivery_counts (status, n) VALUES ('pending', 0), ('succeeded', 0), ('dead', 0);
+UPDATE delivery_counts
+   SET n = (SELECT count(*) FROM deliveries d WHERE d.status = delivery_counts.status);
+
+CREATE TRIGGER deliveries_count_insert AFTER INSERT ON deliveries BEGIN
+  UPDATE delivery_counts SET n = n + 1 WHERE status = new.status;
+END;
+CREATE TRIGGER deliveries_count_delete AFTER DELETE ON deliveries BEGIN
+  UPDATE delivery_counts SET n = n - 1 WHERE status = old.status;
+END;
+CREATE TRIGGER deliveries_count_status AFTER UPDATE OF status ON deliveries
+  WHEN old.status <> new.status BEGIN
+  UPDATE delivery_counts SET n = n - 1 WHERE status = old.status;
+  UPDATE delivery_counts SET n = n + 1 WHERE status = new.status;
+END;
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3, kRetention};
 
 }  // namespace
 

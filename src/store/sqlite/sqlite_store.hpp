@@ -98,6 +98,11 @@ class SqliteStore final : public Store {
   Result<std::optional<Millis>> next_due_at() override;
   Result<std::vector<Endpoint>> disable_failing_endpoints(Millis now, Millis period) override;
 
+  Result<PurgeStep> purge_finished_events(Millis cutoff, const std::optional<EventCursor>& after,
+                                          int scan_limit) override;
+  Result<int> purge_idempotency_keys(Millis cutoff, int limit) override;
+  Result<void> reclaim_space() override;
+  Result<std::int64_t> storage_bytes() override;
   Result<Counts> delivery_counts(Millis now) override;
 
  private:
