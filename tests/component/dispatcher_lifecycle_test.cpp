@@ -78,9 +78,13 @@ class FlakyStore final : public Store {
                                           Millis now) override {
     return s_.rotate_endpoint_secret(t, id, sealed, expires, now);
   }
+  Result<std::optional<std::string>> sample_sealed_secret() override {
+    return s_.sample_sealed_secret();
+  }
   Result<std::optional<std::string>> reseal_endpoint_secrets(
-      std::string_view after, int limit, const SecretResealer& reseal) override {
-    return s_.reseal_endpoint_secrets(after, limit, reseal);
+      std::string_view after, int limit, const SecretResealer& reseal,
+      const MasterKeyCheckUpdate& key_check) override {
+    return s_.reseal_endpoint_secrets(after, limit, reseal, key_check);
   }
   Result<IngestResult> ingest_event(const NewEvent& e, Millis now,
                                     const std::function<std::string()>& ids) override {
