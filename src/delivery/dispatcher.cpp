@@ -520,7 +520,7 @@ struct Dispatcher::Impl {
   Result<void> record(std::vector<AttemptRecord>& batch) {
     if (auto emitted = operational.emit_pending(); !emitted) return emitted;  // before outcomes
     auto r = store.complete_attempts(options.owner, batch, clock.now_ms());
-    if (!r && r.error().code != Errc::unavailable) r = record_one_by_one(batch);
+    if (!r && !is_store_outage(r.error().code)) r = record_one_by_one(batch);
     return r;
   }
 
@@ -556,7 +556,7 @@ struct Dispatcher::Impl {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto r = store.complete_attempts(options.owner, std::span(&batch[i], 1), clock.now_ms());
       if (r) continue;
-      if (r.error().code == Errc::unavailable) {
+      if (is_store_outage(r.error().code)) {
         batch.erase(batch.begin(), batch.begin() + static_cast<long>(i));
         return r;
       }

@@ -28,6 +28,11 @@ namespace axon {
 // value, see app/master_key_check.hpp; never the key).
 inline constexpr std::string_view kMasterKeyCheckSetting = "master_key_check";
 
+// The error every store returns when the database cannot write for lack of space (SQLite's
+// SQLITE_FULL, PostgreSQL's disk_full): nothing of the call was written, and service
+// resumes by itself once space is freed. `detail` is the database's own message.
+Error storage_full_error(std::string_view detail);
+
 struct PageRequest {
   int limit = 50;
   std::optional<std::string> after;

@@ -15,13 +15,14 @@ class FlakyStore final : public Store {
   std::atomic<int> fail_completes{0};
   std::atomic<int> fail_claims{0};
   std::atomic<int> complete_calls{0};
+  Errc failure = Errc::unavailable;  // what a failing call answers (set before start)
 
   Result<void> complete_attempts(std::string_view owner, std::span<const AttemptRecord> records,
                                  Millis now) override {
     ++complete_calls;
     if (fail_completes.load() > 0) {
       --fail_completes;
-      return fail(Errc::unavailable, "database is down (test)");
+      return fail(failure, "database is down or full (test)");
     }
     return s_.complete_attempts(owner, records, now);
   }
@@ -29,7 +30,7 @@ class FlakyStore final : public Store {
                                              int limit) override {
     if (fail_claims.load() > 0) {
       --fail_claims;
-      return fail(Errc::unavailable, "database is down (test)");
+      return fail(failure, "database is down or full (test)");
     }
     return s_.claim_due(owner, now, lease_ms, limit);
   }
@@ -206,6 +207,24 @@ TEST_F(DispatcherLifecycle, StoreOutageLosesNoOutcome) {
   EXPECT_EQ(rx.request_count(), 1u);
   EXPECT_GE(flaky.complete_calls.load(), 4);
   dispatcher_->stop();  // before `flaky` goes away
+}
+
+// A full disk is an outage like any other: outcomes wait and are recorded once space is back.
+TEST_F(DispatcherLifecycle, FullDiskPausesRecordingAndLosesNoOutcome) {
+  TestReceiver rx;
+  add_endpoint(rx.url());
+  FlakyStore flaky(*store_);
+  flaky.failure = Errc::storage_full;
+  flaky.fail_completes = 4;
+  auto ids = publish();
+  dispatcher_ = std::make_unique<Dispatcher>(flaky, *box_, clock_, random_, default_options());
+  dispatcher_->start();
+  Delivery d = wait_for_status(ids[0], DeliveryStatus::succeeded);
+  ASSERT_EQ(d.status, DeliveryStatus::succeeded);
+  EXPECT_EQ(d.attempts, 1);
+  EXPECT_EQ(rx.request_count(), 1u);
+  EXPECT_GE(flaky.complete_calls.load(), 5);
+  dispatcher_->stop();
 }
 
 }  // namespace

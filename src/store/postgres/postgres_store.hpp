@@ -6,7 +6,7 @@
 // Every method runs one transaction on a pooled connection (transact()): a broken
 // connection is reopened and the transaction retried once if it had not reached COMMIT;
 // serialization failures and deadlocks are retried; errors map by SQLSTATE (23505 conflict,
-// 08*/57P* unavailable, else internal).
+// 53100 storage_full, 08*/57P*/other 53* unavailable, else internal).
 // Thread-safety: all methods may be called concurrently (see Store).
 #pragma once
 
@@ -151,6 +151,9 @@ auto PostgresStore::transact(std::string_view what, F&& body)
           reconnected = true;
           continue;
         }
+      }
+      if (e.errc() == Errc::storage_full) {
+        return std::unexpected(storage_full_error(std::string(what) + ": " + e.what()));
       }
       return fail(e.errc(), std::string(what) + ": " + e.what());
     } catch (const StoreFailure& f) {
