@@ -32,6 +32,7 @@ int http_status(Errc code) {
     case Errc::rate_limited:
       return 429;
     case Errc::unavailable:
+    case Errc::storage_full:
       return 503;
     case Errc::internal:
       return 500;

@@ -13,6 +13,7 @@
 #include "api/server.hpp"
 #include "app/credentials.hpp"
 #include "app/log_formatter.hpp"
+#include "app/master_key_check.hpp"
 #include "app/metrics.hpp"
 #include "core/ids.hpp"
 #include "core/random.hpp"
@@ -97,6 +98,10 @@ int run_serve(const ServeOptions& options) {
   auto secrets = SecretBox::create(*master_key);
   if (!secrets) {
     spdlog::error("{}", secrets.error().message);
+    return 1;
+  }
+  if (auto checked = check_master_key(*store, *master_key); !checked) {
+    spdlog::error("cannot start: {}", checked.error().message);
     return 1;
   }
 

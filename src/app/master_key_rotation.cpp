@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/credentials.hpp"
+#include "app/master_key_check.hpp"
 #include "core/secret_box.hpp"
 
 namespace axon {
@@ -18,6 +19,12 @@ Result<MasterKeyRotation> reseal_all_secrets(Store& store, std::string_view old_
   auto new_box = SecretBox::create(new_key);
   if (!new_box) return std::unexpected(new_box.error());
   if (old_key == new_key) return fail(Errc::invalid_request, "the new key equals the old key");
+  if (auto checked = check_rotation_keys(store, old_key, new_key); !checked) {
+    return std::unexpected(checked.error());
+  }
+  // Until the last batch commits, the record says no single key opens every secret.
+  const Store::MasterKeyCheckUpdate key_check{rotation_in_progress_check(new_key),
+                                              master_key_check_value(new_key)};
 
   MasterKeyRotation counts;
   auto reseal = [&](std::string_view sealed) -> Result<std::string> {
@@ -35,7 +42,7 @@ Result<MasterKeyRotation> reseal_all_secrets(Store& store, std::string_view old_
   };
   std::string after;
   for (;;) {
-    auto last = store.reseal_endpoint_secrets(after, batch_size, reseal);
+    auto last = store.reseal_endpoint_secrets(after, batch_size, reseal, key_check);
     if (!last) return std::unexpected(last.error());
     if (!*last) break;
     after = **last;

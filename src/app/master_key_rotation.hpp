@@ -18,7 +18,9 @@ struct MasterKeyRotation {
   int already_new = 0;    // secrets already under the new key (an interrupted earlier run)
 };
 
-// Re-seals every endpoint secret in `store` from `old_key` to `new_key` (32 bytes each).
+// Re-seals every endpoint secret in `store` from `old_key` to `new_key` (32 bytes each);
+// the batch that re-seals the last secrets records `new_key`'s check value
+// (app/master_key_check.hpp) in the same transaction.
 Result<MasterKeyRotation> reseal_all_secrets(Store& store, std::string_view old_key,
                                              std::string_view new_key, Random& random,
                                              int batch_size = 100);

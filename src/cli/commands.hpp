@@ -10,5 +10,6 @@ namespace axon::cli {
 void register_verify_command(CLI::App& app);   // axon-webhooks verify
 void register_listen_command(CLI::App& app);   // axon-webhooks listen
 void register_client_commands(CLI::App& app);  // tenants, endpoints, events, … over the API
+void register_backup_command(CLI::App& app);   // axon-webhooks backup (SQLite)
 
 }  // namespace axon::cli

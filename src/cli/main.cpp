@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
   axon::cli::register_verify_command(app);
   axon::cli::register_listen_command(app);
   axon::cli::register_client_commands(app);
+  axon::cli::register_backup_command(app);
 
   CLI11_PARSE(app, argc, argv);
 

@@ -122,6 +122,11 @@ void Metrics::render(std::string& out, Millis now_ms) const {
          "Endpoints disabled by the dispatcher (410 Gone or failing too long).");
   sample(out, "axon_endpoints_disabled_total", "", endpoints_disabled_.load());
 
+  header(out, "axon_deliveries_unsignable_total", "counter",
+         "Deliveries handed back unattempted: this node's master key cannot open the "
+         "endpoint's secret.");
+  sample(out, "axon_deliveries_unsignable_total", "", deliveries_unsignable_.load());
+
   std::vector<std::pair<std::string, std::int64_t>> recent;
   {
     std::lock_guard lock(failures_mu_);

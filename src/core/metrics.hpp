@@ -38,6 +38,8 @@ class Metrics {
 
   void event_ingested() { events_ingested_.fetch_add(1, std::memory_order_relaxed); }
   void endpoint_disabled() { endpoints_disabled_.fetch_add(1, std::memory_order_relaxed); }
+  // A delivery handed back because its endpoint's secret would not open (master key check).
+  void delivery_unsignable() { deliveries_unsignable_.fetch_add(1, std::memory_order_relaxed); }
   // One finished attempt. `error_class` is "" on success, else one of kErrorClasses
   // (anything else counts as "other").
   void attempt(Outcome outcome, std::string_view error_class, Millis duration_ms,
@@ -55,6 +57,7 @@ class Metrics {
 
   std::atomic<std::int64_t> events_ingested_{0};
   std::atomic<std::int64_t> endpoints_disabled_{0};
+  std::atomic<std::int64_t> deliveries_unsignable_{0};
   std::atomic<std::int64_t> in_flight_{0};
   std::array<std::atomic<std::int64_t>, 3> outcomes_{};
   std::array<std::atomic<std::int64_t>, kErrorClasses.size()> errors_{};

@@ -32,6 +32,8 @@ std::string_view errc_name(Errc code) {
       return "rate_limited";
     case Errc::unavailable:
       return "unavailable";
+    case Errc::storage_full:
+      return "storage_full";
     case Errc::internal:
       return "internal";
   }

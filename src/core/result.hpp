@@ -25,8 +25,15 @@ enum class Errc {
   url_not_allowed,         // 422 endpoint URL refused by the SSRF policy
   rate_limited,            // 429
   unavailable,             // 503 store unreachable, shutting down
+  storage_full,            // 503 the database cannot write: its disk (or quota) is full
   internal,                // 500 a bug; never caused by client input
 };
+
+// The database cannot do the work now but will again by itself (unreachable, or out of
+// space): callers keep what they were recording and retry, never drop it.
+inline bool is_store_outage(Errc code) {
+  return code == Errc::unavailable || code == Errc::storage_full;
+}
 
 // The stable wire name of a code, e.g. "invalid_request".
 std::string_view errc_name(Errc code);

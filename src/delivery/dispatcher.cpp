@@ -55,6 +55,8 @@ constexpr Millis kMinIdleSleep = 10;
 constexpr Millis kNotifyCoalesce = 2;  // next_due_at said "now" but nothing was claimable
 constexpr Millis kMaxStoreBackoff = 5'000;
 constexpr int kStopFlushTries = 5;
+// A delivery whose secret this node cannot open waits this long before anyone claims it again.
+constexpr Millis kUnsignableRetryDelay = 30'000;
 
 }  // namespace
 
@@ -355,25 +357,35 @@ struct Dispatcher::Impl {
   // ---------------------------------------------------------------- one attempt
 
   void start(DeliveryJob job, const std::string& host, Millis now) {
+    std::vector<std::string> keys = open_secrets(job.secrets_sealed);
+    if (keys.empty()) {
+      hand_back_unsignable(std::move(job), host, now);
+      return;
+    }
     const std::uint64_t tag = next_tag++;
     in_flight.emplace(tag, InFlight{attempt_context(job), host});
     stats.in_flight.store(static_cast<std::int64_t>(in_flight.size()));
-    std::vector<std::string> keys = open_secrets(job.secrets_sealed);
-    if (keys.empty()) {
-      HttpResult failed;
-      failed.tag = tag;
-      failed.started_at = now;
-      failed.error = AttemptError::other;
-      failed.error_message = "the endpoint's signing secret cannot be opened";
-      spdlog::error("dispatcher: delivery {}: {}", job.delivery_id, failed.error_message);
-      on_result(failed);
-      return;
-    }
     HttpRequest request;
     request.headers = webhook_headers(job, keys, now / 1000, options.user_agent);
     request.url = std::move(job.url);
     request.body = std::move(job.payload);
     sender.submit(std::move(request), tag);
+  }
+
+  // This node's master key cannot open the endpoint's secret: the receiver is not at fault,
+  // so no attempt is recorded; the delivery goes back for a node that can sign it.
+  void hand_back_unsignable(DeliveryJob job, const std::string& host, Millis now) {
+    --endpoints[job.endpoint_id].in_flight;
+    --host_in_flight[host];
+    stats.unsignable.fetch_add(1);
+    if (options.metrics) options.metrics->delivery_unsignable();
+    log_event(spdlog::level::err, "delivery handed back: the endpoint's signing secret cannot be "
+                                  "opened with this node's master key",
+              {{"tenant_id", job.tenant_id},
+               {"endpoint_id", job.endpoint_id},
+               {"delivery_id", job.delivery_id}});
+    releases.emplace_back(now + kUnsignableRetryDelay,
+                          std::vector<std::string>{std::move(job.delivery_id)});
   }
 
   std::vector<std::string> open_secrets(const std::vector<std::string>& sealed) {
@@ -508,7 +520,7 @@ struct Dispatcher::Impl {
   Result<void> record(std::vector<AttemptRecord>& batch) {
     if (auto emitted = operational.emit_pending(); !emitted) return emitted;  // before outcomes
     auto r = store.complete_attempts(options.owner, batch, clock.now_ms());
-    if (!r && r.error().code != Errc::unavailable) r = record_one_by_one(batch);
+    if (!r && !is_store_outage(r.error().code)) r = record_one_by_one(batch);
     return r;
   }
 
@@ -544,7 +556,7 @@ struct Dispatcher::Impl {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto r = store.complete_attempts(options.owner, std::span(&batch[i], 1), clock.now_ms());
       if (r) continue;
-      if (r.error().code == Errc::unavailable) {
+      if (is_store_outage(r.error().code)) {
         batch.erase(batch.begin(), batch.begin() + static_cast<long>(i));
         return r;
       }

@@ -53,6 +53,8 @@ struct DispatcherStats {
   std::atomic<std::int64_t> retried{0};
   std::atomic<std::int64_t> dead{0};
   std::atomic<std::int64_t> in_flight{0};  // gauge
+  // Deliveries handed back unattempted: their endpoint's secret would not open.
+  std::atomic<std::int64_t> unsignable{0};
 };
 
 class Dispatcher {

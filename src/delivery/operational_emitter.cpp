@@ -120,7 +120,7 @@ Result<void> OperationalEmitter::emit_pending() {
       deliveries += *r;
       continue;
     }
-    if (r.error().code == Errc::unavailable) {
+    if (is_store_outage(r.error().code)) {
       outcome = std::unexpected(r.error());
       break;
     }

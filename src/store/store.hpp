@@ -24,6 +24,15 @@
 
 namespace axon {
 
+// The setting that records which master key sealed the database's secrets (a key check
+// value, see app/master_key_check.hpp; never the key).
+inline constexpr std::string_view kMasterKeyCheckSetting = "master_key_check";
+
+// The error every store returns when the database cannot write for lack of space (SQLite's
+// SQLITE_FULL, PostgreSQL's disk_full): nothing of the call was written, and service
+// resumes by itself once space is freed. `detail` is the database's own message.
+Error storage_full_error(std::string_view detail);
+
 struct PageRequest {
   int limit = 50;
   std::optional<std::string> after;
@@ -182,16 +191,29 @@ class Store {
                                                   std::string_view new_secret_sealed,
                                                   Millis previous_expires_at, Millis now) = 0;
 
-  // --- master key rotation ---
+  // --- master key ---
+  // The sealed current secret of one endpoint (any tenant), or nullopt when there is none:
+  // enough to tell whether a master key opens this database's secrets.
+  virtual Result<std::optional<std::string>> sample_sealed_secret() = 0;
+
   // Maps one sealed secret to its replacement (open under the old key, seal under the new).
   using SecretResealer = std::function<Result<std::string>(std::string_view sealed)>;
+  // What a re-seal batch records in the kMasterKeyCheckSetting setting, in its transaction:
+  // `while_resealing` while endpoints remain after the batch, `when_done` with the batch
+  // that re-seals the last endpoints (fewer than `limit`, possibly none).
+  struct MasterKeyCheckUpdate {
+    std::string while_resealing;
+    std::string when_done;
+  };
   // Re-seals the current and previous secrets of up to `limit` endpoints (all tenants) whose
-  // id is greater than `after` ("" = from the start), in id order, in one transaction.
-  // Returns the last endpoint id of the batch, or nullopt when none was left. An error from
-  // `reseal` rolls the whole batch back and is returned. Callers loop, passing the returned
-  // id, so any number of endpoints is re-sealed without one long transaction.
+  // id is greater than `after` ("" = from the start), in id order, in one transaction that
+  // also records `key_check`. Returns the last endpoint id of the batch, or nullopt when
+  // none was left. An error from `reseal` rolls the whole batch back and is returned.
+  // Callers loop, passing the returned id, so any number of endpoints is re-sealed without
+  // one long transaction.
   virtual Result<std::optional<std::string>> reseal_endpoint_secrets(
-      std::string_view after, int limit, const SecretResealer& reseal) = 0;
+      std::string_view after, int limit, const SecretResealer& reseal,
+      const MasterKeyCheckUpdate& key_check) = 0;
 
   // --- event-type catalogue ---
   // Names are unique per tenant (Errc::conflict); lists are by name, ascending, and `after`

@@ -15,13 +15,14 @@ class FlakyStore final : public Store {
   std::atomic<int> fail_completes{0};
   std::atomic<int> fail_claims{0};
   std::atomic<int> complete_calls{0};
+  Errc failure = Errc::unavailable;  // what a failing call answers (set before start)
 
   Result<void> complete_attempts(std::string_view owner, std::span<const AttemptRecord> records,
                                  Millis now) override {
     ++complete_calls;
     if (fail_completes.load() > 0) {
       --fail_completes;
-      return fail(Errc::unavailable, "database is down (test)");
+      return fail(failure, "database is down or full (test)");
     }
     return s_.complete_attempts(owner, records, now);
   }
@@ -29,7 +30,7 @@ class FlakyStore final : public Store {
                                              int limit) override {
     if (fail_claims.load() > 0) {
       --fail_claims;
-      return fail(Errc::unavailable, "database is down (test)");
+      return fail(failure, "database is down or full (test)");
     }
     return s_.claim_due(owner, now, lease_ms, limit);
   }
@@ -78,9 +79,13 @@ class FlakyStore final : public Store {
                                           Millis now) override {
     return s_.rotate_endpoint_secret(t, id, sealed, expires, now);
   }
+  Result<std::optional<std::string>> sample_sealed_secret() override {
+    return s_.sample_sealed_secret();
+  }
   Result<std::optional<std::string>> reseal_endpoint_secrets(
-      std::string_view after, int limit, const SecretResealer& reseal) override {
-    return s_.reseal_endpoint_secrets(after, limit, reseal);
+      std::string_view after, int limit, const SecretResealer& reseal,
+      const MasterKeyCheckUpdate& key_check) override {
+    return s_.reseal_endpoint_secrets(after, limit, reseal, key_check);
   }
   Result<IngestResult> ingest_event(const NewEvent& e, Millis now,
                                     const std::function<std::string()>& ids) override {
@@ -131,7 +136,10 @@ class FlakyStore final : public Store {
   Store& s_;
 };
 
-class DispatcherLifecycle : public DispatcherFixture {};
+class DispatcherLifecycle : public DispatcherFixture {
+ protected:
+  void expect_outage_loses_no_outcome(Errc failure, int failures);
+};
 
 TEST_F(DispatcherLifecycle, StopRecordsFinishedAttemptsAndHandsBackTheRest) {
   // The first two requests answer at once; the others hang until the receiver stops.
@@ -196,21 +204,33 @@ TEST_F(DispatcherLifecycle, StopWhileIdleIsPromptAndRestartable) {
   EXPECT_EQ(wait_for_status(ids[0], DeliveryStatus::succeeded).status, DeliveryStatus::succeeded);
 }
 
-TEST_F(DispatcherLifecycle, StoreOutageLosesNoOutcome) {
+// The store fails claims and recordings `failures` times with `failure`, then recovers: the
+// one attempt is made once and recorded once, after the outage.
+void DispatcherLifecycle::expect_outage_loses_no_outcome(Errc failure, int failures) {
   TestReceiver rx;
   add_endpoint(rx.url());
   FlakyStore flaky(*store_);
+  flaky.failure = failure;
   flaky.fail_claims = 2;
-  flaky.fail_completes = 3;
+  flaky.fail_completes = failures;
   auto ids = publish();
   dispatcher_ = std::make_unique<Dispatcher>(flaky, *box_, clock_, random_, default_options());
   dispatcher_->start();
   Delivery d = wait_for_status(ids[0], DeliveryStatus::succeeded);
-  ASSERT_EQ(d.status, DeliveryStatus::succeeded);
+  EXPECT_EQ(d.status, DeliveryStatus::succeeded);
   EXPECT_EQ(d.attempts, 1);  // recorded once, after the outage, not re-sent
   EXPECT_EQ(rx.request_count(), 1u);
-  EXPECT_GE(flaky.complete_calls.load(), 4);
+  EXPECT_GE(flaky.complete_calls.load(), failures + 1);
   dispatcher_->stop();  // before `flaky` goes away
+}
+
+TEST_F(DispatcherLifecycle, StoreOutageLosesNoOutcome) {
+  expect_outage_loses_no_outcome(Errc::unavailable, 3);
+}
+
+// A full disk is an outage like any other: outcomes wait and are recorded once space is back.
+TEST_F(DispatcherLifecycle, FullDiskPausesRecordingAndLosesNoOutcome) {
+  expect_outage_loses_no_outcome(Errc::storage_full, 4);
 }
 
 }  // namespace

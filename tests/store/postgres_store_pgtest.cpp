@@ -250,6 +250,13 @@ TEST_F(PostgresStoreTest, ResponseExcerptWithInvalidUtf8AndNulIsStored) {
   EXPECT_EQ(d->attempt_log[0].response_excerpt, "okbad\xEF\xBF\xBD\xEF\xBF\xBD caf\xC3\xA9");
 }
 
+TEST(PgErrorTest, DiskFullIsStorageFullAndOtherResourceTroubleIsUnavailable) {
+  EXPECT_EQ(pg::PgError("53100", "could not extend file").errc(), Errc::storage_full);
+  EXPECT_EQ(pg::PgError("53200", "out of memory").errc(), Errc::unavailable);
+  EXPECT_EQ(pg::PgError("53300", "too many connections").errc(), Errc::unavailable);
+  EXPECT_EQ(pg::PgError("42P01", "no such table").errc(), Errc::internal);
+}
+
 TEST_F(PostgresStoreTest, OpenFailsFastWhenNoServerListens) {
   auto store = open_postgres_store("postgres://postgres@127.0.0.1:1/none");
   ASSERT_FALSE(store.has_value());

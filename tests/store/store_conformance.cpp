@@ -494,13 +494,14 @@ TEST_P(StoreConformance, ResealRewritesEverySecretInBatches) {
     return "re:" + std::string(sealed);
   };
   // Batches of two walk every endpoint of every tenant in id order, then report the end.
-  auto first = must(store().reseal_endpoint_secrets("", 2, reseal));
+  const Store::MasterKeyCheckUpdate check{"rotating", "new"};
+  auto first = must(store().reseal_endpoint_secrets("", 2, reseal, check));
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(*first, endpoints[1].id);
-  auto second = must(store().reseal_endpoint_secrets(*first, 2, reseal));
+  auto second = must(store().reseal_endpoint_secrets(*first, 2, reseal, check));
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(*second, endpoints[2].id);
-  EXPECT_FALSE(must(store().reseal_endpoint_secrets(*second, 2, reseal)).has_value());
+  EXPECT_FALSE(must(store().reseal_endpoint_secrets(*second, 2, reseal, check)).has_value());
 
   auto e0 = must(store().get_endpoint(a.id, endpoints[0].id));
   EXPECT_EQ(e0.secret_sealed, "re:sealed-rotated");
@@ -523,8 +524,40 @@ TEST_P(StoreConformance, ResealRewritesEverySecretInBatches) {
     if (++calls == 3) return fail(Errc::invalid_request, "cannot open");  // 2nd endpoint
     return "x:" + std::string(sealed);
   };
-  EXPECT_EQ(error_of(store().reseal_endpoint_secrets("", 10, failing)), Errc::invalid_request);
+  EXPECT_EQ(error_of(store().reseal_endpoint_secrets("", 10, failing, {"x-rotating", "x-new"})),
+            Errc::invalid_request);
   EXPECT_EQ(must(store().get_endpoint(a.id, endpoints[0].id)).secret_sealed, "re:sealed-rotated");
+  EXPECT_EQ(must(store().get_setting(kMasterKeyCheckSetting)), "new");  // rolled back too
+}
+
+TEST_P(StoreConformance, ResealRecordsTheKeyCheckWithEachBatch) {
+  auto a = add_tenant("a");
+  std::vector<Endpoint> endpoints;
+  for (int i = 0; i < 3; ++i) endpoints.push_back(add_endpoint(a));
+  auto same = [](std::string_view sealed) -> Result<std::string> { return std::string(sealed); };
+  const Store::MasterKeyCheckUpdate check{"rotating", "done"};
+  // A full batch leaves endpoints behind it: the record says a rotation is under way.
+  auto first = must(store().reseal_endpoint_secrets("", 2, same, check));
+  EXPECT_EQ(must(store().get_setting(kMasterKeyCheckSetting)), "rotating");
+  // The batch that re-seals the last endpoints records the final value in its transaction.
+  auto last = must(store().reseal_endpoint_secrets(*first, 2, same, check));
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(*last, endpoints[2].id);
+  EXPECT_EQ(must(store().get_setting(kMasterKeyCheckSetting)), "done");
+  // An empty store (or an empty batch after the last) records the final value as well.
+  EXPECT_FALSE(must(store().reseal_endpoint_secrets(*last, 2, same, {"r2", "d2"})).has_value());
+  EXPECT_EQ(must(store().get_setting(kMasterKeyCheckSetting)), "d2");
+}
+
+TEST_P(StoreConformance, SampleSealedSecretReturnsAnEndpointSecretOrNothing) {
+  EXPECT_FALSE(must(store().sample_sealed_secret()).has_value());
+  auto a = add_tenant("a");
+  auto b = add_tenant("b");
+  auto e1 = add_endpoint(a);
+  auto e2 = add_endpoint(b);
+  auto sample = must(store().sample_sealed_secret());
+  ASSERT_TRUE(sample.has_value());
+  EXPECT_TRUE(*sample == e1.secret_sealed || *sample == e2.secret_sealed) << *sample;
 }
 
 // ================================ ingest ================================

@@ -66,7 +66,15 @@ TEST(Errc, StableNames) {
   EXPECT_EQ(errc_name(Errc::url_not_allowed), "url_not_allowed");
   EXPECT_EQ(errc_name(Errc::rate_limited), "rate_limited");
   EXPECT_EQ(errc_name(Errc::unavailable), "unavailable");
+  EXPECT_EQ(errc_name(Errc::storage_full), "storage_full");
   EXPECT_EQ(errc_name(Errc::internal), "internal");
+}
+
+TEST(Result, StoreOutagesAreTheErrorsThatPassByThemselves) {
+  EXPECT_TRUE(is_store_outage(Errc::unavailable));
+  EXPECT_TRUE(is_store_outage(Errc::storage_full));
+  EXPECT_FALSE(is_store_outage(Errc::internal));
+  EXPECT_FALSE(is_store_outage(Errc::conflict));
 }
 
 }  // namespace

@@ -14,6 +14,9 @@ bool PgError::retry_transaction() const { return sqlstate_ == "40001" || sqlstat
 
 Errc PgError::errc() const {
   if (sqlstate_ == "23505") return Errc::conflict;
+  if (sqlstate_ == "53100") return Errc::storage_full;  // disk_full
+  // Other insufficient resources (out of memory, too many connections): passing trouble.
+  if (sqlstate_.starts_with("53")) return Errc::unavailable;
   if (sqlstate_.starts_with("08") || sqlstate_.starts_with("57P")) return Errc::unavailable;
   return Errc::internal;
 }

@@ -33,7 +33,8 @@ class PgError : public std::exception {
   bool connection_lost() const;
   // 40001 serialization failure, 40P01 deadlock: the whole transaction may be retried.
   bool retry_transaction() const;
-  // The Errc a caller sees: 23505 conflict, 08*/57P* unavailable, else internal.
+  // The Errc a caller sees: 23505 conflict, 53100 storage_full, 08*/57P*/other 53*
+  // unavailable, else internal.
   Errc errc() const;
 
  private:

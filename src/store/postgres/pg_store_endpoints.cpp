@@ -112,15 +112,23 @@ Result<Endpoint> PostgresStore::rotate_endpoint_secret(std::string_view tenant_i
   });
 }
 
+Result<std::optional<std::string>> PostgresStore::sample_sealed_secret() {
+  return transact("sample_sealed_secret", [&](Transaction& tx) -> std::optional<std::string> {
+    PgResult r = tx.exec("SELECT secret_sealed FROM axon.endpoints LIMIT 1");
+    if (r.rows() == 0) return std::nullopt;
+    return r.text(0, 0);
+  });
+}
+
 Result<std::optional<std::string>> PostgresStore::reseal_endpoint_secrets(
-    std::string_view after, int limit, const SecretResealer& reseal) {
+    std::string_view after, int limit, const SecretResealer& reseal,
+    const MasterKeyCheckUpdate& key_check) {
   return transact("reseal_endpoint_secrets", [&](Transaction& tx) -> std::optional<std::string> {
     // FOR UPDATE: a secret rotated concurrently waits for this batch instead of being lost.
     PgResult r = tx.exec(
         "SELECT id, secret_sealed, previous_secret_sealed FROM axon.endpoints "
         "WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
         Params(after, limit));
-    if (r.rows() == 0) return std::nullopt;
     for (int row = 0; row < r.rows(); ++row) {
       auto current = reseal(r.text(row, 1));
       if (!current) raise(current.error().code, current.error().message);
@@ -135,6 +143,12 @@ Result<std::optional<std::string>> PostgresStore::reseal_endpoint_secrets(
           "WHERE id = $1",
           Params(r.text(row, 0), *current, previous));
     }
+    const bool done = r.rows() < limit;
+    tx.exec(
+        "INSERT INTO axon.settings (key, value) VALUES ($1, $2) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        Params(kMasterKeyCheckSetting, done ? key_check.when_done : key_check.while_resealing));
+    if (r.rows() == 0) return std::nullopt;
     return r.text(r.rows() - 1, 0);
   });
 }

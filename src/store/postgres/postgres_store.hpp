@@ -6,7 +6,7 @@
 // Every method runs one transaction on a pooled connection (transact()): a broken
 // connection is reopened and the transaction retried once if it had not reached COMMIT;
 // serialization failures and deadlocks are retried; errors map by SQLSTATE (23505 conflict,
-// 08*/57P* unavailable, else internal).
+// 53100 storage_full, 08*/57P*/other 53* unavailable, else internal).
 // Thread-safety: all methods may be called concurrently (see Store).
 #pragma once
 
@@ -77,8 +77,10 @@ class PostgresStore final : public Store {
   Result<Endpoint> rotate_endpoint_secret(std::string_view tenant_id, std::string_view id,
                                           std::string_view new_secret_sealed,
                                           Millis previous_expires_at, Millis now) override;
+  Result<std::optional<std::string>> sample_sealed_secret() override;
   Result<std::optional<std::string>> reseal_endpoint_secrets(
-      std::string_view after, int limit, const SecretResealer& reseal) override;
+      std::string_view after, int limit, const SecretResealer& reseal,
+      const MasterKeyCheckUpdate& key_check) override;
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;
@@ -159,6 +161,9 @@ auto PostgresStore::transact(std::string_view what, F&& body)
           reconnected = true;
           continue;
         }
+      }
+      if (e.errc() == Errc::storage_full) {
+        return std::unexpected(storage_full_error(std::string(what) + ": " + e.what()));
       }
       return fail(e.errc(), std::string(what) + ": " + e.what());
     } catch (const StoreFailure& f) {

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_connection.hpp"
 
+#include "store/store.hpp"
+
 namespace axon::sqlite {
 
 Error to_error(int rc, sqlite3* db, std::string_view what) {
@@ -7,10 +9,11 @@ Error to_error(int rc, sqlite3* db, std::string_view what) {
   message += ": ";
   message += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return storage_full_error(message);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
-    case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PROTOCOL:

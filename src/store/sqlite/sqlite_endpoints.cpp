@@ -1,4 +1,6 @@
 // SqliteStore: endpoints, and the claim-queue upkeep that follows endpoint state.
+#include <utility>
+
 #include "store/sqlite/sqlite_store_internal.hpp"
 #include "store/rules.hpp"
 
@@ -170,8 +172,17 @@ Result<Endpoint> SqliteStore::rotate_endpoint_secret(std::string_view tenant_id,
   });
 }
 
+Result<std::optional<std::string>> SqliteStore::sample_sealed_secret() {
+  return read([&](Connection& c) -> Result<std::optional<std::string>> {
+    auto st = c.prepare("SELECT secret_sealed FROM endpoints LIMIT 1");
+    if (!st.step()) return std::nullopt;
+    return st.text_at(0);
+  });
+}
+
 Result<std::optional<std::string>> SqliteStore::reseal_endpoint_secrets(
-    std::string_view after, int limit, const SecretResealer& reseal) {
+    std::string_view after, int limit, const SecretResealer& reseal,
+    const MasterKeyCheckUpdate& key_check) {
   return write([&](Connection& c) -> Result<std::optional<std::string>> {
     WriteTransaction tx(c);
     struct Row {
@@ -184,7 +195,6 @@ Result<std::optional<std::string>> SqliteStore::reseal_endpoint_secrets(
                    " WHERE id > ? ORDER BY id LIMIT ?")
                   .bind_all(after, limit);
     while (st.step()) rows.push_back({st.text_at(0), st.text_at(1), st.optional_text_at(2)});
-    if (rows.empty()) return std::optional<std::string>();
     for (Row& row : rows) {
       auto current = reseal(row.current);
       if (!current) return std::unexpected(current.error());
@@ -198,7 +208,14 @@ Result<std::optional<std::string>> SqliteStore::reseal_endpoint_secrets(
           .bind_all(*current, previous, row.id)
           .run();
     }
+    const bool done = std::cmp_less(rows.size(), limit);
+    c.prepare(
+         "INSERT INTO settings (key, value) VALUES (?, ?)"
+         " ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind_all(kMasterKeyCheckSetting, done ? key_check.when_done : key_check.while_resealing)
+        .run();
     tx.commit();
+    if (rows.empty()) return std::optional<std::string>();
     return std::optional<std::string>(rows.back().id);
   });
 }

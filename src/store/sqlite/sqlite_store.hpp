@@ -71,8 +71,10 @@ class SqliteStore final : public Store {
   Result<Endpoint> rotate_endpoint_secret(std::string_view tenant_id, std::string_view id,
                                           std::string_view new_secret_sealed,
                                           Millis previous_expires_at, Millis now) override;
+  Result<std::optional<std::string>> sample_sealed_secret() override;
   Result<std::optional<std::string>> reseal_endpoint_secrets(
-      std::string_view after, int limit, const SecretResealer& reseal) override;
+      std::string_view after, int limit, const SecretResealer& reseal,
+      const MasterKeyCheckUpdate& key_check) override;
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;
