@@ -136,6 +136,7 @@ struct Dispatcher::Impl {
                       .allow_private = options.allow_private_targets,
                       .max_host_connections = std::max(1, options.max_per_host),
                       .max_cached_connections = std::max(64, options.max_in_flight),
+                      .egress = options.egress,
                   }) {}
 
   // ---------------------------------------------------------------- main loop
