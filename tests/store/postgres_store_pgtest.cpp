@@ -296,5 +296,48 @@ TEST_F(PostgresStoreTest, RecoversAfterServerRestartWithoutReopening) {
   store_->set_work_callback(nullptr);
 }
 
+// A database at the schema just before the client-certificate migration, with an endpoint
+// written by that schema: the migration keeps it whole and it takes a certificate after.
+TEST(PostgresMigrations, ClientCertificateMigrationKeepsExistingEndpoints) {
+  PgServer* server = PgServer::shared();
+  ASSERT_NE(server, nullptr);
+  const std::string url = server->create_database();
+  {
+    pg::PgConnection conn(url);
+    conn.exec_script(
+        "CREATE SCHEMA axon; CREATE TABLE axon.schema_migrations ("
+        "  version integer PRIMARY KEY, applied_at bigint NOT NULL)");
+    bool found = false;
+    for (const pg::Migration& m : pg::migrations()) {
+      if (m.sql.find("tls_client_certificate") != std::string_view::npos) {
+        found = true;
+        break;
+      }
+      conn.exec_script(m.sql);
+      conn.exec_script("INSERT INTO axon.schema_migrations VALUES (" +
+                       std::to_string(m.version) + ", 0)");
+    }
+    ASSERT_TRUE(found) << "the client-certificate migration is missing";
+    conn.exec_script(
+        "INSERT INTO axon.tenants (id, name, created_at) VALUES ('ten_old', 'old', 1);"
+        "INSERT INTO axon.endpoints (id, tenant_id, url, secret_sealed, created_at, updated_at)"
+        " VALUES ('ep_old', 'ten_old', 'https://hooks.example.com/a', 'sealed', 1, 2);");
+  }
+  auto store = open_postgres_store(url);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ASSERT_TRUE((*store)->migrate().has_value());
+  auto old = (*store)->get_endpoint("ten_old", "ep_old");
+  ASSERT_TRUE(old.has_value()) << old.error().message;
+  EXPECT_EQ(old->url, "https://hooks.example.com/a");
+  EXPECT_EQ(old->secret_sealed, "sealed");
+  EXPECT_FALSE(old->tls_client_certificate);
+  EXPECT_FALSE(old->tls_client_key_sealed);
+  EndpointPatch patch;
+  patch.tls_client_certificate = std::optional<std::string>("chain");
+  patch.tls_client_key_sealed = std::optional<std::string>("sealed-key");
+  ASSERT_TRUE((*store)->update_endpoint("ten_old", "ep_old", patch, 3).has_value());
+  EXPECT_EQ((*store)->get_endpoint("ten_old", "ep_old")->tls_client_key_sealed, "sealed-key");
+}
+
 }  // namespace
 }  // namespace axon::test
