@@ -39,6 +39,7 @@ TEST_PACKAGES=(
   util-linux                  # runuser
   nodejs npm                  # interop tests with the npm verifiers (standardwebhooks, svix, stripe)
   php-cli ruby golang-go      # run the README's PHP, Ruby and Go verification snippets
+  tinyproxy                   # 1.11  a real HTTP egress proxy started by the tests (--egress-proxy)
   clang-14 libclang-rt-14-dev # libFuzzer + ASan/UBSan runtimes for the fuzz targets (scripts/fuzz.sh)
 )
 BROWSER_PACKAGES=(

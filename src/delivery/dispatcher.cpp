@@ -360,12 +360,15 @@ struct Dispatcher::Impl {
     in_flight.emplace(tag, InFlight{attempt_context(job), host});
     stats.in_flight.store(static_cast<std::int64_t>(in_flight.size()));
     std::vector<std::string> keys = open_secrets(job.secrets_sealed);
-    if (keys.empty()) {
+    std::vector<std::string> client_key;  // the mTLS key, opened like the secrets
+    if (job.tls_client_key_sealed) client_key = open_secrets({*job.tls_client_key_sealed});
+    if (keys.empty() || (job.tls_client_key_sealed && client_key.empty())) {
       HttpResult failed;
       failed.tag = tag;
       failed.started_at = now;
       failed.error = AttemptError::other;
-      failed.error_message = "the endpoint's signing secret cannot be opened";
+      failed.error_message = keys.empty() ? "the endpoint's signing secret cannot be opened"
+                                          : "the endpoint's client key cannot be opened";
       spdlog::error("dispatcher: delivery {}: {}", job.delivery_id, failed.error_message);
       on_result(failed);
       return;
@@ -374,6 +377,10 @@ struct Dispatcher::Impl {
     request.headers = webhook_headers(job, keys, now / 1000, options.user_agent);
     request.url = std::move(job.url);
     request.body = std::move(job.payload);
+    if (!client_key.empty()) {
+      request.client_certificate_pem = job.tls_client_certificate.value_or("");
+      request.client_key_pem = std::move(client_key.front());
+    }
     sender.submit(std::move(request), tag);
   }
 

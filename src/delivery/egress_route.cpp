@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace axon {
@@ -79,8 +80,14 @@ std::variant<PinnedRoute, RouteRefusal> DestinationPinner::route(std::string_vie
   if (!parsed) return RouteRefusal{AttemptError::blocked, "invalid URL: " + parsed.error().message};
   auto found = addresses(parsed->host);
   if (!found) return RouteRefusal{AttemptError::dns, found.error().message};
+  // One address is pinned (the proxy gets no fallback list): an IPv4 one when the name has
+  // one, as egress proxies often have no IPv6 route. Forbidden addresses are skipped, as the
+  // open-socket hook skips them without a proxy.
+  std::vector<IpAddress> candidates = *found;
+  std::stable_partition(candidates.begin(), candidates.end(),
+                        [](const IpAddress& ip) { return !ip.v6; });
   std::string first_reason;
-  for (const IpAddress& ip : *found) {
+  for (const IpAddress& ip : candidates) {
     if (!allow_private_) {
       if (auto reason = forbidden_address_reason(ip)) {
         if (first_reason.empty()) first_reason = std::move(*reason);

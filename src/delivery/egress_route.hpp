@@ -1,4 +1,5 @@
 // The route of a delivery through an egress proxy, decided before the proxy is asked.
+// (Names resolve to several addresses; the first allowed one is used, IPv4 first.)
 //
 // Behind a proxy the SSRF guard cannot look at the socket (that goes to the proxy), so the
 // destination is resolved here, every address is checked against the address policy, and
