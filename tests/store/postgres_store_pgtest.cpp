@@ -11,6 +11,7 @@
 
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_schema.hpp"
+#include "store/store_conformance.hpp"
 #include "support/pg_server.hpp"
 
 namespace axon::test {
@@ -318,25 +319,12 @@ TEST(PostgresMigrations, ClientCertificateMigrationKeepsExistingEndpoints) {
                        std::to_string(m.version) + ", 0)");
     }
     ASSERT_TRUE(found) << "the client-certificate migration is missing";
-    conn.exec_script(
-        "INSERT INTO axon.tenants (id, name, created_at) VALUES ('ten_old', 'old', 1);"
-        "INSERT INTO axon.endpoints (id, tenant_id, url, secret_sealed, created_at, updated_at)"
-        " VALUES ('ep_old', 'ten_old', 'https://hooks.example.com/a', 'sealed', 1, 2);");
+    conn.exec_script("SET search_path TO axon;" + std::string(kEndpointBeforeClientCertificates));
   }
   auto store = open_postgres_store(url);
   ASSERT_TRUE(store.has_value()) << store.error().message;
   ASSERT_TRUE((*store)->migrate().has_value());
-  auto old = (*store)->get_endpoint("ten_old", "ep_old");
-  ASSERT_TRUE(old.has_value()) << old.error().message;
-  EXPECT_EQ(old->url, "https://hooks.example.com/a");
-  EXPECT_EQ(old->secret_sealed, "sealed");
-  EXPECT_FALSE(old->tls_client_certificate);
-  EXPECT_FALSE(old->tls_client_key_sealed);
-  EndpointPatch patch;
-  patch.tls_client_certificate = std::optional<std::string>("chain");
-  patch.tls_client_key_sealed = std::optional<std::string>("sealed-key");
-  ASSERT_TRUE((*store)->update_endpoint("ten_old", "ep_old", patch, 3).has_value());
-  EXPECT_EQ((*store)->get_endpoint("ten_old", "ep_old")->tls_client_key_sealed, "sealed-key");
+  expect_endpoint_survived_client_certificate_migration(**store);
 }
 
 }  // namespace

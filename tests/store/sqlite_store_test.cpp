@@ -139,25 +139,13 @@ TEST(SqliteStore, ClientCertificateMigrationKeepsExistingEndpoints) {
       exec("INSERT INTO schema_migrations VALUES (" + std::to_string(++version) + ", 0)");
     }
     ASSERT_LT(version, all.size()) << "the client-certificate migration is missing";
-    exec("INSERT INTO tenants (id, name, created_at) VALUES ('ten_old', 'old', 1)");
-    exec("INSERT INTO endpoints (id, tenant_id, url, secret_sealed, created_at, updated_at)"
-         " VALUES ('ep_old', 'ten_old', 'https://hooks.example.com/a', 'sealed', 1, 2)");
+    exec(kEndpointBeforeClientCertificates);
     sqlite3_close(db);
   }
   auto store = open_sqlite_store(path);
   ASSERT_TRUE(store.has_value()) << store.error().message;
   ASSERT_TRUE((*store)->migrate().has_value());
-  auto old = (*store)->get_endpoint("ten_old", "ep_old");
-  ASSERT_TRUE(old.has_value()) << old.error().message;
-  EXPECT_EQ(old->url, "https://hooks.example.com/a");
-  EXPECT_EQ(old->secret_sealed, "sealed");
-  EXPECT_FALSE(old->tls_client_certificate);
-  EXPECT_FALSE(old->tls_client_key_sealed);
-  EndpointPatch patch;
-  patch.tls_client_certificate = std::optional<std::string>("chain");
-  patch.tls_client_key_sealed = std::optional<std::string>("sealed-key");
-  ASSERT_TRUE((*store)->update_endpoint("ten_old", "ep_old", patch, 3).has_value());
-  EXPECT_EQ((*store)->get_endpoint("ten_old", "ep_old")->tls_client_key_sealed, "sealed-key");
+  expect_endpoint_survived_client_certificate_migration(**store);
 }
 
 }  // namespace

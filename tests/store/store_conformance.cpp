@@ -1630,4 +1630,18 @@ TEST_P(StoreConformance, OperationalEventWithoutListenerStoresNothingAndReemitsI
   EXPECT_EQ(deliveries(tenant).size(), 2u);
 }
 
+void expect_endpoint_survived_client_certificate_migration(Store& store) {
+  auto old = store.get_endpoint("ten_old", "ep_old");
+  ASSERT_TRUE(old.has_value()) << old.error().message;
+  EXPECT_EQ(old->url, "https://hooks.example.com/a");
+  EXPECT_EQ(old->secret_sealed, "sealed");
+  EXPECT_FALSE(old->tls_client_certificate);
+  EXPECT_FALSE(old->tls_client_key_sealed);
+  EndpointPatch patch;
+  patch.tls_client_certificate = std::optional<std::string>("chain");
+  patch.tls_client_key_sealed = std::optional<std::string>("sealed-key");
+  ASSERT_TRUE(store.update_endpoint("ten_old", "ep_old", patch, 3).has_value());
+  EXPECT_EQ(store.get_endpoint("ten_old", "ep_old")->tls_client_key_sealed, "sealed-key");
+}
+
 }  // namespace axon::test
