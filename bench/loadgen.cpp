@@ -3,7 +3,7 @@
 // --allow-private-targets), runs the benchmark receiver in-process on 10 ports (one per
 // endpoint, so every endpoint is its own "host"), and prints one RESULT line per figure:
 //
-//   bench_loadgen --axon PATH --scenario drain   [--events 10000] [--noisy hang|fail]
+//   bench_loadgen --axon PATH --scenario drain   [--events 10000] [--noisy hang|fail] [--tls]
 //   bench_loadgen --axon PATH --scenario ingest  [--clients 1,32] [--seconds 10]
 //   bench_loadgen --axon PATH --scenario latency [--rates 50,1000] [--seconds 30]
 //   bench_loadgen --axon PATH --scenario drain --nodes 3 --db postgres://…  (scale-out)
@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -35,6 +36,7 @@
 #include "http_client.hpp"
 #include "payload.hpp"
 #include "receiver.hpp"
+#include "self_signed.hpp"
 #include "server_process.hpp"
 #include "soak.hpp"
 
@@ -105,6 +107,7 @@ struct Args {
   int nodes = 1;    // drain: serve processes on one (PostgreSQL) database
   long db_pid = 0;  // PostgreSQL postmaster: its CPU is reported as db_cpu_s
   bool keep = false;
+  bool tls = false;  // --tls: the receiver speaks HTTPS, endpoints are https (the HTTPS drain)
 };
 
 struct IngestStats {
@@ -132,6 +135,14 @@ class LoadGen {
     }
     chmod(workdir_.c_str(), 0755);
     std::string error;
+    if (args_.tls) {
+      const bench::SelfSigned cert = bench::make_self_signed_localhost();
+      std::ofstream(workdir_ + "/ca.pem") << cert.certificate_pem;
+      if (!receiver_.use_tls(cert.certificate_pem, cert.key_pem, &error)) {
+        info("receiver: " + error);
+        return 1;
+      }
+    }
     if (!receiver_.start(&error)) {
       info("receiver: " + error);
       return 1;
@@ -163,6 +174,7 @@ class LoadGen {
     if (supports_option("--api-rate-limit")) {
       o.extra_args.insert(o.extra_args.end(), {"--api-rate-limit", "0"});
     }
+    if (args_.tls) o.extra_args.insert(o.extra_args.end(), {"--ca-file", workdir_ + "/ca.pem"});
     o.extra_args.insert(o.extra_args.end(), extra.begin(), extra.end());
     std::string error;
     if (!server_.start(o, &error)) {
@@ -223,7 +235,8 @@ class LoadGen {
     if (r.status != 201) return fail_setup("create api key", r);
     key_ = nlohmann::json::parse(r.body)["key"];
     for (int i = 0; i < kEndpoints; ++i) {
-      std::string body = "{\"url\":\"http://127.0.0.1:" +
+      std::string body = std::string("{\"url\":\"") + (args_.tls ? "https" : "http") +
+                         "://127.0.0.1:" +
                          std::to_string(receiver_.ports()[static_cast<std::size_t>(i)]) + "/hook\"";
       if (!args_.endpoint_options.empty()) body += "," + args_.endpoint_options;
       body += "}";
@@ -302,7 +315,7 @@ class LoadGen {
   // the receiver and time how fast the queue empties.
   int drain() {
     int counted = kEndpoints;
-    std::string label = "drain";
+    std::string label = args_.tls ? "drain_https" : "drain";
     if (!args_.noisy.empty()) {
       bench::Mode mode;
       if (!bench::parse_mode(args_.noisy, mode) || mode == bench::Mode::ok) {
@@ -346,6 +359,7 @@ class LoadGen {
       settle_s = seconds_between(t0, now_ns());
     }
     double cpu1 = servers_cpu_seconds(), db_cpu1 = db_cpu();
+    const bench::ReceiverStats tls = receiver_.stats();  // handshakes over the whole run
     long rss_kb = server_.peak_rss_kb();
 
     std::vector<std::int64_t> times;
@@ -368,11 +382,14 @@ class LoadGen {
     std::printf(
         "RESULT scenario=%s store=%s events=%ld deliveries=%ld complete=%d seconds=%.3f "
         "rate=%.0f rate_mid80=%.0f held_at_start=%ld duplicates=%ld cpu_s=%.2f db_cpu_s=%.2f "
-        "cpu_us_per_delivery=%.1f rss_mb=%.1f ingest_rate=%.0f settle_s=%.3f wait_s=%.3f\n",
+        "cpu_us_per_delivery=%.1f rss_mb=%.1f ingest_rate=%.0f settle_s=%.3f wait_s=%.3f "
+        "tls_handshakes=%ld tls_resumed=%ld handshakes_per_delivery=%.4f\n",
         label.c_str(), args_.store.c_str(), ing.accepted, expected, complete ? 1 : 0, secs,
         static_cast<double>(n) / secs, mid, before_t0, extra > 0 ? extra : 0, cpu1 - cpu0, db_cpu1 - db_cpu0,
         (cpu1 - cpu0) * 1e6 / static_cast<double>(n), static_cast<double>(rss_kb) / 1024.0,
-        static_cast<double>(ing.accepted) / ing.seconds, settle_s, seconds_between(t0, t_received));
+        static_cast<double>(ing.accepted) / ing.seconds, settle_s, seconds_between(t0, t_received),
+        static_cast<long>(tls.tls_handshakes), static_cast<long>(tls.tls_resumed),
+        static_cast<double>(tls.tls_handshakes) / static_cast<double>(n + before_t0));
     std::fflush(stdout);
     return complete ? 0 : 1;
   }
@@ -503,6 +520,10 @@ int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
+    if (k == "--tls") {
+      a.tls = true;
+      continue;
+    }
     if (k == "--keep") {
       a.keep = true;
       continue;

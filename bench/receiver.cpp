@@ -1,5 +1,7 @@
 #include "receiver.hpp"
 
+#include "tls_stream.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -56,6 +58,9 @@ struct Handle {
 };
 
 struct Conn : Handle {
+  SSL* ssl = nullptr;  // TLS mode: the session on fd (SSL_read/SSL_write replace read/send)
+  ~Conn() { SSL_free(ssl); }
+  bool handshake_counted = false;
   std::string in;
   std::size_t in_pos = 0;
   std::string out;
@@ -107,6 +112,8 @@ struct Worker {
   void handle(Conn& c, const Request& r);
   void flush(Conn& c);
   void close_conn(Conn& c);
+  ssize_t receive(Conn& c, char* buf, std::size_t size);
+  ssize_t transmit(Conn& c, const char* data, std::size_t size);
   void release_held();
 };
 
@@ -117,6 +124,8 @@ struct ReceiverImpl {
   std::unique_ptr<std::atomic<int>[]> modes;
   std::unique_ptr<std::atomic<std::int64_t>[]> per_port;
   std::atomic<std::int64_t> total{0}, first_ns{0}, last_ns{0};
+  SSL_CTX* tls = nullptr;  // null: plain HTTP
+  std::atomic<std::int64_t> handshakes{0}, resumed{0};
   std::atomic<bool> paused{false}, stopping{false};
   std::vector<std::unique_ptr<Worker>> workers;
   bool started = false;
@@ -190,6 +199,7 @@ void Worker::accept_all(Handle& l) {
     c->kind = Handle::connection;
     c->fd = fd;
     c->port_index = l.port_index;
+    if (owner->tls) c->ssl = accept_tls(owner->tls, fd);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.ptr = static_cast<Handle*>(c);
@@ -198,13 +208,32 @@ void Worker::accept_all(Handle& l) {
   }
 }
 
+// read()/send() on a connection, through TLS in TLS mode: -1 with errno EAGAIN while TLS
+// waits for the socket, 0 at EOF.
+ssize_t Worker::receive(Conn& c, char* buf, std::size_t size) {
+  if (!c.ssl) return read(c.fd, buf, size);
+  const ssize_t n = tls_read(c.ssl, buf, size);
+  if (n > 0 && !c.handshake_counted) {  // the first bytes follow the finished handshake
+    c.handshake_counted = true;
+    owner->handshakes.fetch_add(1, std::memory_order_relaxed);
+    if (SSL_session_reused(c.ssl)) owner->resumed.fetch_add(1, std::memory_order_relaxed);
+  }
+  return n;
+}
+
+ssize_t Worker::transmit(Conn& c, const char* data, std::size_t size) {
+  if (!c.ssl) return send(c.fd, data, size, MSG_NOSIGNAL);
+  return tls_write(c.ssl, data, size);
+}
+
 void Worker::on_readable(Conn& c) {
   char buf[65536];
   while (true) {
-    ssize_t n = read(c.fd, buf, sizeof buf);
+    ssize_t n = receive(c, buf, sizeof buf);
     if (n > 0) {
       c.in.append(buf, static_cast<std::size_t>(n));
-      if (static_cast<std::size_t>(n) < sizeof buf) break;
+      // TLS hands out one record per read: keep reading until it would block.
+      if (!c.ssl && static_cast<std::size_t>(n) < sizeof buf) break;
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
@@ -310,7 +339,7 @@ void Worker::handle(Conn& c, const Request& r) {
 
 void Worker::flush(Conn& c) {
   while (!c.out.empty()) {
-    ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    ssize_t n = transmit(c, c.out.data(), c.out.size());
     if (n > 0) {
       c.out.erase(0, static_cast<std::size_t>(n));
       continue;
@@ -370,7 +399,16 @@ Receiver::Receiver(std::vector<std::uint16_t> ports, int threads, bool record)
   }
 }
 
-Receiver::~Receiver() { stop(); }
+Receiver::~Receiver() {
+  stop();
+  if (impl_->tls) SSL_CTX_free(impl_->tls);
+}
+
+bool Receiver::use_tls(const std::string& certificate_pem, const std::string& key_pem,
+                       std::string* error) {
+  impl_->tls = make_tls_server_context(certificate_pem, key_pem, error);
+  return impl_->tls != nullptr;
+}
 
 bool Receiver::start(std::string* error) {
   auto fail = [&](const std::string& what) {
@@ -446,6 +484,8 @@ ReceiverStats Receiver::stats() const {
   for (std::size_t i = 0; i < impl_->ports.size(); ++i) s.per_port.push_back(impl_->per_port[i]);
   s.first_ns = impl_->first_ns.load();
   s.last_ns = impl_->last_ns.load();
+  s.tls_handshakes = impl_->handshakes.load();
+  s.tls_resumed = impl_->resumed.load();
   return s;
 }
 

@@ -12,6 +12,11 @@
 // the X-Axon-Event-Id header. Records for every request its arrival time (CLOCK_REALTIME ns),
 // port index and event id. GET /stats, /pause and /resume are control requests (not counted).
 //
+// TLS mode (use_tls before start): every port speaks HTTPS with the given certificate, with
+// keep-alive and session resumption (tickets) like a production receiver; it counts the
+// handshakes it completes, full and resumed, so a benchmark can report handshakes per
+// delivery.
+//
 // Threading: `threads` worker threads (1–2), each with its own epoll set and its own
 // SO_REUSEPORT listener per port. All public methods are safe to call from any thread.
 #pragma once
@@ -43,6 +48,8 @@ struct ReceiverStats {
   std::vector<std::int64_t> per_port;
   std::int64_t first_ns = 0;  // 0 when nothing arrived yet
   std::int64_t last_ns = 0;
+  std::int64_t tls_handshakes = 0;  // completed, full or resumed
+  std::int64_t tls_resumed = 0;
 };
 
 class Receiver {
@@ -53,6 +60,9 @@ class Receiver {
   Receiver(const Receiver&) = delete;
   Receiver& operator=(const Receiver&) = delete;
 
+  // Serve HTTPS with this certificate chain and key (PEM); false (with a message) when they
+  // do not load. Call before start().
+  bool use_tls(const std::string& certificate_pem, const std::string& key_pem, std::string* error);
   // Binds and starts the workers; false (with a message) on failure.
   bool start(std::string* error);
   void stop();

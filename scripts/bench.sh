@@ -8,9 +8,10 @@
 #                                         a note when no PostgreSQL server binaries exist)
 #            --bin-dir DIR --axon PATH    use already built tools instead of building
 #            --results FILE               also keep the raw RESULT lines here
-#            --only a,b                   only these of: ceiling drain ingest latency noisy backlog
-#                                         scaleout (PostgreSQL: the drain with 2 and 3 nodes)
-#                                         soak
+#            --only a,b                   only these of: ceiling drain https ingest latency noisy
+#                                         backlog scaleout soak (https = the HTTPS drain,
+#                                         compared with drain; scaleout = PostgreSQL drain
+#                                         with 2 and 3 nodes)
 #   env BENCH_NOISY_NO_LIMITS=0           skip the noisy-neighbour run without endpoint limits
 #   env BENCH_SOAK_SECONDS=1800           soak length (full run default 60, smoke 3)
 #   env BENCH_SOAK_RATE=200               soak events/s, 10 deliveries each (default 200)
@@ -22,7 +23,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 smoke=0; stores="sqlite,postgres"; bin_dir=""; axon=""; results_copy=""
-only="ceiling,drain,ingest,latency,noisy,backlog,scaleout,soak"
+only="ceiling,drain,https,ingest,latency,noisy,backlog,scaleout,soak"
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -163,6 +164,9 @@ scenarios_for() {
   [[ $s == postgres ]] && db_pid_args=(--db-pid "$(head -1 "$pg_dir/data/postmaster.pid")")
   want drain && run drain "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
     --events "$DRAIN_EVENTS"
+  # The same drain to a TLS receiver (keep-alive, session tickets), right after the plain one.
+  want https && run drain_https "$s" - loadgen --scenario drain --tls --store "$s" \
+    --db "$(fresh_db "$s")" --events "$DRAIN_EVENTS"
   want ingest && run ingest "$s" clients loadgen --scenario ingest --store "$s" \
     --db "$(fresh_db "$s")" --clients 1,32 --seconds "$INGEST_S"
   want latency && run lat "$s" events_per_s loadgen --scenario latency --store "$s" \
@@ -244,6 +248,13 @@ for s in "${store_list[@]}"; do
       "${d:-?}/s (${share}% of ceiling), CPU ${dcpu:-?} s$([[ $s == postgres ]] && echo " + PG ${ddb:-?} s")" \
       ">= $min/s$([[ $s == sqlite ]] && echo ', >= 60% of ceiling')" "$v"
     row "1 drain peak RSS" "$s" "${drss:-?} MB" "<= 100 MB" "$(verdict "${drss:-x}" "<=" 100)"
+  fi
+  if want https; then
+    dh=$(get drain_https "$s" rate); need "$dh" "drain_https $s"
+    hs=$(get drain_https "$s" handshakes_per_delivery)
+    share=$(pct "${dh:-0}" "${d:-0}")
+    row "1b HTTPS drain" "$s" "${dh:-?}/s = ${share}% of plain drain; ${hs:-?} handshakes/delivery" \
+      ">= 60% of plain drain" "$(verdict "$share" ">=" 60)"
   fi
   if want ingest; then
     for c in 1 32; do

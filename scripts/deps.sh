@@ -41,6 +41,7 @@ TEST_PACKAGES=(
   nodejs npm                  # interop tests with the npm verifiers (standardwebhooks, svix, stripe)
   php-cli ruby golang-go      # run docs/receiving.md's PHP, Ruby and Go verification snippets
   systemd                     # systemd-analyze verify of deploy/axon-webhooks.service (tests/docs)
+  tinyproxy                   # 1.11  a real HTTP egress proxy started by the tests (--egress-proxy)
   clang-14 libclang-rt-14-dev # libFuzzer + ASan/UBSan runtimes for the fuzz targets (scripts/fuzz.sh)
 )
 BROWSER_PACKAGES=(

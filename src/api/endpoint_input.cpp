@@ -4,6 +4,7 @@
 
 #include "api/http_types.hpp"
 #include "api/request_input.hpp"
+#include "core/client_certificate.hpp"
 #include "core/operational_events.hpp"
 #include "core/subscription.hpp"
 #include "core/url_policy.hpp"
@@ -83,6 +84,26 @@ Result<HeaderList> parse_headers(const json& value) {
 }
 
 }  // namespace
+
+Result<std::optional<ClientCertificateInput>> parse_client_certificate(const json& body) {
+  using Input = std::optional<ClientCertificateInput>;
+  const bool has_certificate = body.contains("tls_client_certificate");
+  const bool has_key = body.contains("tls_client_key");
+  if (!has_certificate && !has_key) return Input();
+  auto certificate = optional_string(body, "tls_client_certificate");
+  if (!certificate) return std::unexpected(certificate.error());
+  auto key = optional_string(body, "tls_client_key");
+  if (!key) return std::unexpected(key.error());
+  if (certificate->has_value() != key->has_value()) {
+    return fail(Errc::validation_failed,
+                "tls_client_certificate and tls_client_key are set together: send both (or both "
+                "null to remove the client certificate)");
+  }
+  if (!certificate->has_value()) return Input(ClientCertificateInput{});
+  auto checked = check_client_credentials(**certificate, **key);
+  if (!checked) return std::unexpected(checked.error());
+  return Input(ClientCertificateInput{std::move(*certificate), std::move(*key)});
+}
 
 Result<std::optional<bool>> parse_operational_flag(const json& body) {
   return optional_bool(body, "operational");

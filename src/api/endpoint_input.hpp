@@ -12,6 +12,9 @@
 //   max_in_flight  integer 0..10000 (0 = unlimited)
 //   rate_limit     number 0..100000 attempts per second (0 = unlimited)
 //   ordering       "parallel" | "fifo"
+//   tls_client_certificate, tls_client_key
+//                  a PEM certificate chain and its unencrypted PEM private key, given
+//                  together (both null = remove); the key must be the leaf's
 //   operational    boolean, creation only (PATCH may repeat the current value, not change it):
 //                  the endpoint receives operational events only, and each of its
 //                  event_types must match at least one operational type
@@ -29,6 +32,14 @@ namespace axon::api {
 // url is an error (creation).
 Result<EndpointPatch> parse_endpoint_fields(const nlohmann::json& body, bool require_url,
                                             bool allow_private_targets);
+
+// The client certificate fields: nullopt when both are absent; {nullopt, nullopt} when both
+// are null (remove); both set once they parse and belong together.
+struct ClientCertificateInput {
+  std::optional<std::string> certificate_pem;
+  std::optional<std::string> key_pem;  // plaintext: the caller seals it
+};
+Result<std::optional<ClientCertificateInput>> parse_client_certificate(const nlohmann::json& body);
 
 // The `operational` field (nullopt when absent); 400 when it is not a boolean.
 Result<std::optional<bool>> parse_operational_flag(const nlohmann::json& body);

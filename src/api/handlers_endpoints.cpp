@@ -1,4 +1,6 @@
 // Endpoints: create/list/get/update/delete, secret rotation and reveal, dead-letter recovery.
+#include <openssl/crypto.h>
+
 #include "api/catalogue.hpp"
 #include "api/endpoint_input.hpp"
 #include "api/handlers.hpp"
@@ -57,6 +59,22 @@ void emit_disabled_change(const ApiContext& ctx, const Endpoint& updated) {
   if (*emitted > 0 && ctx.on_events_ingested) ctx.on_events_ingested();
 }
 
+// The client-certificate fields of a create or PATCH body, as a patch with the key sealed
+// (the plaintext key goes no further than here).
+Result<EndpointPatch> client_certificate_patch(const ApiContext& ctx, const nlohmann::json& body) {
+  AXON_TRY(input, parse_client_certificate(body));
+  EndpointPatch patch;
+  if (!*input) return patch;
+  ClientCertificateInput& given = **input;
+  patch.tls_client_certificate = std::move(given.certificate_pem);
+  patch.tls_client_key_sealed = std::optional<std::string>();
+  if (given.key_pem) {
+    patch.tls_client_key_sealed = ctx.secrets.seal(*given.key_pem, ctx.random);
+    OPENSSL_cleanse(given.key_pem->data(), given.key_pem->size());
+  }
+  return patch;
+}
+
 }  // namespace
 
 Result<ApiResponse> create_endpoint(const Services& services, const RouteRequest& request) {
@@ -82,6 +100,9 @@ Result<ApiResponse> create_endpoint(const Services& services, const RouteRequest
   endpoint.rate_limit = fields->rate_limit.value_or(0);
   endpoint.ordering = fields->ordering.value_or(Ordering::parallel);
   endpoint.secret_sealed = ctx.secrets.seal(secret, ctx.random);
+  AXON_TRY(client_certificate, client_certificate_patch(ctx, request.body));
+  endpoint.tls_client_certificate = client_certificate->tls_client_certificate.value_or(std::nullopt);
+  endpoint.tls_client_key_sealed = client_certificate->tls_client_key_sealed.value_or(std::nullopt);
   endpoint.created_at = now;
   endpoint.updated_at = now;
   AXON_TRY(created, ctx.store.create_endpoint(endpoint));
@@ -109,6 +130,9 @@ Result<ApiResponse> update_endpoint(const Services& services, const RouteRequest
   AXON_TRY(patch, parse_endpoint_fields(request.body, /*require_url=*/false,
                                         services.options.allow_private_targets));
   AXON_TRY(operational, parse_operational_flag(request.body));
+  AXON_TRY(client_certificate, client_certificate_patch(ctx, request.body));
+  patch->tls_client_certificate = std::move(client_certificate->tls_client_certificate);
+  patch->tls_client_key_sealed = std::move(client_certificate->tls_client_key_sealed);
   // Read first: `operational` is fixed, and a change of `disabled` is an operational event.
   AXON_TRY(current, ctx.store.get_endpoint(request.param("tid"), request.param("eid")));
   if (*operational && **operational != current->operational) {

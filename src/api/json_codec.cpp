@@ -1,11 +1,13 @@
 #include "api/json_codec.hpp"
 
+#include "core/client_certificate.hpp"
 #include "core/envelope.hpp"
 
 namespace axon::api {
 
 namespace {
 json string_or_null(const std::string& text) { return text.empty() ? json(nullptr) : json(text); }
+
 }  // namespace
 
 std::string dump_json(const json& value) {
@@ -28,6 +30,23 @@ ApiResponse no_content_response() {
 
 json time_json(Millis ms) { return format_rfc3339_ms(ms); }
 
+// The client certificate as reads show it: the PEM, its subject and expiry, and whether a
+// key is stored (the key itself is write-only).
+static void add_client_certificate_json(json& body, const Endpoint& endpoint) {
+  json subject = nullptr, expires_at = nullptr;
+  if (endpoint.tls_client_certificate) {
+    if (auto summary = summarize_certificate_chain(*endpoint.tls_client_certificate)) {
+      subject = summary->subject;
+      expires_at = time_json(summary->expires_at);
+    }
+  }
+  body["tls_client_certificate"] =
+      endpoint.tls_client_certificate ? json(*endpoint.tls_client_certificate) : json(nullptr);
+  body["tls_client_certificate_subject"] = std::move(subject);
+  body["tls_client_certificate_expires_at"] = std::move(expires_at);
+  body["tls_client_key"] = endpoint.tls_client_key_sealed.has_value();
+}
+
 json tenant_json(const Tenant& tenant) {
   return {{"id", tenant.id}, {"name", tenant.name}, {"created_at", time_json(tenant.created_at)}};
 }
@@ -42,7 +61,7 @@ json api_key_json(const ApiKey& key) {
 json endpoint_json(const Endpoint& endpoint) {
   json headers = json::object();
   for (const auto& [name, value] : endpoint.headers) headers[name] = value;
-  return {{"id", endpoint.id},
+  json body = {{"id", endpoint.id},
           {"tenant_id", endpoint.tenant_id},
           {"url", endpoint.url},
           {"description", endpoint.description},
@@ -56,6 +75,8 @@ json endpoint_json(const Endpoint& endpoint) {
           {"operational", endpoint.operational},
           {"created_at", time_json(endpoint.created_at)},
           {"updated_at", time_json(endpoint.updated_at)}};
+  add_client_certificate_json(body, endpoint);
+  return body;
 }
 
 json attempt_json(const Attempt& attempt) {

@@ -12,6 +12,7 @@
 
 #include "api/server.hpp"
 #include "app/credentials.hpp"
+#include "app/egress_options.hpp"
 #include "app/log_formatter.hpp"
 #include "app/master_key_check.hpp"
 #include "app/metrics.hpp"
@@ -119,8 +120,16 @@ int run_serve(const ServeOptions& options) {
         "(development and tests only)");
   }
 
+  auto egress = load_egress_options(options.ca_file, options.egress_proxy);
+  if (!egress) {
+    spdlog::error("{}", egress.error().message);
+    return 1;
+  }
+  if (egress->proxy) spdlog::info("every delivery goes through the egress proxy {}", *egress->proxy);
+
   DispatcherOptions dispatch_options;
   dispatch_options.owner = lease_owner_id(random);
+  dispatch_options.egress = std::move(*egress);
   if (!options.retry_schedule.empty())
     dispatch_options.retry_policy = RetryPolicy(options.retry_schedule);
   dispatch_options.request_timeout = options.request_timeout;

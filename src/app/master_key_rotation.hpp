@@ -1,5 +1,5 @@
 // `axon-webhooks rotate-master-key`: re-seals every endpoint secret (current and previous)
-// from the old master key to a new one, batch by batch, so the operator can then swap the
+// and client-certificate key from the old master key to a new one, batch by batch, so the operator can then swap the
 // key. Safe to run again after an interruption: a secret that already opens under the new
 // key is left as it is. Run it while no `serve` process is writing (see docs/security.md).
 #pragma once
@@ -14,7 +14,7 @@
 namespace axon {
 
 struct MasterKeyRotation {
-  int resealed = 0;       // secrets moved from the old key to the new one
+  int resealed = 0;       // secrets and keys moved from the old key to the new one
   int already_new = 0;    // secrets already under the new key (an interrupted earlier run)
 };
 

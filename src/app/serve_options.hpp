@@ -25,6 +25,8 @@ struct ServeOptions {
   Millis request_timeout = 15'000;                     // --request-timeout / AXON_REQUEST_TIMEOUT
   bool allow_private_targets = false;                  // --allow-private-targets
   std::optional<std::string> master_key_file;          // --master-key-file / AXON_MASTER_KEY_FILE
+  std::optional<std::string> ca_file;                  // --ca-file / AXON_CA_FILE
+  std::optional<std::string> egress_proxy;             // --egress-proxy / AXON_EGRESS_PROXY
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // --auto-disable-after
   int operational_failing_after = 3;                   // --operational-failing-after (env AXON_…)
   Millis retention = 30LL * 24 * 3600 * 1000;          // --retention / AXON_RETENTION (0 = keep all)

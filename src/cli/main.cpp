@@ -44,6 +44,12 @@ void add_serve(CLI::App& app, axon::ServeOptions& options, std::string& listen,
   serve->add_option("--master-key-file", options.master_key_file,
                     "file holding the master key (created on first start) "
                     "[env AXON_MASTER_KEY_FILE; AXON_MASTER_KEY holds the key itself]");
+  serve->add_option("--ca-file", options.ca_file,
+                    "PEM certificates trusted for https endpoints in addition to the system "
+                    "store [env AXON_CA_FILE]");
+  serve->add_option("--egress-proxy", options.egress_proxy,
+                    "send every delivery through this HTTP proxy, http://host:port "
+                    "[env AXON_EGRESS_PROXY]");
   serve->add_option("--auto-disable-after", auto_disable,
                     "disable an endpoint failing for this long [default 5d as 120h]");
   serve->add_option("--retention", retention,
@@ -92,6 +98,8 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("AXON_ALLOW_PRIVATE_TARGETS"); v && std::string(v) == "1")
     options.allow_private_targets = true;
   if (const char* v = std::getenv("AXON_MASTER_KEY_FILE"); v && *v) options.master_key_file = v;
+  if (const char* v = std::getenv("AXON_CA_FILE"); v && *v) options.ca_file = v;
+  if (const char* v = std::getenv("AXON_EGRESS_PROXY"); v && *v) options.egress_proxy = v;
   if (const char* v = std::getenv("AXON_API_RATE_LIMIT"); v && *v) {
     options.api_rate_limit = std::strtod(v, nullptr);
   }

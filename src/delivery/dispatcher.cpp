@@ -138,6 +138,7 @@ struct Dispatcher::Impl {
                       .allow_private = options.allow_private_targets,
                       .max_host_connections = std::max(1, options.max_per_host),
                       .max_cached_connections = std::max(64, options.max_in_flight),
+                      .egress = options.egress,
                   }) {}
 
   // ---------------------------------------------------------------- main loop
@@ -358,7 +359,9 @@ struct Dispatcher::Impl {
 
   void start(DeliveryJob job, const std::string& host, Millis now) {
     std::vector<std::string> keys = open_secrets(job.secrets_sealed);
-    if (keys.empty()) {
+    std::vector<std::string> client_key;  // the mTLS key, opened like the secrets
+    if (job.tls_client_key_sealed) client_key = open_secrets({*job.tls_client_key_sealed});
+    if (keys.empty() || (job.tls_client_key_sealed && client_key.empty())) {
       hand_back_unsignable(std::move(job), host, now);
       return;
     }
@@ -369,6 +372,10 @@ struct Dispatcher::Impl {
     request.headers = webhook_headers(job, keys, now / 1000, options.user_agent);
     request.url = std::move(job.url);
     request.body = std::move(job.payload);
+    if (!client_key.empty()) {
+      request.client_certificate_pem = job.tls_client_certificate.value_or("");
+      request.client_key_pem = std::move(client_key.front());
+    }
     sender.submit(std::move(request), tag);
   }
 
@@ -379,8 +386,8 @@ struct Dispatcher::Impl {
     --host_in_flight[host];
     stats.unsignable.fetch_add(1);
     if (options.metrics) options.metrics->delivery_unsignable();
-    log_event(spdlog::level::err, "delivery handed back: the endpoint's signing secret cannot be "
-                                  "opened with this node's master key",
+    log_event(spdlog::level::err, "delivery handed back: the endpoint's signing secret or "
+                                  "client key cannot be opened with this node's master key",
               {{"tenant_id", job.tenant_id},
                {"endpoint_id", job.endpoint_id},
                {"delivery_id", job.delivery_id}});

@@ -21,6 +21,7 @@
 #include "core/metrics.hpp"
 #include "core/retry_policy.hpp"
 #include "core/secret_box.hpp"
+#include "delivery/http_sender.hpp"
 #include "store/store.hpp"
 
 namespace axon {
@@ -31,6 +32,7 @@ struct DispatcherOptions {
   Millis request_timeout = 15'000;   // --request-timeout: whole-request limit per attempt
   Millis connect_timeout = 10'000;   // capped at request_timeout
   bool allow_private_targets = false;  // --allow-private-targets: lift the SSRF guard
+  EgressOptions egress;              // --ca-file, --egress-proxy
   int max_in_flight = 1024;          // process-wide cap on concurrent attempts
   int claim_batch = 512;             // deliveries leased per claim
   Millis lease_ms = 0;               // 0 = request_timeout + 10 s (how long a crashed owner holds work)

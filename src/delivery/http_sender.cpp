@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -13,6 +14,9 @@
 
 #include "core/url_policy.hpp"
 #include "core/text.hpp"
+#include "delivery/egress_route.hpp"
+#include "delivery/tls_context.hpp"
+#include "delivery/tls_failure.hpp"
 
 namespace axon {
 namespace {
@@ -22,29 +26,6 @@ using SteadyClock = std::chrono::steady_clock;
 void global_init_once() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-bool is_tls_error(CURLcode code) {
-  switch (code) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CLIENTCERT:
-    case CURLE_USE_SSL_FAILED:
-      return true;
-    default:
-      return false;
-  }
 }
 
 // The address libcurl is about to connect, in core's representation.
@@ -71,11 +52,13 @@ std::optional<IpAddress> to_ip_address(const curl_sockaddr& address) {
 // One reusable easy handle and the state of the transfer it currently carries.
 struct Transfer {
   CURL* easy = nullptr;
-  bool allow_private = false;
+  bool guard_sockets = true;  // false when the SSRF check happens before (proxy) or never
   std::uint64_t tag = 0;
   std::string url;
   std::string body;  // CURLOPT_POSTFIELDS points here until completion
   curl_slist* headers = nullptr;
+  curl_slist* connect_to = nullptr;  // the pinned address behind an egress proxy
+  TlsConnectionNotes tls_notes;
   std::string excerpt;
   std::size_t received = 0;
   bool body_capped = false;  // we aborted the read at kMaxResponseBytes
@@ -88,6 +71,8 @@ struct Transfer {
   void reset_for_reuse() {
     if (headers) curl_slist_free_all(headers);
     headers = nullptr;
+    if (connect_to) curl_slist_free_all(connect_to);
+    connect_to = nullptr;
     url.clear();
     body.clear();
     body.shrink_to_fit();  // payloads can be large; don't pin memory in idle handles
@@ -96,6 +81,7 @@ struct Transfer {
     body_capped = false;
     retry_after.reset();
     blocked_reason.reset();
+    tls_notes.client_certificate_requested = false;
     error_buffer[0] = '\0';
   }
 
@@ -127,7 +113,7 @@ struct Transfer {
 
   static curl_socket_t on_open_socket(void* user, curlsocktype purpose, curl_sockaddr* address) {
     auto* t = static_cast<Transfer*>(user);
-    if (!t->allow_private && purpose == CURLSOCKTYPE_IPCXN) {
+    if (t->guard_sockets && purpose == CURLSOCKTYPE_IPCXN) {
       auto ip = to_ip_address(*address);
       if (!ip) {
         t->blocked_reason = "address family not allowed";
@@ -146,13 +132,24 @@ struct HttpSender::Impl {
   const Clock& clock;
   HttpSenderOptions options;
   CURLM* multi = nullptr;
+  CURLSH* share = nullptr;  // TLS sessions and DNS answers, shared by every handle
+  std::shared_ptr<const ExtraTrust> extra_trust;  // null without --ca-file
+  std::optional<DestinationPinner> pinner;        // set with an egress proxy
   std::vector<std::unique_ptr<Transfer>> all;
   std::vector<Transfer*> free_list;
   std::vector<HttpResult> setup_failures;  // reported on the next poll()
   std::size_t active = 0;
 
-  Impl(const Clock& c, HttpSenderOptions o) : clock(c), options(o) {
+  Impl(const Clock& c, HttpSenderOptions o) : clock(c), options(std::move(o)) {
     global_init_once();
+    if (!options.egress.extra_ca_pem.empty()) {
+      // serve checked the file at startup; a bad one here is a programming error.
+      if (auto parsed = ExtraTrust::parse(options.egress.extra_ca_pem)) extra_trust = *parsed;
+    }
+    if (options.egress.proxy) pinner.emplace(clock, resolve_host, options.allow_private);
+    share = curl_share_init();
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_PIPELINING, long{CURLPIPE_NOTHING});
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
@@ -166,6 +163,7 @@ struct HttpSender::Impl {
       curl_easy_cleanup(t->easy);
     }
     curl_multi_cleanup(multi);
+    curl_share_cleanup(share);
   }
 
   Transfer* acquire() {
@@ -177,7 +175,8 @@ struct HttpSender::Impl {
     auto t = std::make_unique<Transfer>();
     t->easy = curl_easy_init();
     if (!t->easy) return nullptr;
-    t->allow_private = options.allow_private;
+    // Behind a proxy the socket goes to the proxy: the destination is checked in submit().
+    t->guard_sockets = !options.allow_private && !options.egress.proxy;
     configure_once(*t);
     all.push_back(std::move(t));
     return all.back().get();
@@ -197,7 +196,23 @@ struct HttpSender::Impl {
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_PROXY, "");  // ignore http_proxy & co. from the environment
+    curl_easy_setopt(e, CURLOPT_SHARE, share);
+    // Never http_proxy & co. from the environment: the configured proxy, or none.
+    curl_easy_setopt(e, CURLOPT_PROXY, options.egress.proxy ? options.egress.proxy->c_str() : "");
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    // A tunnel for http too: the proxy connects to the checked address, never resolves.
+    if (options.egress.proxy) curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    // The system store is the CA bundle file alone (Debian's ca-certificates writes the same
+    // certificates to the bundle and to /etc/ssl/certs): libcurl then parses it once and
+    // shares the parsed store across connections for an hour, instead of parsing ~150
+    // certificates for every new TLS connection (it caches only without a CA directory).
+    curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
+    curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 3600L);
+    if (options.egress.system_ca_file) {
+      curl_easy_setopt(e, CURLOPT_CAINFO, options.egress.system_ca_file->c_str());
+    }
+    t.tls_notes.extra_trust = extra_trust.get();
+    install_tls_context_hook(e, &t.tls_notes);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, long{CURL_HTTP_VERSION_1_1});
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout);
@@ -211,18 +226,34 @@ struct HttpSender::Impl {
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
   }
 
+  // A request that ends before any transfer starts; reported on the next poll().
+  void fail_early(std::uint64_t tag, Millis started_at, AttemptError error, std::string message) {
+    HttpResult r;
+    r.tag = tag;
+    r.error = error;
+    r.error_message = std::move(message);
+    r.started_at = started_at;
+    setup_failures.push_back(std::move(r));
+  }
+
   void submit(HttpRequest request, std::uint64_t tag) {
-    Transfer* t = acquire();
     const Millis started_at = clock.now_ms();
+    curl_slist* connect_to = nullptr;
+    if (pinner) {  // resolve and check before the proxy hears of the destination
+      auto route = pinner->route(request.url);
+      if (auto* refused = std::get_if<RouteRefusal>(&route)) {
+        fail_early(tag, started_at, refused->error, std::move(refused->message));
+        return;
+      }
+      connect_to = curl_slist_append(nullptr, std::get<PinnedRoute>(route).connect_to.c_str());
+    }
+    Transfer* t = acquire();
     if (!t) {
-      HttpResult r;
-      r.tag = tag;
-      r.error = AttemptError::connect;
-      r.error_message = "could not create an HTTP handle";
-      r.started_at = started_at;
-      setup_failures.push_back(std::move(r));
+      if (connect_to) curl_slist_free_all(connect_to);
+      fail_early(tag, started_at, AttemptError::connect, "could not create an HTTP handle");
       return;
     }
+    t->connect_to = connect_to;
     t->tag = tag;
     t->url = std::move(request.url);
     t->body = std::move(request.body);
@@ -247,17 +278,32 @@ struct HttpSender::Impl {
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
+    set_client_certificate(e, request);
     if (curl_multi_add_handle(multi, e) != CURLM_OK) {
-      HttpResult r;
-      r.tag = tag;
-      r.error = AttemptError::connect;
-      r.error_message = "could not start the HTTP transfer";
-      r.started_at = started_at;
-      setup_failures.push_back(std::move(r));
+      fail_early(tag, started_at, AttemptError::connect, "could not start the HTTP transfer");
       release(t);
       return;
     }
     ++active;
+  }
+
+  // libcurl copies the PEM (CURL_BLOB_COPY); a handle without one presents none. Connections
+  // are only reused for requests with the same client certificate.
+  static void set_client_certificate(CURL* e, HttpRequest& request) {
+    if (request.client_certificate_pem.empty() || request.client_key_pem.empty()) {
+      curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, nullptr);
+      curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, nullptr);
+      return;
+    }
+    curl_blob cert{request.client_certificate_pem.data(), request.client_certificate_pem.size(),
+                   CURL_BLOB_COPY};
+    curl_blob key{request.client_key_pem.data(), request.client_key_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &key);
+    OPENSSL_cleanse(request.client_key_pem.data(), request.client_key_pem.size());
   }
 
   void release(Transfer* t) {
@@ -294,12 +340,17 @@ struct HttpSender::Impl {
       r.error_message = "connection refused by the SSRF guard: " + *t.blocked_reason;
       return;
     }
+    long verify_result = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_SSL_VERIFYRESULT, &verify_result);
     if (code == CURLE_OPERATION_TIMEDOUT) {
       r.error = AttemptError::timeout;
     } else if (code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY) {
       r.error = AttemptError::dns;
-    } else if (is_tls_error(code)) {
+    } else if (auto tls = describe_tls_failure(
+                   {code, verify_result, t.error_buffer, t.tls_notes.client_certificate_requested})) {
       r.error = AttemptError::tls;
+      r.error_message = std::move(*tls);
+      return;
     } else {
       r.error = AttemptError::connect;  // refused, reset, empty reply, send/recv errors
     }

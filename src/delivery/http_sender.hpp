@@ -14,6 +14,16 @@
 // kept. A receiver that sends more has its transfer aborted at 64 KiB and the attempt is
 // judged by the status code it already sent (the connection is not reused).
 //
+// TLS: the system's trusted CAs plus EgressOptions::extra_ca_pem (--ca-file), added to each
+// new connection's trust store; a per-request client certificate (mTLS); TLS sessions are
+// shared by all handles (a share handle), so a new connection to a receiver resumes its
+// session instead of a full handshake, and keep-alive connections are reused as for http.
+// TLS failures are described in words (delivery/tls_failure.hpp).
+//
+// Egress proxy (EgressOptions::proxy): every request is tunnelled through the HTTP proxy
+// with CONNECT, to the address the SSRF guard checked beforehand
+// (delivery/egress_route.hpp); the open-socket hook then sees only the proxy.
+//
 // Error classes (docs/receiving.md): timeout, dns, connect, tls, http, blocked. Transport failures
 // that are neither DNS, TLS nor timeout — refused or reset connections, empty replies,
 // send/receive errors — are `connect`: the receiver never gave us a usable answer.
@@ -35,18 +45,30 @@
 
 namespace axon {
 
+struct EgressOptions {
+  std::string extra_ca_pem;  // PEM certificates trusted in addition to the system store
+  // The file libcurl loads as "the system store"; nullopt = its built-in default. Tests set it
+  // to check that extra_ca_pem adds to the store rather than replacing it.
+  std::optional<std::string> system_ca_file;
+  std::optional<std::string> proxy;  // "http://host:port", checked by check_egress_proxy_url
+};
+
 struct HttpSenderOptions {
   Millis request_timeout = 15'000;  // whole request
   Millis connect_timeout = 10'000;  // capped at request_timeout
   bool allow_private = false;       // lift the SSRF guard (dev and tests)
   long max_host_connections = 64;   // per host:port; more transfers queue inside libcurl
   long max_cached_connections = 1024;
+  EgressOptions egress;
 };
 
 struct HttpRequest {
   std::string url;
   HeaderList headers;  // sent in order; names/values already validated (no CR/LF)
   std::string body;    // owned by the sender until the transfer completes
+  // Presented when the receiver asks for a client certificate (PEM); empty = none.
+  std::string client_certificate_pem;
+  std::string client_key_pem;
 };
 
 struct HttpResult {

@@ -56,6 +56,10 @@ struct Endpoint {
   std::string secret_sealed;
   std::optional<std::string> previous_secret_sealed;
   std::optional<Millis> previous_secret_expires_at;
+  // Client certificate presented to the receiver (mTLS): a PEM chain, and its private key
+  // sealed by SecretBox like the secrets. Both set or both absent.
+  std::optional<std::string> tls_client_certificate;
+  std::optional<std::string> tls_client_key_sealed;
   // Start of the current run of consecutive failed attempts (nullopt after a success);
   // drives auto-disable.
   std::optional<Millis> failing_since;

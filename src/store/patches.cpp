@@ -10,6 +10,8 @@ void apply_patch(Endpoint& e, const EndpointPatch& patch, Millis now) {
   if (patch.max_in_flight) e.max_in_flight = *patch.max_in_flight;
   if (patch.rate_limit) e.rate_limit = *patch.rate_limit;
   if (patch.ordering) e.ordering = *patch.ordering;
+  if (patch.tls_client_certificate) e.tls_client_certificate = *patch.tls_client_certificate;
+  if (patch.tls_client_key_sealed) e.tls_client_key_sealed = *patch.tls_client_key_sealed;
   if (patch.disabled_reason) e.disabled_reason = *patch.disabled_reason;
   if (patch.disabled) {
     e.disabled = *patch.disabled;
@@ -19,6 +21,23 @@ void apply_patch(Endpoint& e, const EndpointPatch& patch, Millis now) {
     }
   }
   e.updated_at = now;
+}
+
+Result<SealedEndpointValues> reseal_values(
+    const SealedEndpointValues& values,
+    const std::function<Result<std::string>(std::string_view sealed)>& reseal) {
+  SealedEndpointValues out;
+  auto current = reseal(values.current);
+  if (!current) return std::unexpected(current.error());
+  out.current = std::move(*current);
+  for (auto [from, to] : {std::pair{&values.previous, &out.previous},
+                          std::pair{&values.client_key, &out.client_key}}) {
+    if (!*from) continue;
+    auto resealed = reseal(**from);
+    if (!resealed) return std::unexpected(resealed.error());
+    *to = std::move(*resealed);
+  }
+  return out;
 }
 
 void apply_patch(EventType& t, const EventTypePatch& patch, Millis now) {

@@ -67,6 +67,9 @@ struct EndpointPatch {
   std::optional<int> max_in_flight;
   std::optional<double> rate_limit;
   std::optional<Ordering> ordering;
+  // Set together (validated as a pair by the API); nullopt inside = remove.
+  std::optional<std::optional<std::string>> tls_client_certificate;
+  std::optional<std::optional<std::string>> tls_client_key_sealed;
 };
 
 // Fields of an event-type PATCH; unset fields keep their value.
@@ -81,6 +84,17 @@ struct EventTypePatch {
 // changed schema bumps an event type's version.
 void apply_patch(Endpoint& endpoint, const EndpointPatch& patch, Millis now);
 void apply_patch(EventType& type, const EventTypePatch& patch, Millis now);
+
+// The sealed values of one endpoint that master-key rotation re-seals, and the re-sealing
+// of all of them with one SecretResealer (shared by both stores).
+struct SealedEndpointValues {
+  std::string current;                    // secret_sealed
+  std::optional<std::string> previous;    // previous_secret_sealed
+  std::optional<std::string> client_key;  // tls_client_key_sealed
+};
+Result<SealedEndpointValues> reseal_values(
+    const SealedEndpointValues& values,
+    const std::function<Result<std::string>(std::string_view sealed)>& reseal);
 
 // An event to ingest. The caller built `payload` (the envelope) with the id and created_at.
 struct NewEvent {
@@ -132,6 +146,8 @@ struct DeliveryJob {
   double rate_limit = 0;
   Ordering ordering = Ordering::parallel;
   bool operational = false;  // the endpoint is operational: its outcomes emit nothing
+  std::optional<std::string> tls_client_certificate;  // PEM chain (mTLS), with its key:
+  std::optional<std::string> tls_client_key_sealed;   // sealed by SecretBox
   Millis lease_expires_at = 0;
 };
 
@@ -205,7 +221,7 @@ class Store {
     std::string while_resealing;
     std::string when_done;
   };
-  // Re-seals the current and previous secrets of up to `limit` endpoints (all tenants) whose
+  // Re-seals the current and previous secrets and the client-certificate key of up to `limit` endpoints (all tenants) whose
   // id is greater than `after` ("" = from the start), in id order, in one transaction that
   // also records `key_check`. Returns the last endpoint id of the batch, or nullopt when
   // none was left. An error from `reseal` rolls the whole batch back and is returned.

@@ -128,13 +128,14 @@ class Server:
 
 
 class Receiver:
-    """An HTTP receiver on 127.0.0.1:0 recording every request.
+    """An HTTP receiver on 127.0.0.1:0 recording every request (HTTPS with `tls_context`,
+    an ssl.SSLContext for the server side; its url then names "localhost").
 
     `behaviour(request_index, request) -> (status, headers, body, delay_seconds)` scripts the
     answers; the default answers 204 at once.
     """
 
-    def __init__(self, behaviour=None):
+    def __init__(self, behaviour=None, tls_context=None):
         self.requests = []
         self.lock = threading.Lock()
         self.behaviour = behaviour or (lambda i, r: (204, {}, b"", 0))
@@ -148,6 +149,8 @@ class Receiver:
                 body = self.rfile.read(length)
                 record = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                           "body": body, "at": time.time()}
+                if tls_context is not None:
+                    record["client_certificate"] = self.connection.getpeercert()
                 with receiver.lock:
                     index = len(receiver.requests)
                     receiver.requests.append(record)
@@ -172,6 +175,12 @@ class Receiver:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hook"
+        if tls_context is not None:  # HTTPS: the handshake runs in each connection's thread
+            self.server.socket = tls_context.wrap_socket(self.server.socket, server_side=True,
+                                                         do_handshake_on_connect=False)
+            # A refused handshake (e.g. no client certificate) is expected, not a test error.
+            self.server.handle_error = lambda request, client_address: None
+            self.url = f"https://localhost:{self.port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

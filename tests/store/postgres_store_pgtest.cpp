@@ -11,6 +11,7 @@
 
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_schema.hpp"
+#include "store/store_conformance.hpp"
 #include "support/pg_server.hpp"
 
 namespace axon::test {
@@ -301,6 +302,36 @@ TEST_F(PostgresStoreTest, RecoversAfterServerRestartWithoutReopening) {
   // The listener reconnects too (and calls back once on reconnecting).
   EXPECT_TRUE(wakes.wait_above(before));
   store_->set_work_callback(nullptr);
+}
+
+// A database at the schema just before the client-certificate migration, with an endpoint
+// written by that schema: the migration keeps it whole and it takes a certificate after.
+TEST(PostgresMigrations, ClientCertificateMigrationKeepsExistingEndpoints) {
+  PgServer* server = PgServer::shared();
+  ASSERT_NE(server, nullptr);
+  const std::string url = server->create_database();
+  {
+    pg::PgConnection conn(url);
+    conn.exec_script(
+        "CREATE SCHEMA axon; CREATE TABLE axon.schema_migrations ("
+        "  version integer PRIMARY KEY, applied_at bigint NOT NULL)");
+    bool found = false;
+    for (const pg::Migration& m : pg::migrations()) {
+      if (m.sql.find("tls_client_certificate") != std::string_view::npos) {
+        found = true;
+        break;
+      }
+      conn.exec_script(m.sql);
+      conn.exec_script("INSERT INTO axon.schema_migrations VALUES (" +
+                       std::to_string(m.version) + ", 0)");
+    }
+    ASSERT_TRUE(found) << "the client-certificate migration is missing";
+    conn.exec_script("SET search_path TO axon;" + std::string(kEndpointBeforeClientCertificates));
+  }
+  auto store = open_postgres_store(url);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ASSERT_TRUE((*store)->migrate().has_value());
+  expect_endpoint_survived_client_certificate_migration(**store);
 }
 
 }  // namespace

@@ -5,6 +5,9 @@
 #include <atomic>
 #include <filesystem>
 
+#include <sqlite3.h>
+
+#include "store/sqlite/sqlite_schema.hpp"
 #include "store/store_conformance.hpp"
 #include "support/temp_dir.hpp"
 
@@ -108,4 +111,42 @@ TEST(SqliteStore, UnopenablePathIsUnavailable) {
   }
 }
 
+}  // namespace axon::test
+
+namespace axon::test {
+namespace {
+
+// A database at the schema just before the client-certificate migration, with an endpoint
+// written by that schema: the migration keeps it whole and it takes a certificate after.
+TEST(SqliteStore, ClientCertificateMigrationKeepsExistingEndpoints) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    auto exec = [db](const std::string& sql) {
+      char* error = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+      EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+      sqlite3_free(error);
+    };
+    exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    const auto all = sqlite::migrations();
+    std::size_t version = 0;
+    while (version < all.size() &&
+           std::string_view(all[version]).find("tls_client_certificate") == std::string::npos) {
+      exec(all[version]);
+      exec("INSERT INTO schema_migrations VALUES (" + std::to_string(++version) + ", 0)");
+    }
+    ASSERT_LT(version, all.size()) << "the client-certificate migration is missing";
+    exec(kEndpointBeforeClientCertificates);
+    sqlite3_close(db);
+  }
+  auto store = open_sqlite_store(path);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ASSERT_TRUE((*store)->migrate().has_value());
+  expect_endpoint_survived_client_certificate_migration(**store);
+}
+
+}  // namespace
 }  // namespace axon::test

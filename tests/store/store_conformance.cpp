@@ -560,6 +560,72 @@ TEST_P(StoreConformance, SampleSealedSecretReturnsAnEndpointSecretOrNothing) {
   EXPECT_TRUE(*sample == e1.secret_sealed || *sample == e2.secret_sealed) << *sample;
 }
 
+TEST_P(StoreConformance, EndpointClientCertificateRoundTripsPatchesAndReachesTheDispatcher) {
+  auto tenant = add_tenant();
+  Endpoint e = endpoint_for(tenant);
+  e.tls_client_certificate = "-----BEGIN CERTIFICATE-----\nchain\n-----END CERTIFICATE-----\n";
+  e.tls_client_key_sealed = "sealed-key";
+  add_endpoint(e);
+  auto got = must(store().get_endpoint(tenant.id, e.id));
+  EXPECT_EQ(got.tls_client_certificate, e.tls_client_certificate);
+  EXPECT_EQ(got.tls_client_key_sealed, "sealed-key");
+  auto plain = add_endpoint(tenant);
+  EXPECT_FALSE(must(store().get_endpoint(tenant.id, plain.id)).tls_client_certificate);
+  EXPECT_FALSE(must(store().get_endpoint(tenant.id, plain.id)).tls_client_key_sealed);
+
+  // A patch without them keeps them; the dispatcher gets both with every job.
+  EndpointPatch unrelated;
+  unrelated.description = "renamed";
+  must(store().update_endpoint(tenant.id, e.id, unrelated, T0 + 1));
+  ingest(tenant, "a.b", T0);
+  auto jobs = claim(T0 + 2);
+  ASSERT_EQ(jobs.size(), 2u);
+  for (const auto& job : jobs) {
+    if (job.endpoint_id == e.id) {
+      EXPECT_EQ(job.tls_client_certificate, e.tls_client_certificate);
+      EXPECT_EQ(job.tls_client_key_sealed, "sealed-key");
+    } else {
+      EXPECT_FALSE(job.tls_client_certificate);
+      EXPECT_FALSE(job.tls_client_key_sealed);
+    }
+  }
+
+  // Replaced as a pair, then removed as a pair.
+  EndpointPatch replace;
+  replace.tls_client_certificate = std::optional<std::string>("new-chain");
+  replace.tls_client_key_sealed = std::optional<std::string>("new-sealed-key");
+  auto replaced = must(store().update_endpoint(tenant.id, e.id, replace, T0 + 3));
+  EXPECT_EQ(replaced.tls_client_certificate, "new-chain");
+  EXPECT_EQ(must(store().get_endpoint(tenant.id, e.id)).tls_client_key_sealed, "new-sealed-key");
+  EndpointPatch remove;
+  remove.tls_client_certificate = std::optional<std::string>();
+  remove.tls_client_key_sealed = std::optional<std::string>();
+  must(store().update_endpoint(tenant.id, e.id, remove, T0 + 4));
+  auto removed = must(store().get_endpoint(tenant.id, e.id));
+  EXPECT_FALSE(removed.tls_client_certificate);
+  EXPECT_FALSE(removed.tls_client_key_sealed);
+  EXPECT_EQ(removed.description, "renamed");
+}
+
+TEST_P(StoreConformance, ResealRewritesClientCertificateKeysToo) {
+  auto tenant = add_tenant();
+  Endpoint with_key = endpoint_for(tenant);
+  with_key.tls_client_certificate = "chain";
+  with_key.tls_client_key_sealed = "sealed-key";
+  add_endpoint(with_key);
+  auto without_key = add_endpoint(tenant);
+  auto reseal = [](std::string_view sealed) -> Result<std::string> {
+    return "re:" + std::string(sealed);
+  };
+  auto last = must(store().reseal_endpoint_secrets("", 10, reseal));
+  ASSERT_TRUE(last.has_value());
+  auto got = must(store().get_endpoint(tenant.id, with_key.id));
+  EXPECT_EQ(got.tls_client_key_sealed, "re:sealed-key");
+  EXPECT_EQ(got.tls_client_certificate, "chain") << "the certificate is public: not sealed";
+  EXPECT_EQ(got.secret_sealed, "re:" + with_key.secret_sealed);
+  EXPECT_FALSE(must(store().get_endpoint(tenant.id, without_key.id)).tls_client_key_sealed);
+}
+
 // ================================ ingest ================================
 
 TEST_P(StoreConformance, IngestFansOutToEnabledMatchingEndpoints) {
@@ -1595,6 +1661,20 @@ TEST_P(StoreConformance, OperationalEventWithoutListenerStoresNothingAndReemitsI
   // Another trigger is another event.
   EXPECT_EQ(ingest_op("axon-op:delivery.exhausted:dlv_1:8").event.deliveries, 1);
   EXPECT_EQ(deliveries(tenant).size(), 2u);
+}
+
+void expect_endpoint_survived_client_certificate_migration(Store& store) {
+  auto old = store.get_endpoint("ten_old", "ep_old");
+  ASSERT_TRUE(old.has_value()) << old.error().message;
+  EXPECT_EQ(old->url, "https://hooks.example.com/a");
+  EXPECT_EQ(old->secret_sealed, "sealed");
+  EXPECT_FALSE(old->tls_client_certificate);
+  EXPECT_FALSE(old->tls_client_key_sealed);
+  EndpointPatch patch;
+  patch.tls_client_certificate = std::optional<std::string>("chain");
+  patch.tls_client_key_sealed = std::optional<std::string>("sealed-key");
+  ASSERT_TRUE(store.update_endpoint("ten_old", "ep_old", patch, 3).has_value());
+  EXPECT_EQ(store.get_endpoint("ten_old", "ep_old")->tls_client_key_sealed, "sealed-key");
 }
 
 }  // namespace axon::test

@@ -31,6 +31,15 @@ struct StoreFactory {
 
 inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
 
+// Migration tests of both stores: the row the client-certificate migration test writes with
+// the previous schema (tenant ten_old, endpoint ep_old), and the checks once migrated: it
+// reads back whole, without a certificate, and takes one.
+inline constexpr const char* kEndpointBeforeClientCertificates =
+    "INSERT INTO tenants (id, name, created_at) VALUES ('ten_old', 'old', 1);"
+    "INSERT INTO endpoints (id, tenant_id, url, secret_sealed, created_at, updated_at)"
+    " VALUES ('ep_old', 'ten_old', 'https://hooks.example.com/a', 'sealed', 1, 2);";
+void expect_endpoint_survived_client_certificate_migration(Store& store);
+
 // The fixture: a fresh store per test and helpers that build tenants, endpoints, events and
 // attempt outcomes. Helpers throw std::runtime_error when the store fails, which GoogleTest
 // reports as a failure of the test.

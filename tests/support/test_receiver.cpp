@@ -70,27 +70,16 @@ const char* reason_phrase(int status) {
   }
 }
 
-bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 // Buffered reads from one connection.
 class Reader {
  public:
-  explicit Reader(int fd) : fd_(fd) {}
+  explicit Reader(Channel& channel) : channel_(channel) {}
 
   // Reads until `buffer` holds at least `n` bytes. False on EOF or error.
   bool fill(std::size_t n) {
     char chunk[16 * 1024];
     while (buffer.size() < n) {
-      const ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (got < 0 && errno == EINTR) continue;
+      const ssize_t got = channel_.read(chunk, sizeof chunk);
       if (got <= 0) return false;
       buffer.append(chunk, static_cast<std::size_t>(got));
     }
@@ -123,7 +112,7 @@ class Reader {
   std::string buffer;
 
  private:
-  int fd_;
+  Channel& channel_;
 };
 
 }  // namespace
@@ -138,6 +127,7 @@ std::optional<std::string> ReceivedRequest::header(std::string_view name) const 
 struct TestReceiver::Impl : std::enable_shared_from_this<Impl> {
   int listen_fd = -1;
   std::uint16_t port = 0;
+  std::unique_ptr<TlsServerContext> tls;  // null: plain HTTP
 
   mutable std::mutex mu;
   std::condition_variable cv;  // delays wake on stop
@@ -151,6 +141,9 @@ struct TestReceiver::Impl : std::enable_shared_from_this<Impl> {
   int active = 0;
   int peak = 0;
   int accepted = 0;
+  int handshakes = 0;  // completed TLS handshakes, full or resumed
+  int resumed = 0;
+  int failed_handshakes = 0;
 
   void accept_loop() {
     while (true) {
@@ -174,7 +167,7 @@ struct TestReceiver::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Reads one request; nullopt when the connection ends or sends garbage.
-  std::optional<ReceivedRequest> read_request(Reader& in, int fd) {
+  std::optional<ReceivedRequest> read_request(Reader& in, Channel& channel) {
     auto request_line = in.line();
     while (request_line && request_line->empty()) request_line = in.line();  // stray CRLFs
     if (!request_line) return std::nullopt;
@@ -195,7 +188,7 @@ struct TestReceiver::Impl : std::enable_shared_from_this<Impl> {
                              std::string(trim(std::string_view(*h).substr(colon + 1))));
     }
     if (auto expect = r.header("Expect"); expect && iequals(*expect, "100-continue")) {
-      if (!send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n")) return std::nullopt;
+      if (!channel.write_all("HTTP/1.1 100 Continue\r\n\r\n")) return std::nullopt;
     }
     auto te = r.header("Transfer-Encoding");
     if (te && iequals(*te, "chunked")) {
@@ -231,17 +224,35 @@ struct TestReceiver::Impl : std::enable_shared_from_this<Impl> {
     return !stopping;
   }
 
+  // Runs the TLS handshake when this is a TLS receiver; false when it failed.
+  bool start_tls(Channel& channel) {
+    if (!tls) return true;
+    const bool ok = tls->handshake(channel);
+    std::lock_guard lock(mu);
+    if (!ok) {
+      ++failed_handshakes;
+    } else {
+      ++handshakes;
+      if (channel.session_reused()) ++resumed;
+    }
+    return ok;
+  }
+
   void serve(int fd, std::uint64_t connection_id) {
-    Reader in(fd);
-    for (std::size_t n = 0;; ++n) {
+    Channel channel(fd);
+    Reader in(channel);
+    const bool usable = start_tls(channel);
+    const std::string client_subject = channel.peer_subject();
+    for (std::size_t n = 0; usable; ++n) {
       std::optional<ReceivedRequest> request;
       try {
-        request = read_request(in, fd);
+        request = read_request(in, channel);
       } catch (const std::exception&) {  // bad number in a length: drop the connection
         request.reset();
       }
       if (!request) break;
       request->connection_id = connection_id;
+      request->client_certificate_subject = client_subject;
       request->request_on_connection = n;
       std::shared_ptr<const Handler> h;
       {
@@ -252,7 +263,7 @@ struct TestReceiver::Impl : std::enable_shared_from_this<Impl> {
         peak = std::max(peak, ++active);
       }
       ScriptedResponse response = (h && *h) ? (*h)(*request) : ScriptedResponse::ok();
-      const bool keep = respond(fd, *request, response);
+      const bool keep = respond(channel, *request, response);
       {
         std::lock_guard lock(mu);
         --active;
@@ -264,11 +275,12 @@ struct TestReceiver::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Answers as scripted; false when the connection must end.
-  bool respond(int fd, const ReceivedRequest& request, const ScriptedResponse& response) {
+  bool respond(Channel& channel, const ReceivedRequest& request,
+               const ScriptedResponse& response) {
     if (response.delay.count() > 0 && !wait(response.delay)) return false;
     if (response.action == ScriptedResponse::Action::reset) {
       const linger hard{1, 0};
-      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+      ::setsockopt(channel.fd(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
       return false;  // close() with zero linger sends RST
     }
     if (response.action == ScriptedResponse::Action::close_without_response) return false;
@@ -286,7 +298,7 @@ struct TestReceiver::Impl : std::enable_shared_from_this<Impl> {
     if (close) out += "Connection: close\r\n";
     out += "\r\n";
     out += response.body;
-    return send_all(fd, out) && !close;
+    return channel.write_all(out) && !close;
   }
 
   void stop() {
@@ -312,7 +324,11 @@ struct TestReceiver::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-TestReceiver::TestReceiver(Handler handler) : impl_(std::make_shared<Impl>()) {
+TestReceiver::TestReceiver(Handler handler) : TestReceiver(std::move(handler), std::nullopt) {}
+
+TestReceiver::TestReceiver(Handler handler, std::optional<TlsReceiverOptions> tls)
+    : impl_(std::make_shared<Impl>()) {
+  if (tls) impl_->tls = std::make_unique<TlsServerContext>(*tls);
   impl_->handler = std::make_shared<const Handler>(std::move(handler));
   impl_->listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (impl_->listen_fd < 0) throw std::runtime_error("test receiver: socket() failed");
@@ -338,7 +354,12 @@ TestReceiver::~TestReceiver() { stop(); }
 std::uint16_t TestReceiver::port() const { return impl_->port; }
 
 std::string TestReceiver::url(std::string_view path) const {
-  return "http://127.0.0.1:" + std::to_string(impl_->port) + std::string(path);
+  return url_for_host("127.0.0.1", path);
+}
+
+std::string TestReceiver::url_for_host(std::string_view host, std::string_view path) const {
+  return std::string(impl_->tls ? "https://" : "http://") + std::string(host) + ":" +
+         std::to_string(impl_->port) + std::string(path);
 }
 
 void TestReceiver::set_handler(Handler handler) {
@@ -374,6 +395,11 @@ int TestReceiver::max_concurrent() const {
 int TestReceiver::connections_accepted() const {
   std::lock_guard lock(impl_->mu);
   return impl_->accepted;
+}
+
+TlsCounts TestReceiver::tls_counts() const {
+  std::lock_guard lock(impl_->mu);
+  return {impl_->handshakes, impl_->resumed, impl_->failed_handshakes};
 }
 
 void TestReceiver::stop() { impl_->stop(); }

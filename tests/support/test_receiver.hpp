@@ -10,6 +10,9 @@
 //   ... deliver to rx.url("/hook") ...
 //   ASSERT_TRUE(rx.wait_for_requests(3, 5s));
 //
+// With TlsReceiverOptions it speaks HTTPS instead (support/tls_channel.hpp): its own
+// certificate, optionally requiring a client certificate, and it counts handshakes.
+//
 // Thread-safety: every method may be called from any thread. The handler runs on the
 // connection threads, possibly concurrently, so it must be thread-safe itself.
 #pragma once
@@ -25,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/tls_channel.hpp"
+
 namespace axon::test {
 
 using TestHeaders = std::vector<std::pair<std::string, std::string>>;
@@ -38,6 +43,7 @@ struct ReceivedRequest {
   std::string version;                               // "HTTP/1.1"
   TestHeaders headers;                               // in arrival order, names as sent
   std::string body;                                  // de-chunked if it was chunked
+  std::string client_certificate_subject;            // TLS client certificate, "" if none
   std::chrono::steady_clock::time_point arrived_at;  // when the request was fully read
 
   // The first header of that name (case-insensitive).
@@ -81,6 +87,12 @@ struct ScriptedResponse {
   }
 };
 
+struct TlsCounts {
+  int handshakes = 0;  // completed, full or resumed
+  int resumed = 0;     // of which resumed a TLS session
+  int failed = 0;      // handshakes that did not complete
+};
+
 class TestReceiver {
  public:
   using Handler = std::function<ScriptedResponse(const ReceivedRequest&)>;
@@ -88,13 +100,17 @@ class TestReceiver {
   // Binds 127.0.0.1:0 and starts accepting. Throws std::runtime_error if it cannot bind.
   // No handler: every request gets 200 with an empty body.
   explicit TestReceiver(Handler handler = {});
+  // The same over TLS (nullopt: plain HTTP).
+  TestReceiver(Handler handler, std::optional<TlsReceiverOptions> tls);
   ~TestReceiver();  // stop()
   TestReceiver(const TestReceiver&) = delete;
   TestReceiver& operator=(const TestReceiver&) = delete;
 
   std::uint16_t port() const;
-  // "http://127.0.0.1:<port><path>"
+  // "http(s)://127.0.0.1:<port><path>"
   std::string url(std::string_view path = "/") const;
+  // The same with another host name in it, e.g. "localhost".
+  std::string url_for_host(std::string_view host, std::string_view path = "/") const;
 
   void set_handler(Handler handler);
 
@@ -106,6 +122,7 @@ class TestReceiver {
   // Most requests being handled at the same moment (read, not yet answered).
   int max_concurrent() const;
   int connections_accepted() const;
+  TlsCounts tls_counts() const;
 
   // Stops accepting, interrupts delays, closes every connection, joins the threads.
   void stop();

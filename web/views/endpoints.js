@@ -53,14 +53,35 @@ function fillHealth(ctx, listBox, endpoints) {
 }
 
 // Enabled/disabled (with the reason), and "operational" for an endpoint that receives the
-// delivery system's own events (the field may be absent: older servers do not send it).
-function stateCell(ep) {
+// delivery system's own events (the field may be absent: older servers do not send it), and
+// the client certificate (shown separately on the endpoint page).
+function stateCell(ep, { withCertificate = true } = {}) {
+  const cert = withCertificate ? clientCertificate(ep) : null;
   const operational = ep.operational === true
     ? [' ', h('span', { class: 'badge badge-operational', title: 'Receives events about the delivery system itself' }, 'operational')]
     : null;
-  if (!ep.disabled) return h('span', {}, badge('enabled'), operational);
+  if (!ep.disabled) return h('span', {}, badge('enabled'), operational, cert);
   return h('span', {}, badge('disabled'), operational,
-    ep.disabled_reason ? h('div', { class: 'reason' }, ep.disabled_reason) : null);
+    ep.disabled_reason ? h('div', { class: 'reason' }, ep.disabled_reason) : null, cert);
+}
+
+// The endpoint's client certificate (mutual TLS): its subject and expiry, flagged when it
+// expires within 14 days or has expired, so it is renewed in time. Null without one.
+const CERT_WARNING_MS = 14 * 24 * 3600 * 1000;
+function clientCertificate(ep, now = Date.now()) {
+  if (!ep.tls_client_certificate_expires_at) return null;
+  const left = Date.parse(ep.tls_client_certificate_expires_at) - now;
+  let flag = null;
+  if (left <= 0) {
+    flag = h('span', { class: 'badge badge-dead', 'data-key': 'cert-expired' }, 'certificate expired');
+  } else if (left <= CERT_WARNING_MS) {
+    flag = h('span', { class: 'badge badge-pending', 'data-key': 'cert-expiring',
+      title: 'The client certificate expires within 14 days: PATCH a new certificate and key' },
+    'certificate expires soon');
+  }
+  return h('div', { class: 'client-cert' }, 'Client certificate ',
+    code(ep.tls_client_certificate_subject || '?'), ', expires ', time(ep.tls_client_certificate_expires_at),
+    flag ? [' ', flag] : null);
 }
 
 // onChanged: after enable/disable, shows the endpoint's new state without reloading the page
@@ -178,7 +199,7 @@ export async function detail(ctx) {
   }, (e) => replace(health, e.message));
 
   const secretBox = h('div', { class: 'secret-box' });
-  const state = h('span', {}, stateCell(ep));
+  const state = h('span', {}, stateCell(ep, { withCertificate: false }));
   const actionsBox = h('div', { class: 'row-actions' });
   const fields = [
     ['Id', code(ep.id)],
@@ -191,6 +212,7 @@ export async function detail(ctx) {
     ['Ordering', ep.ordering],
     ['Max in flight', ep.max_in_flight ? String(ep.max_in_flight) : 'unlimited'],
     ['Rate limit', ep.rate_limit ? `${ep.rate_limit} / s` : 'none'],
+    ['Client certificate', clientCertificate(ep) || h('span', { class: 'muted' }, 'none')],
     ['Created', time(ep.created_at)],
     ['Updated', time(ep.updated_at)],
   ];
@@ -207,7 +229,7 @@ export async function detail(ctx) {
   const showActions = (current) => replace(actionsBox, actions(ctx, current, async () => {
     const fresh = await api('GET', tpath(ctx.tid, `/endpoints/${encodeURIComponent(eid)}`));
     if (!ctx.active()) return;
-    replace(state, stateCell(fresh));
+    replace(state, stateCell(fresh, { withCertificate: false }));
     rerender(actionsBox, () => showActions(fresh));
   }), rotate);
   showActions(ep);

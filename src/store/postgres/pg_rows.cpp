@@ -34,6 +34,8 @@ Endpoint read_endpoint(const PgResult& r, int row, int col) {
   e.created_at = r.i64(row, col + 15);
   e.updated_at = r.i64(row, col + 16);
   e.operational = r.boolean(row, col + 17);
+  e.tls_client_certificate = r.opt_text(row, col + 18);
+  e.tls_client_key_sealed = r.opt_text(row, col + 19);
   return e;
 }
 

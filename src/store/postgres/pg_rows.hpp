@@ -21,7 +21,8 @@ inline constexpr std::string_view kEndpointColumns =
     "e.id, e.tenant_id, e.url, e.description, e.event_types::text, e.headers::text, "
     "e.disabled, e.disabled_reason, e.max_in_flight, e.rate_limit, e.ordering, "
     "e.secret_sealed, e.previous_secret_sealed, e.previous_secret_expires_at, "
-    "e.failing_since, e.created_at, e.updated_at, e.operational";
+    "e.failing_since, e.created_at, e.updated_at, e.operational, e.tls_client_certificate, "
+    "e.tls_client_key_sealed";
 inline constexpr std::string_view kEventColumns =
     "v.id, v.tenant_id, v.type, v.payload, v.idempotency_key, v.deliveries, v.created_at";
 // A delivery `d` with its newest attempt `a` (LEFT JOIN LATERAL kLastAttemptJoin).

@@ -278,10 +278,6 @@ END
 $fn$;
 )sql";
 
-struct Migration {
-  int version;
-  std::string_view sql;
-};
 // v3: the event-type catalogue (issue 9). Names are unique per tenant; the schema is JSON text.
 constexpr std::string_view kEventTypes = R"sql(
 CREATE TABLE axon.event_types (
@@ -424,13 +420,26 @@ CREATE TRIGGER deliveries_count_delete AFTER DELETE ON axon.deliveries
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION axon.count_deliveries();
 )sql";
 
-constexpr Migration kMigrations[] = {
-    {1, kTables}, {2, kOutbox}, {3, kEventTypes}, {4, kOperational}, {5, kRetention}};
+// Client certificates of endpoints (mTLS, issue 16): the PEM chain, and its private key
+// sealed under the master key like the signing secrets. Existing endpoints have none.
+constexpr std::string_view kClientCertificates = R"sql(
+ALTER TABLE axon.endpoints ADD COLUMN tls_client_certificate text;
+ALTER TABLE axon.endpoints ADD COLUMN tls_client_key_sealed text;
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kTables},
+                                     {2, kOutbox},
+                                     {3, kEventTypes},
+                                     {4, kOperational},
+                                     {5, kRetention},
+                                     {6, kClientCertificates}};
 
 // pg_advisory_xact_lock key shared by every process migrating this database ("axonmigr").
 constexpr std::int64_t kMigrationLockKey = 0x61786f6e6d696772;
 
 }  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
 
 int latest_schema_version() { return kMigrations[std::size(kMigrations) - 1].version; }
 

@@ -4,9 +4,20 @@
 // Thread-safety: stateless; run on a connection owned by the caller.
 #pragma once
 
+#include <span>
+#include <string_view>
+
 #include "store/postgres/pg_connection.hpp"
 
 namespace axon::pg {
+
+struct Migration {
+  int version;
+  std::string_view sql;
+};
+
+// Every migration, oldest first (tests rebuild an older schema from it).
+std::span<const Migration> migrations();
 
 // The newest schema version this build knows.
 int latest_schema_version();

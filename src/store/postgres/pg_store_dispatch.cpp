@@ -44,7 +44,8 @@ RETURNING d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, e.url, e.h
           e.secret_sealed,
           CASE WHEN e.previous_secret_expires_at > $1 THEN e.previous_secret_sealed END,
           v.payload, d.attempts, d.series_start, e.max_in_flight, e.rate_limit, e.ordering,
-          d.lease_expires_at, picked.due, e.operational
+          d.lease_expires_at, picked.due, e.operational, e.tls_client_certificate,
+          e.tls_client_key_sealed
 )sql";
 
 // Planner settings for the rest of the transaction (set_config(…, true) = SET LOCAL).
@@ -169,6 +170,8 @@ Result<std::vector<DeliveryJob>> PostgresStore::claim_due(std::string_view owner
       job.ordering = parse_ordering(r.view(row, 14));
       job.lease_expires_at = r.i64(row, 15);
       job.operational = r.boolean(row, 17);
+      job.tls_client_certificate = r.opt_text(row, 18);
+      job.tls_client_key_sealed = r.opt_text(row, 19);
       due.emplace_back(r.i64(row, 16), std::move(job));
     }
     // RETURNING has no order: oldest due first, as picked.

@@ -21,10 +21,12 @@ void write_endpoint(Transaction& tx, const Endpoint& e) {
   tx.exec(
       "UPDATE axon.endpoints SET url = $2, description = $3, event_types = $4::jsonb, "
       "headers = $5::jsonb, disabled = $6, disabled_reason = $7, max_in_flight = $8, "
-      "rate_limit = $9, ordering = $10, failing_since = $11, updated_at = $12 WHERE id = $1",
+      "rate_limit = $9, ordering = $10, failing_since = $11, updated_at = $12, "
+      "tls_client_certificate = $13, tls_client_key_sealed = $14 WHERE id = $1",
       Params(e.id, e.url, e.description, event_types_to_json(e.event_types),
              headers_to_json(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
-             e.rate_limit, ordering_name(e.ordering), e.failing_since, e.updated_at));
+             e.rate_limit, ordering_name(e.ordering), e.failing_since, e.updated_at,
+             e.tls_client_certificate, e.tls_client_key_sealed));
 }
 
 }  // namespace
@@ -35,14 +37,14 @@ Result<Endpoint> PostgresStore::create_endpoint(const Endpoint& e) {
         "INSERT INTO axon.endpoints (id, tenant_id, url, description, event_types, headers, "
         "disabled, disabled_reason, max_in_flight, rate_limit, ordering, secret_sealed, "
         "previous_secret_sealed, previous_secret_expires_at, failing_since, created_at, "
-        "updated_at, operational) "
+        "updated_at, operational, tls_client_certificate, tls_client_key_sealed) "
         "SELECT $1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-        "$16, $17, $18 WHERE EXISTS (SELECT 1 FROM axon.tenants WHERE id = $2) RETURNING id",
+        "$16, $17, $18, $19, $20 WHERE EXISTS (SELECT 1 FROM axon.tenants WHERE id = $2) RETURNING id",
         Params(e.id, e.tenant_id, e.url, e.description, event_types_to_json(e.event_types),
                headers_to_json(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
                e.rate_limit, ordering_name(e.ordering), e.secret_sealed, e.previous_secret_sealed,
                e.previous_secret_expires_at, e.failing_since, e.created_at, e.updated_at,
-               e.operational));
+               e.operational, e.tls_client_certificate, e.tls_client_key_sealed));
     if (r.rows() == 0) raise(store_rules::not_found(Resource::tenant));
     return e;
   });
@@ -126,22 +128,18 @@ Result<std::optional<std::string>> PostgresStore::reseal_endpoint_secrets(
   return transact("reseal_endpoint_secrets", [&](Transaction& tx) -> std::optional<std::string> {
     // FOR UPDATE: a secret rotated concurrently waits for this batch instead of being lost.
     PgResult r = tx.exec(
-        "SELECT id, secret_sealed, previous_secret_sealed FROM axon.endpoints "
+        "SELECT id, secret_sealed, previous_secret_sealed, tls_client_key_sealed "
+        "FROM axon.endpoints "
         "WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
         Params(after, limit));
     for (int row = 0; row < r.rows(); ++row) {
-      auto current = reseal(r.text(row, 1));
-      if (!current) raise(current.error().code, current.error().message);
-      std::optional<std::string> previous;
-      if (auto sealed = r.opt_text(row, 2)) {
-        auto resealed = reseal(*sealed);
-        if (!resealed) raise(resealed.error().code, resealed.error().message);
-        previous = std::move(*resealed);
-      }
+      auto resealed = reseal_values({r.text(row, 1), r.opt_text(row, 2), r.opt_text(row, 3)},
+                                    reseal);
+      if (!resealed) raise(resealed.error().code, resealed.error().message);
       tx.exec(
-          "UPDATE axon.endpoints SET secret_sealed = $2, previous_secret_sealed = $3 "
-          "WHERE id = $1",
-          Params(r.text(row, 0), *current, previous));
+          "UPDATE axon.endpoints SET secret_sealed = $2, previous_secret_sealed = $3, "
+          "tls_client_key_sealed = $4 WHERE id = $1",
+          Params(r.text(row, 0), resealed->current, resealed->previous, resealed->client_key));
     }
     const bool done = r.rows() < limit;
     tx.exec(

@@ -21,7 +21,8 @@ Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, 
                      "SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id,"
                      " d.attempts, d.series_start, e.url, e.headers, e.secret_sealed,"
                      " e.previous_secret_sealed, e.previous_secret_expires_at,"
-                     " e.max_in_flight, e.rate_limit, e.ordering, ev.payload, e.operational"
+                     " e.max_in_flight, e.rate_limit, e.ordering, ev.payload, e.operational,"
+                     " e.tls_client_certificate, e.tls_client_key_sealed"
                      " FROM deliveries d"
                      " JOIN endpoints e ON e.id = d.endpoint_id"
                      " JOIN events ev ON ev.id = d.event_id"
@@ -55,6 +56,8 @@ Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, 
         job.ordering = parse_ordering(st.text_at(14));
         job.payload = st.text_at(15);
         job.operational = st.int_at(16) != 0;
+        job.tls_client_certificate = st.optional_text_at(17);
+        job.tls_client_key_sealed = st.optional_text_at(18);
         job.lease_expires_at = lease_expires_at;
         jobs.push_back(std::move(job));
       }

@@ -81,12 +81,13 @@ Result<Endpoint> SqliteStore::create_endpoint(const Endpoint& e) {
     auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(e.tenant_id);
     if (!tenant.step()) return store_rules::fail_not_found(Resource::tenant);
     c.prepare("INSERT INTO endpoints (" AXON_SQL_ENDPOINT_COLS
-              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind_all(e.id, e.tenant_id, e.url, e.description, encode_event_types(e.event_types),
                   encode_headers(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
                   e.rate_limit, ordering_name(e.ordering), e.secret_sealed,
                   e.previous_secret_sealed, e.previous_secret_expires_at, e.failing_since,
-                  e.created_at, e.updated_at, e.operational)
+                  e.created_at, e.updated_at, e.operational, e.tls_client_certificate,
+                  e.tls_client_key_sealed)
         .run();
     tx.commit();
     return e;
@@ -125,10 +126,12 @@ Result<Endpoint> SqliteStore::update_endpoint(std::string_view tenant_id, std::s
     c.prepare(
          "UPDATE endpoints SET url = ?, description = ?, event_types = ?, headers = ?,"
          " disabled = ?, disabled_reason = ?, max_in_flight = ?, rate_limit = ?, ordering = ?,"
-         " failing_since = ?, updated_at = ? WHERE id = ?")
+         " failing_since = ?, updated_at = ?, tls_client_certificate = ?,"
+         " tls_client_key_sealed = ? WHERE id = ?")
         .bind_all(e.url, e.description, encode_event_types(e.event_types),
                   encode_headers(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
-                  e.rate_limit, ordering_name(e.ordering), e.failing_since, e.updated_at, e.id)
+                  e.rate_limit, ordering_name(e.ordering), e.failing_since, e.updated_at,
+                  e.tls_client_certificate, e.tls_client_key_sealed, e.id)
         .run();
     if (e.disabled != found->disabled || e.ordering != found->ordering) settle_queue(c, e.id);
     tx.commit();
@@ -185,27 +188,23 @@ Result<std::optional<std::string>> SqliteStore::reseal_endpoint_secrets(
     const MasterKeyCheckUpdate& key_check) {
   return write([&](Connection& c) -> Result<std::optional<std::string>> {
     WriteTransaction tx(c);
-    struct Row {
-      std::string id, current;
-      std::optional<std::string> previous;
-    };
-    std::vector<Row> rows;
+    std::vector<std::string> ids;
+    std::vector<SealedEndpointValues> rows;
     auto st = c.prepare(
-                   "SELECT id, secret_sealed, previous_secret_sealed FROM endpoints"
-                   " WHERE id > ? ORDER BY id LIMIT ?")
+                   "SELECT id, secret_sealed, previous_secret_sealed, tls_client_key_sealed"
+                   " FROM endpoints WHERE id > ? ORDER BY id LIMIT ?")
                   .bind_all(after, limit);
-    while (st.step()) rows.push_back({st.text_at(0), st.text_at(1), st.optional_text_at(2)});
-    for (Row& row : rows) {
-      auto current = reseal(row.current);
-      if (!current) return std::unexpected(current.error());
-      std::optional<std::string> previous;
-      if (row.previous) {
-        auto resealed = reseal(*row.previous);
-        if (!resealed) return std::unexpected(resealed.error());
-        previous = std::move(*resealed);
-      }
-      c.prepare("UPDATE endpoints SET secret_sealed = ?, previous_secret_sealed = ? WHERE id = ?")
-          .bind_all(*current, previous, row.id)
+    while (st.step()) {
+      ids.push_back(st.text_at(0));
+      rows.push_back({st.text_at(1), st.optional_text_at(2), st.optional_text_at(3)});
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      auto resealed = reseal_values(rows[i], reseal);
+      if (!resealed) return std::unexpected(resealed.error());
+      c.prepare(
+           "UPDATE endpoints SET secret_sealed = ?, previous_secret_sealed = ?,"
+           " tls_client_key_sealed = ? WHERE id = ?")
+          .bind_all(resealed->current, resealed->previous, resealed->client_key, ids[i])
           .run();
     }
     const bool done = std::cmp_less(rows.size(), limit);
@@ -215,8 +214,8 @@ Result<std::optional<std::string>> SqliteStore::reseal_endpoint_secrets(
         .bind_all(kMasterKeyCheckSetting, done ? key_check.when_done : key_check.while_resealing)
         .run();
     tx.commit();
-    if (rows.empty()) return std::optional<std::string>();
-    return std::optional<std::string>(rows.back().id);
+    if (ids.empty()) return std::optional<std::string>();
+    return std::optional<std::string>(ids.back());
   });
 }
 

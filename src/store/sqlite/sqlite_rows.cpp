@@ -57,6 +57,8 @@ Endpoint read_endpoint(const Statement& st) {
   e.created_at = st.int64_at(15);
   e.updated_at = st.int64_at(16);
   e.operational = st.int_at(17) != 0;
+  e.tls_client_certificate = st.optional_text_at(18);
+  e.tls_client_key_sealed = st.optional_text_at(19);
   return e;
 }
 

@@ -16,7 +16,8 @@
 #define AXON_SQL_ENDPOINT_COLS                                                         \
   "id, tenant_id, url, description, event_types, headers, disabled, disabled_reason, " \
   "max_in_flight, rate_limit, ordering, secret_sealed, previous_secret_sealed, "       \
-  "previous_secret_expires_at, failing_since, created_at, updated_at, operational"
+  "previous_secret_expires_at, failing_since, created_at, updated_at, operational, "     \
+  "tls_client_certificate, tls_client_key_sealed"
 #define AXON_SQL_EVENT_COLS "id, tenant_id, type, payload, idempotency_key, deliveries, created_at"
 #define AXON_SQL_DELIVERY_COLS                                                           \
   "d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, d.status, d.attempts, "   \

@@ -169,7 +169,15 @@ CREATE TRIGGER deliveries_count_status AFTER UPDATE OF status ON deliveries
 END;
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2, kV3, kRetention};
+
+// Client certificates of endpoints (mTLS, issue 16): the PEM chain, and its private key
+// sealed under the master key like the signing secrets. Existing endpoints have none.
+constexpr const char* kClientCertificates = R"sql(
+ALTER TABLE endpoints ADD COLUMN tls_client_certificate TEXT;
+ALTER TABLE endpoints ADD COLUMN tls_client_key_sealed TEXT;
+)sql";
+
+constexpr const char* kMigrations[] = {kV1, kV2, kV3, kRetention, kClientCertificates};
 
 }  // namespace
 
