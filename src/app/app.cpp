@@ -24,8 +24,9 @@
 namespace axon {
 namespace {
 
-std::unique_ptr<Store> open_and_migrate(const std::string& db_url) {
-  auto store = open_store(db_url);
+std::unique_ptr<Store> open_and_migrate(const std::string& db_url,
+                                        const StoreOptions& store_options = {}) {
+  auto store = open_store(db_url, store_options);
   if (!store) {
     spdlog::error("cannot open store {}: {}", db_url.starts_with("sqlite:") ? db_url : "(postgres)",
                   store.error().message);
@@ -80,7 +81,7 @@ int run_serve(const ServeOptions& options) {
   SecureRandom random;
   IdGenerator ids(clock, random);
 
-  auto store = open_and_migrate(options.db_url);
+  auto store = open_and_migrate(options.db_url, {.postgres_pool_size = options.pg_pool_size});
   if (!store) return 1;
 
   const char* env_key = std::getenv("AXON_MASTER_KEY");

@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "store/store.hpp"
 
 namespace axon {
 
@@ -30,6 +31,7 @@ struct ServeOptions {
   double api_rate_burst = 0;                           // --api-rate-burst (0 = 2 x the rate)
   std::string log_level = "info";                      // --log-level / AXON_LOG_LEVEL
   std::string log_format = "text";                     // --log-format / AXON_LOG_FORMAT
+  int pg_pool_size = StoreOptions{}.postgres_pool_size;  // AXON_PG_POOL_SIZE (no flag)
 };
 
 inline constexpr const char* kDefaultRetrySchedule = "5s,5m,30m,2h,5h,10h,10h";

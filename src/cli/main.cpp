@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("AXON_API_RATE_LIMIT"); v && *v) {
     options.api_rate_limit = std::strtod(v, nullptr);
   }
+  if (const char* v = std::getenv("AXON_PG_POOL_SIZE"); v && *v) {
+    options.pg_pool_size = std::clamp(std::atoi(v), 1, 64);
+  }
   if (const char* v = std::getenv("AXON_OPERATIONAL_FAILING_AFTER"); v && *v) {
     options.operational_failing_after = std::clamp(std::atoi(v), 0, 1000);
   }

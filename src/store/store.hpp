@@ -259,10 +259,16 @@ class Store {
   virtual void set_work_callback(std::function<void()> on_work) { (void)on_work; }
 };
 
+// How a store is opened; the caller (app/) fills it from its options and environment.
+struct StoreOptions {
+  int postgres_pool_size = 12;  // connections per process: 8 API threads + the dispatcher lane
+};
 // Opens the store named by a --db URL: "sqlite:PATH" or "postgres://…"/"postgresql://…".
 // Does not migrate.
-Result<std::unique_ptr<Store>> open_store(std::string_view db_url);
+Result<std::unique_ptr<Store>> open_store(std::string_view db_url,
+                                          const StoreOptions& options = {});
 Result<std::unique_ptr<Store>> open_sqlite_store(std::string_view path);      // sqlite/
-Result<std::unique_ptr<Store>> open_postgres_store(std::string_view conninfo);  // postgres/
+Result<std::unique_ptr<Store>> open_postgres_store(  // postgres/
+    std::string_view conninfo, int pool_size = StoreOptions{}.postgres_pool_size);
 
 }  // namespace axon

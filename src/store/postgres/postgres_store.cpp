@@ -160,11 +160,9 @@ void PostgresStore::set_work_callback(std::function<void()> on_work) {
 
 }  // namespace pg
 
-Result<std::unique_ptr<Store>> open_postgres_store(std::string_view conninfo) {
+Result<std::unique_ptr<Store>> open_postgres_store(std::string_view conninfo, int pool_size) {
   pg::PostgresOptions options;
-  if (const char* size = std::getenv("AXON_PG_POOL_SIZE")) {
-    options.pool_size = std::clamp(std::atoi(size), 1, 64);
-  }
+  options.pool_size = std::clamp(pool_size, 1, 64);
   auto store = std::make_unique<pg::PostgresStore>(std::string(conninfo), options);
   // Fail fast on a wrong URL or an unreachable server rather than at the first request.
   if (auto ok = store->ping(); !ok) return std::unexpected(ok.error());

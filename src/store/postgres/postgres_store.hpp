@@ -23,7 +23,7 @@
 namespace axon::pg {
 
 struct PostgresOptions {
-  int pool_size = 12;  // 8 API threads + the dispatcher lane, with spare (AXON_PG_POOL_SIZE)
+  int pool_size = 12;  // 8 API threads + the dispatcher lane, with spare (StoreOptions)
 };
 
 // A logical failure raised inside a transaction body (not_found, conflict, …): the
