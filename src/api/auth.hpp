@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "api/api_context.hpp"
 #include "api/http_types.hpp"
-#include "api/server.hpp"
 
 namespace axon::api {
 

@@ -14,10 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "api/api_context.hpp"
 #include "api/auth.hpp"
 #include "api/http_types.hpp"
 #include "api/request_input.hpp"
-#include "api/server.hpp"
 
 namespace axon::api {
 

@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "store/store.hpp"
 
 namespace axon {
 
@@ -17,7 +18,7 @@ struct ServeOptions {
   // A direct PostgreSQL connection for LISTEN when --db goes through a transaction-mode
   // pooler (which cannot hold a LISTEN session); empty = LISTEN on --db.
   std::string notify_db_url;                           // --notify-db / AXON_NOTIFY_DB
-  int pg_pool_size = 12;                               // env AXON_PG_POOL_SIZE
+  int pg_pool_size = StoreOptions{}.pg_pool_size;      // env AXON_PG_POOL_SIZE (no flag)
   std::string listen_host = "127.0.0.1";               // --listen / AXON_LISTEN
   std::uint16_t listen_port = 8080;
   std::optional<std::string> admin_token;              // --admin-token / AXON_ADMIN_TOKEN

@@ -85,9 +85,6 @@ int main(int argc, char** argv) {
               timeout = "15s", auto_disable = "120h", retention = "30d", admin_token;
   from_env("AXON_DB", options.db_url);
   from_env("AXON_NOTIFY_DB", options.notify_db_url);
-  if (const char* v = std::getenv("AXON_PG_POOL_SIZE"); v && *v) {
-    options.pg_pool_size = std::clamp(std::atoi(v), 1, 64);
-  }
   from_env("AXON_LISTEN", listen);
   from_env("AXON_RETRY_SCHEDULE", schedule);
   from_env("AXON_REQUEST_TIMEOUT", timeout);
@@ -102,6 +99,9 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("AXON_EGRESS_PROXY"); v && *v) options.egress_proxy = v;
   if (const char* v = std::getenv("AXON_API_RATE_LIMIT"); v && *v) {
     options.api_rate_limit = std::strtod(v, nullptr);
+  }
+  if (const char* v = std::getenv("AXON_PG_POOL_SIZE"); v && *v) {
+    options.pg_pool_size = std::clamp(std::atoi(v), 1, 64);
   }
   if (const char* v = std::getenv("AXON_OPERATIONAL_FAILING_AFTER"); v && *v) {
     options.operational_failing_after = std::clamp(std::atoi(v), 0, 1000);

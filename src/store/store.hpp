@@ -233,30 +233,14 @@ class Store {
 
   // --- event-type catalogue ---
   // Names are unique per tenant (Errc::conflict); lists are by name, ascending, and `after`
-  // is the last name of the previous page. A schema change bumps `version`. Defaults answer
-  // Errc::internal so test doubles need not implement them.
-  virtual Result<EventType> create_event_type(const EventType& type) {
-    (void)type;
-    return fail(Errc::internal, "event types not supported by this store");
-  }
-  virtual Result<EventType> get_event_type(std::string_view tenant_id, std::string_view name) {
-    (void)tenant_id, (void)name;
-    return fail(Errc::internal, "event types not supported by this store");
-  }
+  // is the last name of the previous page. A schema change bumps `version`.
+  virtual Result<EventType> create_event_type(const EventType& type) = 0;
+  virtual Result<EventType> get_event_type(std::string_view tenant_id, std::string_view name) = 0;
   virtual Result<Page<EventType>> list_event_types(std::string_view tenant_id,
-                                                   const PageRequest& page) {
-    (void)tenant_id, (void)page;
-    return fail(Errc::internal, "event types not supported by this store");
-  }
+                                                   const PageRequest& page) = 0;
   virtual Result<EventType> update_event_type(std::string_view tenant_id, std::string_view name,
-                                              const EventTypePatch& patch, Millis now) {
-    (void)tenant_id, (void)name, (void)patch, (void)now;
-    return fail(Errc::internal, "event types not supported by this store");
-  }
-  virtual Result<void> delete_event_type(std::string_view tenant_id, std::string_view name) {
-    (void)tenant_id, (void)name;
-    return fail(Errc::internal, "event types not supported by this store");
-  }
+                                              const EventTypePatch& patch, Millis now) = 0;
+  virtual Result<void> delete_event_type(std::string_view tenant_id, std::string_view name) = 0;
 
   // --- events ---
   // In one transaction: idempotency check (same tenant + key within 24 h of `now` returns

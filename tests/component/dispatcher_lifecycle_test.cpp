@@ -3,15 +3,16 @@
 #include <atomic>
 
 #include "dispatcher_fixture.hpp"
+#include "support/store_wrapper.hpp"
 
 namespace axon::test {
 namespace {
 
 // Forwards to a real store; complete_attempts / claim_due can be made to fail as if the
 // database were unreachable.
-class FlakyStore final : public Store {
+class FlakyStore final : public StoreWrapper {
  public:
-  explicit FlakyStore(Store& inner) : s_(inner) {}
+  using StoreWrapper::StoreWrapper;
   std::atomic<int> fail_completes{0};
   std::atomic<int> fail_claims{0};
   std::atomic<int> complete_calls{0};
@@ -24,7 +25,7 @@ class FlakyStore final : public Store {
       --fail_completes;
       return fail(failure, "database is down or full (test)");
     }
-    return s_.complete_attempts(owner, records, now);
+    return StoreWrapper::complete_attempts(owner, records, now);
   }
   Result<std::vector<DeliveryJob>> claim_due(std::string_view owner, Millis now, Millis lease_ms,
                                              int limit) override {
@@ -32,108 +33,8 @@ class FlakyStore final : public Store {
       --fail_claims;
       return fail(failure, "database is down or full (test)");
     }
-    return s_.claim_due(owner, now, lease_ms, limit);
+    return StoreWrapper::claim_due(owner, now, lease_ms, limit);
   }
-
-  Result<void> migrate() override { return s_.migrate(); }
-  Result<void> ping() override { return s_.ping(); }
-  Result<std::optional<std::string>> get_setting(std::string_view k) override {
-    return s_.get_setting(k);
-  }
-  Result<std::string> put_setting_if_absent(std::string_view k, std::string_view v) override {
-    return s_.put_setting_if_absent(k, v);
-  }
-  Result<void> put_setting(std::string_view k, std::string_view v) override {
-    return s_.put_setting(k, v);
-  }
-  Result<Tenant> create_tenant(const Tenant& t) override { return s_.create_tenant(t); }
-  Result<Tenant> get_tenant(std::string_view id) override { return s_.get_tenant(id); }
-  Result<Page<Tenant>> list_tenants(const PageRequest& p) override { return s_.list_tenants(p); }
-  Result<void> delete_tenant(std::string_view id) override { return s_.delete_tenant(id); }
-  Result<ApiKey> create_api_key(const ApiKey& k) override { return s_.create_api_key(k); }
-  Result<ApiKey> find_api_key_by_hash(std::string_view h) override {
-    return s_.find_api_key_by_hash(h);
-  }
-  Result<Page<ApiKey>> list_api_keys(std::string_view t, const PageRequest& p) override {
-    return s_.list_api_keys(t, p);
-  }
-  Result<void> revoke_api_key(std::string_view t, std::string_view k, Millis now) override {
-    return s_.revoke_api_key(t, k, now);
-  }
-  Result<Endpoint> create_endpoint(const Endpoint& e) override { return s_.create_endpoint(e); }
-  Result<Endpoint> get_endpoint(std::string_view t, std::string_view id) override {
-    return s_.get_endpoint(t, id);
-  }
-  Result<Page<Endpoint>> list_endpoints(std::string_view t, const PageRequest& p) override {
-    return s_.list_endpoints(t, p);
-  }
-  Result<Endpoint> update_endpoint(std::string_view t, std::string_view id,
-                                   const EndpointPatch& patch, Millis now) override {
-    return s_.update_endpoint(t, id, patch, now);
-  }
-  Result<void> delete_endpoint(std::string_view t, std::string_view id) override {
-    return s_.delete_endpoint(t, id);
-  }
-  Result<Endpoint> rotate_endpoint_secret(std::string_view t, std::string_view id,
-                                          std::string_view sealed, Millis expires,
-                                          Millis now) override {
-    return s_.rotate_endpoint_secret(t, id, sealed, expires, now);
-  }
-  Result<std::optional<std::string>> sample_sealed_secret() override {
-    return s_.sample_sealed_secret();
-  }
-  Result<std::optional<std::string>> reseal_endpoint_secrets(
-      std::string_view after, int limit, const SecretResealer& reseal,
-      const MasterKeyCheckUpdate& key_check) override {
-    return s_.reseal_endpoint_secrets(after, limit, reseal, key_check);
-  }
-  Result<IngestResult> ingest_event(const NewEvent& e, Millis now,
-                                    const std::function<std::string()>& ids) override {
-    return s_.ingest_event(e, now, ids);
-  }
-  Result<Event> get_event(std::string_view t, std::string_view id) override {
-    return s_.get_event(t, id);
-  }
-  Result<Page<Event>> list_events(std::string_view t, const EventFilter& f,
-                                  const PageRequest& p) override {
-    return s_.list_events(t, f, p);
-  }
-  Result<Delivery> get_delivery(std::string_view t, std::string_view id) override {
-    return s_.get_delivery(t, id);
-  }
-  Result<Page<Delivery>> list_deliveries(std::string_view t, const DeliveryFilter& f,
-                                         const PageRequest& p) override {
-    return s_.list_deliveries(t, f, p);
-  }
-  Result<Delivery> replay_delivery(std::string_view t, std::string_view id, Millis now) override {
-    return s_.replay_delivery(t, id, now);
-  }
-  Result<int> replay_dead_since(std::string_view t, std::string_view e, Millis since, Millis now,
-                                int limit) override {
-    return s_.replay_dead_since(t, e, since, now, limit);
-  }
-  Result<void> release_leases(std::string_view owner) override { return s_.release_leases(owner); }
-  Result<void> release_deliveries(std::string_view owner, std::span<const std::string> ids,
-                                  Millis due_at) override {
-    return s_.release_deliveries(owner, ids, due_at);
-  }
-  Result<std::optional<Millis>> next_due_at() override { return s_.next_due_at(); }
-  Result<std::vector<Endpoint>> disable_failing_endpoints(Millis now, Millis period) override {
-    return s_.disable_failing_endpoints(now, period);
-  }
-  Result<Counts> delivery_counts(Millis now) override { return s_.delivery_counts(now); }
-  Result<PurgeStep> purge_finished_events(Millis cutoff, const std::optional<EventCursor>& after,
-                                          int scan_limit) override {
-    return s_.purge_finished_events(cutoff, after, scan_limit);
-  }
-  Result<int> purge_idempotency_keys(Millis cutoff, int limit) override {
-    return s_.purge_idempotency_keys(cutoff, limit);
-  }
-  Result<void> reclaim_space() override { return s_.reclaim_space(); }
-  Result<std::int64_t> storage_bytes() override { return s_.storage_bytes(); }
-
- private:
-  Store& s_;
 };
 
 class DispatcherLifecycle : public DispatcherFixture {
