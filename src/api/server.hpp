@@ -37,6 +37,9 @@ struct ApiOptions {
   // Over the limit: 429 rate_limited with Retry-After.
   double rate_limit = 1000;
   double rate_limit_burst = 2000;
+  // Endpoints one tenant may have; one more answers 422 limit_exceeded. Bounds what a single
+  // tenant can make the dispatcher fan out to and hold open.
+  int max_endpoints_per_tenant = 1000;
 };
 
 // What handlers need; owned by the caller and outliving the server.

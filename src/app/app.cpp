@@ -132,6 +132,7 @@ int run_serve(const ServeOptions& options) {
   api_options.threads = options.api_threads;
   api_options.allow_private_targets = options.allow_private_targets;
   api_options.rate_limit = options.api_rate_limit;
+  api_options.max_endpoints_per_tenant = options.max_endpoints_per_tenant;
   api_options.rate_limit_burst =
       options.api_rate_burst > 0 ? options.api_rate_burst : 2 * options.api_rate_limit;
   ApiContext context{

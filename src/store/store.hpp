@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -72,6 +73,9 @@ struct EventTypePatch {
 // changed schema bumps an event type's version.
 void apply_patch(Endpoint& endpoint, const EndpointPatch& patch, Millis now);
 void apply_patch(EventType& type, const EventTypePatch& patch, Millis now);
+
+// The refusal both stores give when a tenant is at its endpoint cap.
+Error endpoint_limit_error(int max_per_tenant);
 
 // An event to ingest. The caller built `payload` (the envelope) with the id and created_at.
 struct NewEvent {
@@ -154,7 +158,11 @@ class Store {
                                       Millis now) = 0;
 
   // --- endpoints ---
-  virtual Result<Endpoint> create_endpoint(const Endpoint& endpoint) = 0;
+  // Stores a new endpoint unless its tenant already has `max_per_tenant` endpoints
+  // (Errc::limit_exceeded). The count and the insert share one transaction, so concurrent
+  // creates (several threads or nodes) never overshoot the cap.
+  virtual Result<Endpoint> create_endpoint(const Endpoint& endpoint, int max_per_tenant) = 0;
+  static constexpr int kNoEndpointLimit = std::numeric_limits<int>::max();  // fixtures, tools
   virtual Result<Endpoint> get_endpoint(std::string_view tenant_id, std::string_view id) = 0;
   virtual Result<Page<Endpoint>> list_endpoints(std::string_view tenant_id,
                                                 const PageRequest& page) = 0;

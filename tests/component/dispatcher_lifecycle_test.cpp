@@ -59,7 +59,9 @@ class FlakyStore final : public Store {
   Result<void> revoke_api_key(std::string_view t, std::string_view k, Millis now) override {
     return s_.revoke_api_key(t, k, now);
   }
-  Result<Endpoint> create_endpoint(const Endpoint& e) override { return s_.create_endpoint(e); }
+  Result<Endpoint> create_endpoint(const Endpoint& e, int max) override {
+    return s_.create_endpoint(e, max);
+  }
   Result<Endpoint> get_endpoint(std::string_view t, std::string_view id) override {
     return s_.get_endpoint(t, id);
   }

@@ -3,6 +3,7 @@
 #include "store/store_conformance.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -98,7 +99,7 @@ Endpoint StoreConformance::add_endpoint(const Tenant& tenant,
 }
 
 Endpoint StoreConformance::add_endpoint(const Endpoint& endpoint) {
-  return must(store().create_endpoint(endpoint), "create_endpoint");
+  return must(store().create_endpoint(endpoint, Store::kNoEndpointLimit), "create_endpoint");
 }
 
 IngestResult StoreConformance::ingest(const Tenant& tenant, const std::string& type, Millis now,
@@ -336,10 +337,64 @@ TEST_P(StoreConformance, EndpointRoundTripsEveryField) {
   auto all = add_endpoint(tenant);
   EXPECT_FALSE(must(store().get_endpoint(tenant.id, all.id)).event_types.has_value());
 
-  EXPECT_EQ(error_of(store().create_endpoint(e)), Errc::conflict);
+  EXPECT_EQ(error_of(store().create_endpoint(e, Store::kNoEndpointLimit)), Errc::conflict);
   Endpoint orphan = endpoint_for(tenant);
   orphan.tenant_id = "ten_missing";
-  EXPECT_EQ(error_of(store().create_endpoint(orphan)), Errc::not_found);
+  EXPECT_EQ(error_of(store().create_endpoint(orphan, Store::kNoEndpointLimit)), Errc::not_found);
+}
+
+TEST_P(StoreConformance, EndpointsPerTenantAreCapped) {
+  auto tenant = add_tenant();
+  auto other = add_tenant("other");
+  std::vector<std::string> created;
+  for (int i = 0; i < 3; ++i) {
+    created.push_back(must(store().create_endpoint(endpoint_for(tenant), 3)).id);
+  }
+  auto refused = store().create_endpoint(endpoint_for(tenant), 3);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::limit_exceeded);
+  EXPECT_NE(refused.error().message.find("3"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(must(store().list_endpoints(tenant.id, PageRequest{100, std::nullopt})).items.size(),
+            3u);
+  // The cap is per tenant, and a deleted endpoint frees its place.
+  must(store().create_endpoint(endpoint_for(other), 3));
+  must(store().delete_endpoint(tenant.id, created.front()));
+  must(store().create_endpoint(endpoint_for(tenant), 3));
+  // An unknown tenant is still "not found", not "over the limit".
+  Endpoint orphan = endpoint_for(tenant);
+  orphan.tenant_id = "ten_missing";
+  EXPECT_EQ(error_of(store().create_endpoint(orphan, 0)), Errc::not_found);
+}
+
+TEST_P(StoreConformance, EndpointCapHoldsUnderConcurrentCreates) {
+  auto tenant = add_tenant();
+  constexpr int kLimit = 5, kThreads = 8, kPerThread = 3;
+  std::vector<std::vector<Endpoint>> batches(kThreads);
+  for (auto& batch : batches) {
+    for (int i = 0; i < kPerThread; ++i) batch.push_back(endpoint_for(tenant));
+  }
+  std::atomic<int> accepted{0}, refused{0}, other_errors{0};
+  std::vector<std::thread> threads;
+  for (const auto& batch : batches) {
+    threads.emplace_back([&, &batch = batch] {
+      for (const auto& endpoint : batch) {
+        auto result = store().create_endpoint(endpoint, kLimit);
+        if (result) {
+          ++accepted;
+        } else if (result.error().code == Errc::limit_exceeded) {
+          ++refused;
+        } else {
+          ++other_errors;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), kLimit);
+  EXPECT_EQ(refused.load(), kThreads * kPerThread - kLimit);
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_EQ(must(store().list_endpoints(tenant.id, PageRequest{100, std::nullopt})).items.size(),
+            static_cast<std::size_t>(kLimit));
 }
 
 TEST_P(StoreConformance, EndpointListPaginates) {

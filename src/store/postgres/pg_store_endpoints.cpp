@@ -28,8 +28,18 @@ void write_endpoint(Transaction& tx, const Endpoint& e) {
 
 }  // namespace
 
-Result<Endpoint> PostgresStore::create_endpoint(const Endpoint& e) {
+Result<Endpoint> PostgresStore::create_endpoint(const Endpoint& e, int max_per_tenant) {
   return transact("create_endpoint", [&](Transaction& tx) {
+    // Locking the tenant row serialises endpoint creation per tenant (across nodes too), so
+    // the count cannot go stale before the insert; other tenants are not held up.
+    PgResult tenant = tx.exec(
+        "SELECT (SELECT count(*) FROM axon.endpoints WHERE tenant_id = $1) "
+        "FROM axon.tenants WHERE id = $1 FOR UPDATE",
+        Params(e.tenant_id));
+    if (tenant.rows() == 0) raise(Errc::not_found, "no such tenant");
+    if (tenant.i64(0, 0) >= max_per_tenant) {
+      throw StoreFailure{endpoint_limit_error(max_per_tenant)};
+    }
     PgResult r = tx.exec(
         "INSERT INTO axon.endpoints (id, tenant_id, url, description, event_types, headers, "
         "disabled, disabled_reason, max_in_flight, rate_limit, ordering, secret_sealed, "

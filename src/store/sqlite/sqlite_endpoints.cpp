@@ -72,11 +72,17 @@ void promote_fifo_head(Connection& conn, std::string_view endpoint_id) {
       .run();
 }
 
-Result<Endpoint> SqliteStore::create_endpoint(const Endpoint& e) {
+Result<Endpoint> SqliteStore::create_endpoint(const Endpoint& e, int max_per_tenant) {
   return write([&](Connection& c) -> Result<Endpoint> {
-    WriteTransaction tx(c);
+    WriteTransaction tx(c);  // one writer at a time: the count below cannot go stale
     auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(e.tenant_id);
     if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
+    auto count = c.prepare("SELECT count(*) FROM endpoints WHERE tenant_id = ?")
+                     .bind_all(e.tenant_id);
+    count.step();
+    if (count.int64_at(0) >= max_per_tenant) {
+      return std::unexpected(endpoint_limit_error(max_per_tenant));
+    }
     c.prepare("INSERT INTO endpoints (" AXON_SQL_ENDPOINT_COLS
               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind_all(e.id, e.tenant_id, e.url, e.description, encode_event_types(e.event_types),

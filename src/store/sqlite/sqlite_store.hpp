@@ -61,7 +61,7 @@ class SqliteStore final : public Store {
   Result<void> revoke_api_key(std::string_view tenant_id, std::string_view key_id,
                               Millis now) override;
 
-  Result<Endpoint> create_endpoint(const Endpoint& endpoint) override;
+  Result<Endpoint> create_endpoint(const Endpoint& endpoint, int max_per_tenant) override;
   Result<Endpoint> get_endpoint(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Endpoint>> list_endpoints(std::string_view tenant_id,
                                         const PageRequest& page) override;
