@@ -31,13 +31,15 @@ void write_endpoint(Transaction& tx, const Endpoint& e) {
 Result<Endpoint> PostgresStore::create_endpoint(const Endpoint& e, int max_per_tenant) {
   return transact("create_endpoint", [&](Transaction& tx) {
     // Locking the tenant row serialises endpoint creation per tenant (across nodes too), so
-    // the count cannot go stale before the insert; other tenants are not held up.
-    PgResult tenant = tx.exec(
-        "SELECT (SELECT count(*) FROM axon.endpoints WHERE tenant_id = $1) "
-        "FROM axon.tenants WHERE id = $1 FOR UPDATE",
-        Params(e.tenant_id));
+    // the count cannot go stale before the insert; other tenants are not held up. The count
+    // is a statement of its own: under READ COMMITTED it then sees what the creators we
+    // waited for committed (a subquery of the locking statement would not).
+    PgResult tenant =
+        tx.exec("SELECT 1 FROM axon.tenants WHERE id = $1 FOR UPDATE", Params(e.tenant_id));
     if (tenant.rows() == 0) raise(Errc::not_found, "no such tenant");
-    if (tenant.i64(0, 0) >= max_per_tenant) {
+    PgResult count =
+        tx.exec("SELECT count(*) FROM axon.endpoints WHERE tenant_id = $1", Params(e.tenant_id));
+    if (count.i64(0, 0) >= max_per_tenant) {
       throw StoreFailure{endpoint_limit_error(max_per_tenant)};
     }
     PgResult r = tx.exec(
