@@ -1,5 +1,5 @@
 // `axon-webhooks rotate-master-key`: re-seals every endpoint secret (current and previous)
-// from the old master key to a new one, batch by batch, so the operator can then swap the
+// and sealed custom header list from the old master key to a new one, batch by batch, so the operator can then swap the
 // key. Safe to run again after an interruption: a secret that already opens under the new
 // key is left as it is. Run it while no `serve` process is writing (see docs/security.md).
 #pragma once
@@ -14,11 +14,12 @@
 namespace axon {
 
 struct MasterKeyRotation {
-  int resealed = 0;       // secrets moved from the old key to the new one
-  int already_new = 0;    // secrets already under the new key (an interrupted earlier run)
+  int resealed = 0;       // sealed values moved from the old key to the new one
+  int already_new = 0;    // values already under the new key (an interrupted earlier run)
 };
 
-// Re-seals every endpoint secret in `store` from `old_key` to `new_key` (32 bytes each).
+// Re-seals every endpoint secret and header list in `store` from `old_key` to `new_key`
+// (32 bytes each).
 Result<MasterKeyRotation> reseal_all_secrets(Store& store, std::string_view old_key,
                                              std::string_view new_key, Random& random,
                                              int batch_size = 100);

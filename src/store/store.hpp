@@ -22,6 +22,7 @@
 
 #include "core/result.hpp"
 #include "store/models.hpp"
+#include "store/sealed_headers.hpp"
 
 namespace axon {
 
@@ -176,10 +177,19 @@ class Store {
                                                   std::string_view new_secret_sealed,
                                                   Millis previous_expires_at, Millis now) = 0;
 
+  // --- custom headers at rest (store/sealed_headers.hpp) ---
+  // From now on header lists are written sealed, and sealed ones are opened, with `sealer`
+  // (which must outlive the store). Call once, before the store is shared between threads.
+  virtual void seal_headers_with(const HeaderSealer& sealer) = 0;
+  // Seals the plain header lists of up to `limit` endpoints (rows written before sealing);
+  // returns how many it sealed, 0 when none is left. Needs seal_headers_with first.
+  virtual Result<int> seal_plain_headers(int limit) = 0;
+
   // --- master key rotation ---
   // Maps one sealed secret to its replacement (open under the old key, seal under the new).
   using SecretResealer = std::function<Result<std::string>(std::string_view sealed)>;
-  // Re-seals the current and previous secrets of up to `limit` endpoints (all tenants) whose
+  // Re-seals the current and previous secrets and the sealed header list (a plain one is left
+  // as it is) of up to `limit` endpoints (all tenants) whose
   // id is greater than `after` ("" = from the start), in id order, in one transaction.
   // Returns the last endpoint id of the batch, or nullopt when none was left. An error from
   // `reseal` rolls the whole batch back and is returned. Callers loop, passing the returned

@@ -84,6 +84,8 @@ class FlakyStore final : public Store {
       std::string_view after, int limit, const SecretResealer& reseal) override {
     return s_.reseal_endpoint_secrets(after, limit, reseal);
   }
+  void seal_headers_with(const HeaderSealer& sealer) override { s_.seal_headers_with(sealer); }
+  Result<int> seal_plain_headers(int limit) override { return s_.seal_plain_headers(limit); }
   Result<IngestResult> ingest_event(const NewEvent& e, Millis now,
                                     const std::function<std::string()>& ids) override {
     return s_.ingest_event(e, now, ids);

@@ -582,6 +582,78 @@ TEST_P(StoreConformance, ResealRewritesEverySecretInBatches) {
   EXPECT_EQ(must(store().get_endpoint(a.id, endpoints[0].id)).secret_sealed, "re:sealed-rotated");
 }
 
+// Custom headers at rest (store/sealed_headers.hpp): rows written before sealing still read,
+// new ones are sealed, the old ones are sealed on request, and every reader (API reads,
+// claims) gets the values back as written.
+TEST_P(StoreConformance, HeaderListsAreSealedAtRestAndReadBackAsWritten) {
+  auto tenant = add_tenant();
+  Endpoint legacy = endpoint_for(tenant);
+  legacy.headers = {{"Authorization", "Bearer legacy-credential"}};
+  add_endpoint(legacy);  // written plain, as before sealing existed
+
+  SeededRandom random(7);
+  auto box = must(SecretBox::create(std::string(32, 'h')));
+  const HeaderSealer sealer(box, random);
+  store().seal_headers_with(sealer);
+  EXPECT_EQ(must(store().get_endpoint(tenant.id, legacy.id)).headers, legacy.headers);
+
+  Endpoint fresh = endpoint_for(tenant);
+  fresh.headers = {{"Authorization", "Bearer fresh-credential"}, {"X-Team", "blue"}};
+  add_endpoint(fresh);
+  EXPECT_EQ(must(store().get_endpoint(tenant.id, fresh.id)).headers, fresh.headers);
+
+  // The one plain row left is sealed, once.
+  EXPECT_EQ(must(store().seal_plain_headers(100)), 1);
+  EXPECT_EQ(must(store().seal_plain_headers(100)), 0);
+
+  // What is stored: one sealed value per header list, holding no credential.
+  std::vector<std::string> at_rest;
+  auto record = [&](std::string_view sealed) -> Result<std::string> {
+    at_rest.emplace_back(sealed);
+    return std::string(sealed);
+  };
+  must(store().reseal_endpoint_secrets("", 10, record));
+  int header_lists = 0;
+  for (const auto& value : at_rest) {
+    EXPECT_EQ(value.find("credential"), std::string::npos) << value;
+    if (value.starts_with("v1:")) {
+      ++header_lists;
+      EXPECT_TRUE(box.open(value).has_value());
+    }
+  }
+  EXPECT_EQ(header_lists, 2);
+
+  // Readers get the values back: a page, a PATCH, the dispatcher's claim.
+  auto listed = must(store().list_endpoints(tenant.id, PageRequest{10, std::nullopt})).items;
+  ASSERT_EQ(listed.size(), 2u);
+  for (const auto& e : listed) {
+    EXPECT_EQ(e.headers, e.id == legacy.id ? legacy.headers : fresh.headers);
+  }
+  EndpointPatch patch;
+  patch.headers = HeaderList{{"Authorization", "Bearer patched-credential"}};
+  EXPECT_EQ(must(store().update_endpoint(tenant.id, legacy.id, patch, T0 + 1)).headers,
+            *patch.headers);
+  EXPECT_EQ(must(store().get_endpoint(tenant.id, legacy.id)).headers, *patch.headers);
+  ingest(tenant, "a.b", T0);
+  auto jobs = claim(T0 + kHour);
+  ASSERT_EQ(jobs.size(), 2u);
+  for (const auto& job : jobs) {
+    EXPECT_EQ(job.headers, job.endpoint_id == legacy.id ? *patch.headers : fresh.headers);
+  }
+
+  // Master-key rotation re-seals header lists with the secrets.
+  auto new_box = must(SecretBox::create(std::string(32, 'n')));
+  auto reseal = [&](std::string_view sealed) -> Result<std::string> {
+    auto plain = box.open(sealed);
+    if (!plain) return std::string(sealed);  // the fixture's fake secrets are not sealed
+    return new_box.seal(*plain, random);
+  };
+  must(store().reseal_endpoint_secrets("", 10, reseal));
+  const HeaderSealer new_sealer(new_box, random);
+  store().seal_headers_with(new_sealer);
+  EXPECT_EQ(must(store().get_endpoint(tenant.id, fresh.id)).headers, fresh.headers);
+}
+
 // ================================ ingest ================================
 
 TEST_P(StoreConformance, IngestFansOutToEnabledMatchingEndpoints) {

@@ -13,17 +13,16 @@ std::string select_endpoints(std::string_view where) {
       .append(where);
 }
 
-Endpoint read_endpoint_row(const PgResult& r, int row) { return read_endpoint(r, row); }
-
 // Writes every mutable column of `e` (update_endpoint reads, patches and writes back).
-void write_endpoint(Transaction& tx, const Endpoint& e) {
+void write_endpoint(Transaction& tx, const Endpoint& e, const HeaderSealer* sealer) {
   tx.exec(
       "UPDATE axon.endpoints SET url = $2, description = $3, event_types = $4::jsonb, "
       "headers = $5::jsonb, disabled = $6, disabled_reason = $7, max_in_flight = $8, "
       "rate_limit = $9, ordering = $10, failing_since = $11, updated_at = $12 WHERE id = $1",
       Params(e.id, e.url, e.description, event_types_to_json(e.event_types),
-             headers_to_json(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
-             e.rate_limit, ordering_name(e.ordering), e.failing_since, e.updated_at));
+             encode_header_column(e.headers, sealer), e.disabled, e.disabled_reason,
+             e.max_in_flight, e.rate_limit, ordering_name(e.ordering), e.failing_since,
+             e.updated_at));
 }
 
 }  // namespace
@@ -50,7 +49,8 @@ Result<Endpoint> PostgresStore::create_endpoint(const Endpoint& e, int max_per_t
         "SELECT $1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
         "$16, $17, $18 WHERE EXISTS (SELECT 1 FROM axon.tenants WHERE id = $2) RETURNING id",
         Params(e.id, e.tenant_id, e.url, e.description, event_types_to_json(e.event_types),
-               headers_to_json(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
+               encode_header_column(e.headers, header_sealer_), e.disabled, e.disabled_reason,
+               e.max_in_flight,
                e.rate_limit, ordering_name(e.ordering), e.secret_sealed, e.previous_secret_sealed,
                e.previous_secret_expires_at, e.failing_since, e.created_at, e.updated_at,
                e.operational));
@@ -64,7 +64,7 @@ Result<Endpoint> PostgresStore::get_endpoint(std::string_view tenant_id, std::st
     PgResult r =
         tx.exec(select_endpoints("WHERE e.tenant_id = $1 AND e.id = $2"), Params(tenant_id, id));
     if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
-    return read_endpoint(r, 0);
+    return read_endpoint(r, 0, header_sealer_);
   });
 }
 
@@ -74,7 +74,9 @@ Result<Page<Endpoint>> PostgresStore::list_endpoints(std::string_view tenant_id,
     PgResult r = tx.exec(select_endpoints("WHERE e.tenant_id = $1 AND ($2::text IS NULL OR "
                                           "e.id < $2) ORDER BY e.id DESC LIMIT $3"),
                          Params(tenant_id, page.after, page_fetch(page)));
-    return make_page<Endpoint>(r, page, read_endpoint_row);
+    return make_page<Endpoint>(r, page, [this](const PgResult& rows, int row) {
+      return read_endpoint(rows, row, header_sealer_);
+    });
   });
 }
 
@@ -84,10 +86,10 @@ Result<Endpoint> PostgresStore::update_endpoint(std::string_view tenant_id, std:
     PgResult r = tx.exec(select_endpoints("WHERE e.tenant_id = $1 AND e.id = $2 FOR UPDATE"),
                          Params(tenant_id, id));
     if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
-    Endpoint e = read_endpoint(r, 0);
+    Endpoint e = read_endpoint(r, 0, header_sealer_);
     const bool was_disabled = e.disabled;
     apply_patch(e, patch, now);
-    write_endpoint(tx, e);
+    write_endpoint(tx, e, header_sealer_);
     if (was_disabled && !e.disabled) tx.notify_work();  // its waiting deliveries are due
     return e;
   });
@@ -119,7 +121,7 @@ Result<Endpoint> PostgresStore::rotate_endpoint_secret(std::string_view tenant_i
             .append(kEndpointColumns),
         Params(tenant_id, id, previous_expires_at, new_secret_sealed, now));
     if (r.rows() == 0) raise(Errc::not_found, "no such endpoint");
-    return read_endpoint(r, 0);
+    return read_endpoint(r, 0, header_sealer_);
   });
 }
 
@@ -128,7 +130,7 @@ Result<std::optional<std::string>> PostgresStore::reseal_endpoint_secrets(
   return transact("reseal_endpoint_secrets", [&](Transaction& tx) -> std::optional<std::string> {
     // FOR UPDATE: a secret rotated concurrently waits for this batch instead of being lost.
     PgResult r = tx.exec(
-        "SELECT id, secret_sealed, previous_secret_sealed FROM axon.endpoints "
+        "SELECT id, secret_sealed, previous_secret_sealed, headers FROM axon.endpoints "
         "WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
         Params(after, limit));
     if (r.rows() == 0) return std::nullopt;
@@ -141,12 +143,37 @@ Result<std::optional<std::string>> PostgresStore::reseal_endpoint_secrets(
         if (!resealed) raise(resealed.error().code, resealed.error().message);
         previous = std::move(*resealed);
       }
+      std::string headers = r.text(row, 3), sealed_headers;
+      if (sealed_header_column(headers, &sealed_headers)) {
+        auto resealed = reseal(sealed_headers);
+        if (!resealed) raise(resealed.error().code, resealed.error().message);
+        headers = sealed_header_column_text(*resealed);
+      }
       tx.exec(
-          "UPDATE axon.endpoints SET secret_sealed = $2, previous_secret_sealed = $3 "
-          "WHERE id = $1",
-          Params(r.text(row, 0), *current, previous));
+          "UPDATE axon.endpoints SET secret_sealed = $2, previous_secret_sealed = $3, "
+          "headers = $4::jsonb WHERE id = $1",
+          Params(r.text(row, 0), *current, previous, headers));
     }
     return r.text(r.rows() - 1, 0);
+  });
+}
+
+Result<int> PostgresStore::seal_plain_headers(int limit) {
+  const HeaderSealer* sealer = header_sealer_;
+  if (!sealer) return fail(Errc::internal, "seal_plain_headers: no master key given");
+  return transact("seal_plain_headers", [&](Transaction& tx) {
+    // The plain form is a JSON array; the sealed one a JSON string. SKIP LOCKED: several
+    // nodes starting together share the work instead of waiting for each other.
+    PgResult r = tx.exec(
+        "SELECT id, headers FROM axon.endpoints WHERE jsonb_typeof(headers) = 'array' "
+        "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        Params(limit));
+    for (int row = 0; row < r.rows(); ++row) {
+      tx.exec("UPDATE axon.endpoints SET headers = $2::jsonb WHERE id = $1",
+              Params(r.text(row, 0),
+                     encode_header_column(decode_header_column(r.view(row, 1), nullptr), sealer)));
+    }
+    return r.rows();
   });
 }
 

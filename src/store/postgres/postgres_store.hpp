@@ -10,6 +10,7 @@
 // Thread-safety: all methods may be called concurrently (see Store).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -75,6 +76,8 @@ class PostgresStore final : public Store {
                                           Millis previous_expires_at, Millis now) override;
   Result<std::optional<std::string>> reseal_endpoint_secrets(
       std::string_view after, int limit, const SecretResealer& reseal) override;
+  void seal_headers_with(const HeaderSealer& sealer) override { header_sealer_ = &sealer; }
+  Result<int> seal_plain_headers(int limit) override;
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;
@@ -109,6 +112,7 @@ class PostgresStore final : public Store {
   auto transact(std::string_view what, F&& body) -> Result<std::invoke_result_t<F&, Transaction&>>;
 
   PgPool pool_;
+  std::atomic<const HeaderSealer*> header_sealer_{nullptr};  // set once, before serving
   std::mutex listener_mu_;
   std::unique_ptr<PgListener> listener_;
 };

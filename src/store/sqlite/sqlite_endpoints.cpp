@@ -4,12 +4,12 @@
 namespace axon::sqlite {
 
 std::optional<Endpoint> find_endpoint(Connection& conn, std::string_view tenant_id,
-                                      std::string_view id) {
+                                      std::string_view id, const HeaderSealer* sealer) {
   auto st = conn.prepare("SELECT " AXON_SQL_ENDPOINT_COLS
                          " FROM endpoints WHERE tenant_id = ? AND id = ?")
                 .bind_all(tenant_id, id);
   if (!st.step()) return std::nullopt;
-  return read_endpoint(st);
+  return read_endpoint(st, sealer);
 }
 
 void settle_queue(Connection& conn, std::string_view endpoint_id) {
@@ -86,7 +86,7 @@ Result<Endpoint> SqliteStore::create_endpoint(const Endpoint& e, int max_per_ten
     c.prepare("INSERT INTO endpoints (" AXON_SQL_ENDPOINT_COLS
               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind_all(e.id, e.tenant_id, e.url, e.description, encode_event_types(e.event_types),
-                  encode_headers(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
+                  encode_header_column(e.headers, header_sealer_), e.disabled, e.disabled_reason, e.max_in_flight,
                   e.rate_limit, ordering_name(e.ordering), e.secret_sealed,
                   e.previous_secret_sealed, e.previous_secret_expires_at, e.failing_since,
                   e.created_at, e.updated_at, e.operational)
@@ -98,7 +98,7 @@ Result<Endpoint> SqliteStore::create_endpoint(const Endpoint& e, int max_per_ten
 
 Result<Endpoint> SqliteStore::get_endpoint(std::string_view tenant_id, std::string_view id) {
   return read([&](Connection& c) -> Result<Endpoint> {
-    auto endpoint = find_endpoint(c, tenant_id, id);
+    auto endpoint = find_endpoint(c, tenant_id, id, header_sealer_);
     if (!endpoint) return fail(Errc::not_found, "endpoint not found");
     return *endpoint;
   });
@@ -112,7 +112,7 @@ Result<Page<Endpoint>> SqliteStore::list_endpoints(std::string_view tenant_id,
                         " FROM endpoints WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?")
                   .bind_all(tenant_id, page_after(page), limit + 1);
     std::vector<Endpoint> rows;
-    while (st.step()) rows.push_back(read_endpoint(st));
+    while (st.step()) rows.push_back(read_endpoint(st, header_sealer_));
     return make_page(std::move(rows), limit);
   });
 }
@@ -121,7 +121,7 @@ Result<Endpoint> SqliteStore::update_endpoint(std::string_view tenant_id, std::s
                                               const EndpointPatch& patch, Millis now) {
   return write([&](Connection& c) -> Result<Endpoint> {
     WriteTransaction tx(c);
-    auto found = find_endpoint(c, tenant_id, id);
+    auto found = find_endpoint(c, tenant_id, id, header_sealer_);
     if (!found) return fail(Errc::not_found, "endpoint not found");
     Endpoint e = *found;
     apply_patch(e, patch, now);
@@ -130,7 +130,7 @@ Result<Endpoint> SqliteStore::update_endpoint(std::string_view tenant_id, std::s
          " disabled = ?, disabled_reason = ?, max_in_flight = ?, rate_limit = ?, ordering = ?,"
          " failing_since = ?, updated_at = ? WHERE id = ?")
         .bind_all(e.url, e.description, encode_event_types(e.event_types),
-                  encode_headers(e.headers), e.disabled, e.disabled_reason, e.max_in_flight,
+                  encode_header_column(e.headers, header_sealer_), e.disabled, e.disabled_reason, e.max_in_flight,
                   e.rate_limit, ordering_name(e.ordering), e.failing_since, e.updated_at, e.id)
         .run();
     if (e.disabled != found->disabled || e.ordering != found->ordering) settle_queue(c, e.id);
@@ -169,7 +169,7 @@ Result<Endpoint> SqliteStore::rotate_endpoint_secret(std::string_view tenant_id,
         .bind_all(previous_expires_at, new_secret_sealed, now, tenant_id, id)
         .run();
     if (c.changes() == 0) return fail(Errc::not_found, "endpoint not found");
-    auto e = find_endpoint(c, tenant_id, id);
+    auto e = find_endpoint(c, tenant_id, id, header_sealer_);
     tx.commit();
     return *e;
   });
@@ -182,13 +182,16 @@ Result<std::optional<std::string>> SqliteStore::reseal_endpoint_secrets(
     struct Row {
       std::string id, current;
       std::optional<std::string> previous;
+      std::string headers;
     };
     std::vector<Row> rows;
     auto st = c.prepare(
-                   "SELECT id, secret_sealed, previous_secret_sealed FROM endpoints"
+                   "SELECT id, secret_sealed, previous_secret_sealed, headers FROM endpoints"
                    " WHERE id > ? ORDER BY id LIMIT ?")
                   .bind_all(after, limit);
-    while (st.step()) rows.push_back({st.text_at(0), st.text_at(1), st.optional_text_at(2)});
+    while (st.step()) {
+      rows.push_back({st.text_at(0), st.text_at(1), st.optional_text_at(2), st.text_at(3)});
+    }
     if (rows.empty()) return std::optional<std::string>();
     for (Row& row : rows) {
       auto current = reseal(row.current);
@@ -199,12 +202,40 @@ Result<std::optional<std::string>> SqliteStore::reseal_endpoint_secrets(
         if (!resealed) return std::unexpected(resealed.error());
         previous = std::move(*resealed);
       }
-      c.prepare("UPDATE endpoints SET secret_sealed = ?, previous_secret_sealed = ? WHERE id = ?")
-          .bind_all(*current, previous, row.id)
+      std::string headers = row.headers, sealed_headers;
+      if (sealed_header_column(row.headers, &sealed_headers)) {
+        auto resealed = reseal(sealed_headers);
+        if (!resealed) return std::unexpected(resealed.error());
+        headers = sealed_header_column_text(*resealed);
+      }
+      c.prepare(
+           "UPDATE endpoints SET secret_sealed = ?, previous_secret_sealed = ?, headers = ?"
+           " WHERE id = ?")
+          .bind_all(*current, previous, headers, row.id)
           .run();
     }
     tx.commit();
     return std::optional<std::string>(rows.back().id);
+  });
+}
+
+Result<int> SqliteStore::seal_plain_headers(int limit) {
+  const HeaderSealer* sealer = header_sealer_;
+  if (!sealer) return fail(Errc::internal, "seal_plain_headers: no master key given");
+  return write([&](Connection& c) -> Result<int> {
+    WriteTransaction tx(c);
+    std::vector<std::pair<std::string, std::string>> rows;
+    // The plain form is a JSON array (starts with '['); the sealed one a JSON string.
+    auto st = c.prepare("SELECT id, headers FROM endpoints WHERE headers LIKE '[%' LIMIT ?")
+                  .bind_all(limit);
+    while (st.step()) rows.emplace_back(st.text_at(0), st.text_at(1));
+    for (const auto& [id, plain] : rows) {
+      c.prepare("UPDATE endpoints SET headers = ? WHERE id = ?")
+          .bind_all(encode_header_column(decode_header_column(plain, nullptr), sealer), id)
+          .run();
+    }
+    tx.commit();
+    return static_cast<int>(rows.size());
   });
 }
 

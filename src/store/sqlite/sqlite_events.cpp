@@ -294,7 +294,7 @@ Result<int> SqliteStore::replay_dead_since(std::string_view tenant_id, std::stri
   limit = clamp_limit(limit);
   return write([&](Connection& c) -> Result<int> {
     WriteTransaction tx(c);
-    auto endpoint = find_endpoint(c, tenant_id, endpoint_id);
+    auto endpoint = find_endpoint(c, tenant_id, endpoint_id, header_sealer_);
     if (!endpoint) return fail(Errc::not_found, "endpoint not found");
     std::vector<std::string> ids;
     {

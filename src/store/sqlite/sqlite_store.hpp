@@ -16,6 +16,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -73,6 +74,8 @@ class SqliteStore final : public Store {
                                           Millis previous_expires_at, Millis now) override;
   Result<std::optional<std::string>> reseal_endpoint_secrets(
       std::string_view after, int limit, const SecretResealer& reseal) override;
+  void seal_headers_with(const HeaderSealer& sealer) override { header_sealer_ = &sealer; }
+  Result<int> seal_plain_headers(int limit) override;
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;
@@ -133,6 +136,8 @@ class SqliteStore final : public Store {
   const std::string path_;
   const ConnectionOptions options_;
   const bool in_memory_;
+
+  std::atomic<const HeaderSealer*> header_sealer_{nullptr};  // set once, before serving
 
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // guarded by write_mu_
