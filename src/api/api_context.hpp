@@ -26,14 +26,21 @@ struct ApiOptions {
   bool allow_private_targets = false;
   std::size_t max_body_bytes = 256 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
+  // Out of slots, a new connection closes the longest-idle keep-alive connection (then the
+  // oldest one still sending its head) instead of being refused; 503 only when every slot is
+  // in the middle of a request.
   int max_connections = 1024;
-  Millis idle_timeout = 60'000;     // keep-alive connection with no request
-  Millis request_read_timeout = 15'000;  // slow clients (headers + body)
+  Millis idle_timeout = 60'000;     // keep-alive connection waiting for its next request
+  Millis header_timeout = 10'000;   // a complete request head, from accept or its first byte
+  Millis request_read_timeout = 15'000;  // the body (and writing the answer)
   Millis rotation_overlap = 24LL * 3600 * 1000;  // old secret keeps signing this long
   // Requests per second per credential (token bucket keyed by the credential's hash); 0 = off.
   // Over the limit: 429 rate_limited with Retry-After.
   double rate_limit = 1000;
   double rate_limit_burst = 2000;
+  // Endpoints one tenant may have; one more answers 422 limit_exceeded. Bounds what a single
+  // tenant can make the dispatcher fan out to and hold open.
+  int max_endpoints_per_tenant = 1000;
 };
 
 // What handlers need; owned by the caller and outliving the server.

@@ -28,6 +28,7 @@ int http_status(Errc code) {
       return 415;
     case Errc::validation_failed:
     case Errc::url_not_allowed:
+    case Errc::limit_exceeded:
       return 422;
     case Errc::rate_limited:
       return 429;

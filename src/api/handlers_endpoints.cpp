@@ -105,7 +105,8 @@ Result<ApiResponse> create_endpoint(const Services& services, const RouteRequest
   endpoint.tls_client_key_sealed = client_certificate->tls_client_key_sealed.value_or(std::nullopt);
   endpoint.created_at = now;
   endpoint.updated_at = now;
-  AXON_TRY(created, ctx.store.create_endpoint(endpoint));
+  AXON_TRY(created,
+           ctx.store.create_endpoint(endpoint, services.options.max_endpoints_per_tenant));
   nlohmann::json body = endpoint_json(*created);
   body["secret"] = secret;
   return json_response(201, body);

@@ -137,6 +137,12 @@ const std::string& RouteRequest::param(std::string_view name) const {
 
 namespace {
 
+// The page's own <meta> policy (web/index.html) plus what only a header can say: no other site
+// may frame the dashboard (clickjacking). X-Frame-Options covers browsers without CSP 3.
+constexpr std::string_view kDashboardPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 // The dashboard (GET / and /assets/*), embedded in the binary; public like any web page —
 // it holds no data, every call it makes carries the operator's token.
 std::optional<ApiResponse> serve_web_asset(const ApiRequest& request, std::string_view path) {
@@ -149,7 +155,9 @@ std::optional<ApiResponse> serve_web_asset(const ApiRequest& request, std::strin
   response.headers = {{"ETag", std::string(asset->etag)},
                       {"Cache-Control", "no-cache"},
                       {"X-Content-Type-Options", "nosniff"},
-                      {"Referrer-Policy", "no-referrer"}};
+                      {"Referrer-Policy", "no-referrer"},
+                      {"X-Frame-Options", "DENY"},
+                      {"Content-Security-Policy", std::string(kDashboardPolicy)}};
   if (auto tag = request.header("If-None-Match"); tag && *tag == asset->etag) {
     response.status = 304;
     return response;

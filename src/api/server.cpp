@@ -1,11 +1,14 @@
 // ApiServer on Boost.Beast: one acceptor, one Session per connection, each on its own strand
 // of a shared io_context run by `options.threads` threads.
 //
-// A Session loops: wait for the first byte of a request (idle_timeout) -> read the header and
-// body (request_read_timeout, header and body limits) -> answer through api::handle_request ->
-// write -> again while keep-alive. Errors the client caused (oversized body, malformed HTTP)
-// are answered 4xx and the connection is closed gracefully: shut down our side, then read and
-// discard what the client is still sending for a moment, so it sees the answer, not a reset.
+// A Session loops: wait for the first byte of a request (idle_timeout; a new connection gets
+// header_timeout from accept for its whole head) -> read the head (header_timeout from its
+// first byte) and the body (request_read_timeout, header and body limits) -> answer through
+// api::handle_request -> write -> again while keep-alive. Out of connection slots, the
+// acceptor closes an idle or head-less connection to make room (api/connection_slots.hpp).
+// Errors the client caused (oversized body, malformed HTTP) are answered 4xx and the
+// connection is closed gracefully: shut down our side, then read and discard what the client
+// is still sending for a moment, so it sees the answer, not a reset.
 #include "api/server.hpp"
 
 #include <spdlog/spdlog.h>
@@ -17,10 +20,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <list>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "api/auth.hpp"
+#include "api/connection_slots.hpp"
 #include "api/errors.hpp"
 #include "api/rate_limiter.hpp"
 #include "api/router.hpp"
@@ -50,6 +56,8 @@ constexpr milliseconds kDrainTimeout{2000};      // … for at most this long
 constexpr milliseconds kAcceptRetryDelay{50};    // after EMFILE and friends
 constexpr std::chrono::seconds kStopGrace{5};    // for answers already being written
 
+class Session;
+
 // What the acceptor and every session share. Outlives all sessions (see Impl member order).
 struct ServerState {
   ServerState(ApiContext ctx, ApiOptions opts)
@@ -58,6 +66,9 @@ struct ServerState {
   ApiOptions options;
   api::Services services;
   std::atomic<int> connections{0};
+  std::atomic<int> evicting{0};  // connections told to close, not yet gone
+  std::mutex sessions_mutex;
+  std::list<Session*> sessions;  // every live session (guarded by sessions_mutex)
   std::atomic<int> busy{0};  // requests read and not yet fully answered
   std::atomic<bool> stopping{false};
   api::CredentialRateLimiter rate_limiter{options.rate_limit, options.rate_limit_burst};
@@ -71,16 +82,44 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ServerState& state) : stream_(std::move(socket)), state_(state) {
     ++state_.connections;
+    std::lock_guard lock(state_.sessions_mutex);
+    registered_ = state_.sessions.insert(state_.sessions.end(), this);
   }
-  ~Session() { --state_.connections; }
+  ~Session() {
+    {
+      std::lock_guard lock(state_.sessions_mutex);
+      state_.sessions.erase(registered_);
+    }
+    if (evicting_) --state_.evicting;
+    --state_.connections;
+  }
 
   void start() {
     net::dispatch(stream_.get_executor(),
                   [self = shared_from_this()] { self->wait_for_request(); });
   }
 
+  // Read from the acceptor's thread under sessions_mutex.
+  api::ConnectionState connection_state() const {
+    return {phase_.load(), std::chrono::steady_clock::time_point(
+                               std::chrono::steady_clock::duration(phase_since_.load()))};
+  }
+  bool evicting() const { return evicting_; }
+
+  // Closes this connection to free its slot, unless it began a request meanwhile.
+  void evict() {
+    evicting_ = true;
+    ++state_.evicting;
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (api::evictable(self->connection_state())) return self->close();
+      self->evicting_ = false;
+      --self->state_.evicting;
+    });
+  }
+
   // Answers 503 without reading a request (too many connections), then closes.
   void reject() {
+    phase_ = api::ConnectionPhase::in_request;  // its answer is on the way: not evictable
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->method_ = "-";
       self->path_ = "-";
@@ -91,17 +130,41 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-  // Keep-alive: wait up to idle_timeout for the next request to begin.
+  // A new connection has header_timeout from accept for its whole head; a kept-alive one
+  // waits up to idle_timeout for the next request to begin.
   void wait_for_request() {
     if (state_.stopping) return close();
-    if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
-    stream_.expires_after(milliseconds(state_.options.idle_timeout));
+    if (buffer_.size() > 0) {  // pipelined bytes already here
+      begin_head(std::chrono::steady_clock::now());
+      return read_header();
+    }
+    if (requests_ == 0) {
+      begin_head(accepted_);
+      stream_.expires_at(head_deadline_);
+    } else {
+      set_phase(api::ConnectionPhase::idle);
+      stream_.expires_after(milliseconds(state_.options.idle_timeout));
+    }
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               if (ec) return self->close();
                               self->buffer_.commit(n);
+                              if (self->phase_ == api::ConnectionPhase::idle) {
+                                self->begin_head(std::chrono::steady_clock::now());
+                              }
                               self->read_header();
                             });
+  }
+
+  void begin_head(std::chrono::steady_clock::time_point since) {
+    set_phase(api::ConnectionPhase::awaiting_head, since);
+    head_deadline_ = since + milliseconds(state_.options.header_timeout);
+  }
+
+  void set_phase(api::ConnectionPhase phase,
+                 std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now()) {
+    phase_since_ = since.time_since_epoch().count();
+    phase_ = phase;
   }
 
   void read_header() {
@@ -111,7 +174,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_.options.max_header_bytes));
     parser_->body_limit(state_.options.max_body_bytes);
-    stream_.expires_after(milliseconds(state_.options.request_read_timeout));
+    stream_.expires_at(head_deadline_);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -119,6 +182,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
+    set_phase(api::ConnectionPhase::in_request);
+    ++requests_;
+    stream_.expires_after(milliseconds(state_.options.request_read_timeout));
     const auto& request = parser_->get();
     method_ = std::string(request.method_string());
     std::string_view target = request.target();
@@ -244,6 +310,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Shut down our side, then discard what the client still sends so it reads our answer
   // instead of a connection reset; give up after a moment or a megabyte.
   void close_gracefully() {
+    set_phase(api::ConnectionPhase::idle);  // answered: losing the drain costs nothing
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.expires_after(kDrainTimeout);
@@ -268,6 +335,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   ServerState& state_;
+  std::list<Session*>::iterator registered_;  // in state_.sessions
+  const std::chrono::steady_clock::time_point accepted_ = std::chrono::steady_clock::now();
+  // Written on the strand, read by the acceptor when choosing a connection to close.
+  std::atomic<api::ConnectionPhase> phase_{api::ConnectionPhase::awaiting_head};
+  std::atomic<std::chrono::steady_clock::rep> phase_since_{accepted_.time_since_epoch().count()};
+  std::atomic<bool> evicting_{false};
+  std::chrono::steady_clock::time_point head_deadline_;
+  int requests_ = 0;  // heads read on this connection
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
@@ -297,13 +372,37 @@ struct ApiServer::Impl {
         return;
       }
       auto session = std::make_shared<Session>(std::move(socket), state);
-      if (state.connections > state.options.max_connections) {
-        session->reject();
-      } else {
-        session->start();
+      if (state.connections - state.evicting > state.options.max_connections) {
+        auto victim = least_useful_connection(session.get());
+        if (!victim) {
+          session->reject();  // every slot is in the middle of a request
+          return accept();
+        }
+        victim->evict();
       }
+      session->start();
       accept();
     });
+  }
+
+  // The evictable connection to close first (api/connection_slots.hpp) other than the
+  // newcomer, or null.
+  std::shared_ptr<Session> least_useful_connection(const Session* newcomer) {
+    std::lock_guard lock(state.sessions_mutex);
+    std::shared_ptr<Session> chosen;
+    api::ConnectionState chosen_state;
+    for (Session* session : state.sessions) {
+      if (session == newcomer || session->evicting()) continue;
+      api::ConnectionState candidate = session->connection_state();
+      if (!api::evictable(candidate)) continue;
+      if (chosen && !api::evict_before(candidate, chosen_state)) continue;
+      // A session whose last owner is gone is being destroyed: not a candidate.
+      if (auto alive = session->weak_from_this().lock()) {
+        chosen = std::move(alive);
+        chosen_state = candidate;
+      }
+    }
+    return chosen;
   }
 
   // Sessions reference `state`, and die with `io`: keep `state` declared first.

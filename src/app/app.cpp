@@ -47,6 +47,24 @@ std::unique_ptr<Store> open_and_migrate(const std::string& db_url,
   return std::move(*store);
 }
 
+// Header lists written before they were sealed (store/sealed_headers.hpp) are sealed now that
+// the key is known, in batches, before anything else reads them.
+bool seal_old_header_lists(Store& store) {
+  constexpr int kBatch = 500;
+  int sealed = 0;
+  for (;;) {
+    auto batch = store.seal_plain_headers(kBatch);
+    if (!batch) {
+      spdlog::error("cannot seal stored endpoint headers: {}", batch.error().message);
+      return false;
+    }
+    if (*batch == 0) break;
+    sealed += *batch;
+  }
+  if (sealed > 0) spdlog::info("sealed the custom headers of {} endpoints", sealed);
+  return true;
+}
+
 std::string lease_owner_id(Random& random) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -105,6 +123,9 @@ int run_serve(const ServeOptions& options) {
     spdlog::error("cannot start: {}", checked.error().message);
     return 1;
   }
+  const HeaderSealer header_sealer(*secrets, random);
+  store->seal_headers_with(header_sealer);
+  if (!seal_old_header_lists(*store)) return 1;
 
   auto admin = resolve_admin_token(*store, options.admin_token, random);
   if (!admin) {
@@ -150,6 +171,7 @@ int run_serve(const ServeOptions& options) {
   api_options.threads = options.api_threads;
   api_options.allow_private_targets = options.allow_private_targets;
   api_options.rate_limit = options.api_rate_limit;
+  api_options.max_endpoints_per_tenant = options.max_endpoints_per_tenant;
   api_options.rate_limit_burst =
       options.api_rate_burst > 0 ? options.api_rate_burst : 2 * options.api_rate_limit;
   ApiContext context{

@@ -35,7 +35,7 @@ Result<MasterKeyRotation> reseal_all_secrets(Store& store, std::string_view old_
     auto plain = old_box->open(sealed);
     if (!plain) {
       return fail(Errc::invalid_request,
-                  "an endpoint secret or client key opens under neither the old nor the new "
+                  "an endpoint secret, client key or header list opens under neither the old nor the new "
                   "master key");
     }
     ++counts.resealed;
@@ -83,9 +83,10 @@ int run_rotate_master_key(const std::string& db_url, const std::optional<std::st
     std::cerr << "axon-webhooks: rotation failed: " << done.error().message << std::endl;
     return 1;
   }
-  std::cout << "re-sealed " << done->resealed << " endpoint secrets ("
+  std::cout << "re-sealed " << done->resealed << " sealed values ("
             << done->already_new << " were already under the new key)\n"
-            << "every endpoint secret and client key is now sealed under the key in " << new_key_file << "\n"
+            << "every endpoint secret, client key and custom header list is now sealed under the key in "
+            << new_key_file << "\n"
             << "next: make serve use it (replace the old key file with it, or point "
                "--master-key-file / AXON_MASTER_KEY at it), then start serve again"
             << std::endl;

@@ -1,7 +1,8 @@
-// `axon-webhooks rotate-master-key`: re-seals every endpoint secret (current and previous)
-// and client-certificate key from the old master key to a new one, batch by batch, so the operator can then swap the
-// key. Safe to run again after an interruption: a secret that already opens under the new
-// key is left as it is. Run it while no `serve` process is writing (see docs/security.md).
+// `axon-webhooks rotate-master-key`: re-seals every endpoint secret (current and previous),
+// client-certificate key and sealed custom header list from the old master key to a new one,
+// batch by batch, so the operator can then swap the key. Safe to run again after an
+// interruption: a value that already opens under the new key is left as it is. Run it while
+// no `serve` process is writing (docs/operations.md, "Rotating the master key").
 #pragma once
 
 #include <optional>
@@ -14,13 +15,13 @@
 namespace axon {
 
 struct MasterKeyRotation {
-  int resealed = 0;       // secrets and keys moved from the old key to the new one
-  int already_new = 0;    // secrets already under the new key (an interrupted earlier run)
+  int resealed = 0;       // sealed values moved from the old key to the new one
+  int already_new = 0;    // values already under the new key (an interrupted earlier run)
 };
 
-// Re-seals every endpoint secret in `store` from `old_key` to `new_key` (32 bytes each);
-// the batch that re-seals the last secrets records `new_key`'s check value
-// (app/master_key_check.hpp) in the same transaction.
+// Re-seals every endpoint secret, client key and header list in `store` from `old_key` to
+// `new_key` (32 bytes each); the batch that re-seals the last ones records `new_key`'s check
+// value (app/master_key_check.hpp) in the same transaction.
 Result<MasterKeyRotation> reseal_all_secrets(Store& store, std::string_view old_key,
                                              std::string_view new_key, Random& random,
                                              int batch_size = 100);

@@ -36,6 +36,7 @@ struct ServeOptions {
   int api_threads = 8;                                 // --api-threads
   double api_rate_limit = 1000;                        // --api-rate-limit (req/s per credential; 0 = off)
   double api_rate_burst = 0;                           // --api-rate-burst (0 = 2 x the rate)
+  int max_endpoints_per_tenant = 1000;                 // --max-endpoints-per-tenant (env AXON_…)
   std::string log_level = "info";                      // --log-level / AXON_LOG_LEVEL
   std::string log_format = "text";                     // --log-format / AXON_LOG_FORMAT
 };

@@ -67,6 +67,11 @@ void add_serve(CLI::App& app, axon::ServeOptions& options, std::string& listen,
   serve->add_option("--api-rate-burst", options.api_rate_burst,
                     "API request burst per credential [default 2 x --api-rate-limit]")
       ->check(CLI::NonNegativeNumber);
+  serve->add_option("--max-endpoints-per-tenant", options.max_endpoints_per_tenant,
+                    "endpoints one tenant may have; one more answers 422 limit_exceeded "
+                    "[env AXON_MAX_ENDPOINTS_PER_TENANT; default 1000]")
+      ->envname("AXON_MAX_ENDPOINTS_PER_TENANT")  // CLI11 validates the variable like the flag
+      ->check(CLI::Range(1, 1'000'000));
   serve->add_option("--log-level", options.log_level, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   serve->add_option("--log-format", options.log_format, "text|json")

@@ -28,6 +28,8 @@ std::string_view errc_name(Errc code) {
       return "validation_failed";
     case Errc::url_not_allowed:
       return "url_not_allowed";
+    case Errc::limit_exceeded:
+      return "limit_exceeded";
     case Errc::rate_limited:
       return "rate_limited";
     case Errc::unavailable:

@@ -22,6 +22,7 @@ enum class Errc {
   payload_too_large,       // 413
   unsupported_media_type,  // 415
   validation_failed,       // 422 well-formed but semantically invalid
+  limit_exceeded,          // 422 would exceed a configured quota (endpoints per tenant)
   url_not_allowed,         // 422 endpoint URL refused by the SSRF policy
   rate_limited,            // 429
   unavailable,             // 503 store unreachable, shutting down

@@ -2,6 +2,13 @@
 
 namespace axon {
 
+Error endpoint_limit_error(int max_per_tenant) {
+  return Error{Errc::limit_exceeded,
+               "this tenant already has the maximum of " + std::to_string(max_per_tenant) +
+                   " endpoints; delete one first, or ask the operator to raise "
+                   "--max-endpoints-per-tenant"};
+}
+
 void apply_patch(Endpoint& e, const EndpointPatch& patch, Millis now) {
   if (patch.url) e.url = *patch.url;
   if (patch.description) e.description = *patch.description;
@@ -31,7 +38,8 @@ Result<SealedEndpointValues> reseal_values(
   if (!current) return std::unexpected(current.error());
   out.current = std::move(*current);
   for (auto [from, to] : {std::pair{&values.previous, &out.previous},
-                          std::pair{&values.client_key, &out.client_key}}) {
+                          std::pair{&values.client_key, &out.client_key},
+                          std::pair{&values.header_list, &out.header_list}}) {
     if (!*from) continue;
     auto resealed = reseal(**from);
     if (!resealed) return std::unexpected(resealed.error());

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -21,6 +22,7 @@
 
 #include "core/result.hpp"
 #include "store/models.hpp"
+#include "store/sealed_headers.hpp"
 
 namespace axon {
 
@@ -91,10 +93,14 @@ struct SealedEndpointValues {
   std::string current;                    // secret_sealed
   std::optional<std::string> previous;    // previous_secret_sealed
   std::optional<std::string> client_key;  // tls_client_key_sealed
+  std::optional<std::string> header_list;  // the sealed custom header list (a plain one: none)
 };
 Result<SealedEndpointValues> reseal_values(
     const SealedEndpointValues& values,
     const std::function<Result<std::string>(std::string_view sealed)>& reseal);
+
+// The refusal both stores give when a tenant is at its endpoint cap.
+Error endpoint_limit_error(int max_per_tenant);
 
 // An event to ingest. The caller built `payload` (the envelope) with the id and created_at.
 struct NewEvent {
@@ -193,7 +199,11 @@ class Store {
                                       Millis now) = 0;
 
   // --- endpoints ---
-  virtual Result<Endpoint> create_endpoint(const Endpoint& endpoint) = 0;
+  // Stores a new endpoint unless its tenant already has `max_per_tenant` endpoints
+  // (Errc::limit_exceeded). The count and the insert share one transaction, so concurrent
+  // creates (several threads or nodes) never overshoot the cap.
+  virtual Result<Endpoint> create_endpoint(const Endpoint& endpoint, int max_per_tenant) = 0;
+  static constexpr int kNoEndpointLimit = std::numeric_limits<int>::max();  // fixtures, tools
   virtual Result<Endpoint> get_endpoint(std::string_view tenant_id, std::string_view id) = 0;
   virtual Result<Page<Endpoint>> list_endpoints(std::string_view tenant_id,
                                                 const PageRequest& page) = 0;
@@ -206,6 +216,14 @@ class Store {
                                                   std::string_view id,
                                                   std::string_view new_secret_sealed,
                                                   Millis previous_expires_at, Millis now) = 0;
+
+  // --- custom headers at rest (store/sealed_headers.hpp) ---
+  // From now on header lists are written sealed, and sealed ones are opened, with `sealer`
+  // (which must outlive the store). Call once, before the store is shared between threads.
+  virtual void seal_headers_with(const HeaderSealer& sealer) = 0;
+  // Seals the plain header lists of up to `limit` endpoints (rows written before sealing);
+  // returns how many it sealed, 0 when none is left. Needs seal_headers_with first.
+  virtual Result<int> seal_plain_headers(int limit) = 0;
 
   // --- master key ---
   // The sealed current secret of one endpoint (any tenant), or nullopt when there is none:
@@ -221,7 +239,8 @@ class Store {
     std::string while_resealing;
     std::string when_done;
   };
-  // Re-seals the current and previous secrets and the client-certificate key of up to `limit` endpoints (all tenants) whose
+  // Re-seals the current and previous secrets, the client-certificate key and the sealed
+  // header list (a plain one is left as it is) of up to `limit` endpoints (all tenants) whose
   // id is greater than `after` ("" = from the start), in id order, in one transaction that
   // also records `key_check`. Returns the last endpoint id of the batch, or nullopt when
   // none was left. An error from `reseal` rolls the whole batch back and is returned.

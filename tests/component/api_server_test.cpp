@@ -1,6 +1,10 @@
-// The HTTP server itself: keep-alive, limits, malformed HTTP, timeouts, connection cap.
+// The HTTP server itself: keep-alive, limits, malformed HTTP, timeouts, the connection cap and
+// what happens when a flood of idle or trickling connections fills it.
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "component/api_fixture.hpp"
@@ -87,16 +91,37 @@ TEST_F(ApiServerTest, IdleConnectionsAreClosed) {
   EXPECT_TRUE(client.wait_for_close());
 }
 
-TEST_F(ApiServerTest, SlowClientIsCutOff) {
+TEST_F(ApiServerTest, SlowBodyIsCutOff) {
   options_.request_read_timeout = 300;
   start_server();
   HttpClient client(port_);
-  ASSERT_TRUE(client.send_only("GET /healthz HTTP/1.1\r\nHost: x\r\n"));  // never finishes
+  // The head is complete; the 10 bytes of body never come.
+  ASSERT_TRUE(client.send_only("POST /v1/tenants HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"));
   EXPECT_TRUE(client.wait_for_close());
   EXPECT_EQ(http().request("GET", "/healthz").status, 200);
 }
 
-TEST_F(ApiServerTest, ConnectionsBeyondTheCapGet503) {
+TEST_F(ApiServerTest, ConnectionsAllInARequestGet503) {
+  options_.max_connections = 2;
+  start_server();
+  // Two connections mid-request (head read, body still owed): they are doing work and are
+  // never evicted, so a third connection is refused.
+  std::vector<std::unique_ptr<HttpClient>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<HttpClient>(port_));
+    ASSERT_TRUE(held.back()->send_only(
+        "POST /v1/tenants HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+        "Content-Length: 10\r\n\r\n"));
+    // "100 Continue" proves the server has read the head.
+    ASSERT_TRUE(held.back()->read_until("100 Continue\r\n\r\n"));
+  }
+  auto response = HttpClient(port_).request("GET", "/healthz");
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.json()["error"]["code"], "unavailable");
+  EXPECT_EQ(response.header("Connection"), "close");
+}
+
+TEST_F(ApiServerTest, IdleKeepAliveConnectionsMakeRoomForNewOnes) {
   options_.max_connections = 2;
   start_server();
   std::vector<std::unique_ptr<HttpClient>> held;
@@ -104,20 +129,74 @@ TEST_F(ApiServerTest, ConnectionsBeyondTheCapGet503) {
     held.push_back(std::make_unique<HttpClient>(port_));
     ASSERT_EQ(held.back()->request("GET", "/healthz").status, 200);
   }
-  HttpClient extra(port_);
-  auto response = extra.request("GET", "/healthz");
-  EXPECT_EQ(response.status, 503);
-  EXPECT_EQ(response.json()["error"]["code"], "unavailable");
-  EXPECT_EQ(response.header("Connection"), "close");
-  // Once a held connection goes away, a new one is served.
-  held.front()->disconnect();
-  held.erase(held.begin());
-  bool served = false;
-  for (int i = 0; i < 200 && !served; ++i) {  // the server notices the close asynchronously
-    HttpClient again(port_);
-    served = again.request("GET", "/healthz").status == 200;
+  // Both slots hold idle keep-alive connections: the oldest is closed to serve the newcomer.
+  EXPECT_EQ(HttpClient(port_).request("GET", "/healthz").status, 200);
+  EXPECT_TRUE(held.front()->wait_for_close());
+}
+
+TEST_F(ApiServerTest, HeadMustArriveWithinItsDeadline) {
+  options_.header_timeout = 300;
+  options_.idle_timeout = 60'000;          // neither of these may be what closes them
+  options_.request_read_timeout = 60'000;
+  start_server();
+  HttpClient silent(port_);
+  ASSERT_TRUE(silent.send_only(""));  // connects, sends nothing
+  // A trickler keeps sending, one byte at a time, and never finishes its head.
+  HttpClient trickler(port_, "127.0.0.1", std::chrono::milliseconds(50));
+  const std::string head = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(500, 'a');
+  bool closed = false;
+  for (char byte : head) {
+    if (!trickler.send_only(std::string_view(&byte, 1))) {
+      closed = true;
+      break;
+    }
+    if (trickler.wait_for_close()) {  // waits 50 ms
+      closed = true;
+      break;
+    }
   }
-  EXPECT_TRUE(served);
+  EXPECT_TRUE(closed) << "a head trickled over " << head.size() * 50 << " ms was never cut off";
+  EXPECT_TRUE(silent.wait_for_close());
+  EXPECT_EQ(http().request("GET", "/healthz").status, 200);
+}
+
+// A flood from one address: every slot taken by connections that send nothing, plus more
+// trickling in a byte at a time. A normal client's requests must still be answered, each
+// within 2 s (the client's receive timeout), on fresh connections.
+TEST_F(ApiServerTest, NormalClientIsServedDuringAConnectionFlood) {
+  constexpr int kSlots = 8;
+  options_.max_connections = kSlots;
+  start_server();
+  std::vector<std::unique_ptr<HttpClient>> flood;
+  for (int i = 0; i < kSlots; ++i) {
+    flood.push_back(std::make_unique<HttpClient>(port_));
+    ASSERT_TRUE(flood.back()->send_only(""));
+  }
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    std::vector<std::unique_ptr<HttpClient>> tricklers;
+    for (int i = 0; i < kSlots / 2; ++i) {
+      tricklers.push_back(std::make_unique<HttpClient>(port_));
+    }
+    const std::string head = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ";
+    for (std::size_t at = 0; !done; at = (at + 1) % head.size()) {
+      for (auto& client : tricklers) {
+        if (!client->send_only(head.substr(at, 1))) client->disconnect();  // reconnects
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // pacing, not synchronisation
+    }
+  });
+  int answered = 0;
+  for (int i = 0; i < 20; ++i) {
+    HttpClient normal(port_, "127.0.0.1", std::chrono::milliseconds(2000));
+    auto response = normal.request("GET", "/healthz");
+    EXPECT_EQ(response.status, 200) << "request " << i << ": " << response.error << " "
+                                    << response.body;
+    answered += response.status == 200;
+  }
+  done = true;
+  trickle.join();
+  EXPECT_EQ(answered, 20);
 }
 
 TEST_F(ApiServerTest, StopIsPromptAndRestartable) {

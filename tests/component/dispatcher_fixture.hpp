@@ -77,7 +77,7 @@ class DispatcherFixture : public ::testing::Test {
     ep.secret_sealed = box_->seal(secret_, random_);
     ep.created_at = ep.updated_at = clock_.now_ms();
     if (tweak) tweak(ep);
-    auto created = store_->create_endpoint(ep);
+    auto created = store_->create_endpoint(ep, Store::kNoEndpointLimit);
     EXPECT_TRUE(created) << created.error().message;
     return created ? *created : ep;
   }

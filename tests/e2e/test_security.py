@@ -102,16 +102,24 @@ class SecretsAtRestTest(unittest.TestCase):
         with Server() as server, Receiver() as receiver:
             tid, key = server.tenant_with_key()
             secrets_seen = []
+            credentials = [f"Bearer receiver-credential-{i}-" + os.urandom(8).hex() for i in range(3)]
             for i in range(3):
                 ep = server.ok("POST", f"/v1/tenants/{tid}/endpoints",
-                               {"url": receiver.url, "description": f"ep {i}"}, token=key)
+                               {"url": receiver.url, "description": f"ep {i}",
+                                "headers": {"Authorization": credentials[i]}}, token=key)
                 secrets_seen.append(ep["secret"])
+                # The API still shows the tenant its header values.
+                shown = server.ok("GET", f"/v1/tenants/{tid}/endpoints/{ep['id']}", token=key)
+                self.assertEqual(shown["headers"], {"Authorization": credentials[i]})
             rotated = server.ok("POST", f"/v1/tenants/{tid}/endpoints/{ep['id']}/rotate-secret",
                                 token=key)
             secrets_seen.append(rotated["secret"])
             ev = server.ok("POST", f"/v1/tenants/{tid}/events", {"type": "a.b", "data": {}},
                            token=key)
             wait_until(lambda: len(delivered_for(receiver, ev["id"])) == 3, message="deliveries")
+            # Receivers get the header values as set.
+            self.assertEqual(sorted(r["headers"].get("authorization") for r in
+                                    delivered_for(receiver, ev["id"])), sorted(credentials))
             self.assertEqual(server.terminate(), 0)
 
             data = db_bytes(server.workdir)
@@ -120,6 +128,12 @@ class SecretsAtRestTest(unittest.TestCase):
             for secret in secrets_seen:
                 for form in secret_forms(secret):
                     self.assertNotIn(form, data, f"a form of an endpoint secret is in the db")
+            for credential in credentials:
+                self.assertNotIn(credential.encode(), data, "a custom header value is in the db")
+            self.assertNotIn(b"receiver-credential", data)
+            # The database files are readable by their owner only.
+            for path in glob.glob(os.path.join(server.workdir, "axon.db*")):
+                self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600, path)
             # API keys and the admin token are stored only as hashes.
             self.assertNotIn(key.encode(), data)
             self.assertNotIn(server.admin_token.encode(), data)
@@ -136,7 +150,8 @@ class MasterKeyRotationTest(unittest.TestCase):
             token = "axadm_mkr_" + base64.urlsafe_b64encode(os.urandom(18)).decode()
             first = Server(workdir=workdir, admin_token=token).start()
             tid, key = first.tenant_with_key()
-            plain = first.ok("POST", f"/v1/tenants/{tid}/endpoints", {"url": receiver.url},
+            plain = first.ok("POST", f"/v1/tenants/{tid}/endpoints",
+                             {"url": receiver.url, "headers": {"X-Receiver-Key": "rk-before-rotation"}},
                              token=key)
             rotated_ep = first.ok("POST", f"/v1/tenants/{tid}/endpoints", {"url": receiver.url},
                                   token=key)
@@ -155,14 +170,15 @@ class MasterKeyRotationTest(unittest.TestCase):
                 [AXON_BIN, "rotate-master-key", "--db", first.db, "--master-key-file", key_file,
                  "--new-key-file", new_key_file], capture_output=True, timeout=60)
             self.assertEqual(done.returncode, 0, done.stderr.decode())
-            self.assertIn(b"re-sealed 3 endpoint secrets", done.stdout)
+            # 3 secrets (one endpoint has two during its overlap) and 2 header lists.
+            self.assertIn(b"re-sealed 5 sealed values", done.stdout)
             self.assertEqual(stat.S_IMODE(os.stat(new_key_file).st_mode), 0o600)
             # Running it again is harmless (everything is already under the new key).
             again = subprocess.run(
                 [AXON_BIN, "rotate-master-key", "--db", first.db, "--master-key-file", key_file,
                  "--new-key-file", new_key_file], capture_output=True, timeout=60)
             self.assertEqual(again.returncode, 0, again.stderr.decode())
-            self.assertIn(b"re-sealed 0 endpoint secrets (3 were already", again.stdout)
+            self.assertIn(b"re-sealed 0 sealed values (5 were already", again.stdout)
 
             # The operator swaps the key file; the old key is no longer needed.
             os.replace(new_key_file, key_file)
@@ -185,6 +201,9 @@ class MasterKeyRotationTest(unittest.TestCase):
             # One delivery verifies with the plain endpoint's secret shown at creation; the
             # other with both secrets of the rotated endpoint.
             self.assertEqual(sorted(results), [(False, True), (True, False)])
+            # The header list opened under the new key too.
+            keys_sent = [r["headers"].get("x-receiver-key") for r in by_path.values()]
+            self.assertEqual(sorted(keys_sent, key=str), sorted(["rk-before-rotation", None], key=str))
             shown = second.ok("GET", f"/v1/tenants/{tid}/endpoints/{plain['id']}/secret",
                               token=key)
             self.assertEqual(shown["secret"], plain["secret"])

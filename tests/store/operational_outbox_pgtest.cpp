@@ -19,7 +19,7 @@ TEST(OperationalOutboxTest, EmitEventSkipsOperationalEndpoints) {
   Endpoint operational = normal;
   operational.id = test_id("ep_");
   operational.operational = true;
-  ASSERT_TRUE(store->create_endpoint(operational).has_value());
+  ASSERT_TRUE(store->create_endpoint(operational, Store::kNoEndpointLimit).has_value());
   ASSERT_TRUE(store->get_endpoint(tenant.id, operational.id)->operational);
   pg::PgConnection sql(url);  // the producer's own connection
 

@@ -1,6 +1,7 @@
 // The Store conformance suite on SqliteStore, plus SQLite-specific behaviour: the file and
 // its directory are created, data survives reopening, migrations are recorded.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -149,4 +150,26 @@ TEST(SqliteStore, ClientCertificateMigrationKeepsExistingEndpoints) {
 }
 
 }  // namespace
+
+// The database holds sealed secrets, payloads and key hashes: its file and the -wal and -shm
+// files SQLite creates beside it must be readable by their owner only, whatever the umask.
+TEST(SqliteStore, DatabaseFilesAreOwnerOnly) {
+  TempDir dir;
+  auto path = (dir.path() / "axon.db").string();
+  const mode_t previous = ::umask(0022);  // the usual default, which would give 0644
+  auto store = open_sqlite_store(path);
+  ::umask(previous);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  ASSERT_TRUE((*store)->migrate().has_value());
+  ASSERT_TRUE((*store)->create_tenant(Tenant{"ten_1", "acme", 1}).has_value());
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const auto file = path + suffix;
+    ASSERT_TRUE(std::filesystem::exists(file)) << file;
+    const auto perms = std::filesystem::status(file).permissions();
+    EXPECT_EQ(perms & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+        << file;
+  }
+}
+
 }  // namespace axon::test

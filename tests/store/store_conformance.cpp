@@ -3,6 +3,7 @@
 #include "store/store_conformance.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -98,7 +99,7 @@ Endpoint StoreConformance::add_endpoint(const Tenant& tenant,
 }
 
 Endpoint StoreConformance::add_endpoint(const Endpoint& endpoint) {
-  return must(store().create_endpoint(endpoint), "create_endpoint");
+  return must(store().create_endpoint(endpoint, Store::kNoEndpointLimit), "create_endpoint");
 }
 
 IngestResult StoreConformance::ingest(const Tenant& tenant, const std::string& type, Millis now,
@@ -336,10 +337,64 @@ TEST_P(StoreConformance, EndpointRoundTripsEveryField) {
   auto all = add_endpoint(tenant);
   EXPECT_FALSE(must(store().get_endpoint(tenant.id, all.id)).event_types.has_value());
 
-  EXPECT_EQ(error_of(store().create_endpoint(e)), Errc::conflict);
+  EXPECT_EQ(error_of(store().create_endpoint(e, Store::kNoEndpointLimit)), Errc::conflict);
   Endpoint orphan = endpoint_for(tenant);
   orphan.tenant_id = "ten_missing";
-  EXPECT_EQ(error_of(store().create_endpoint(orphan)), Errc::not_found);
+  EXPECT_EQ(error_of(store().create_endpoint(orphan, Store::kNoEndpointLimit)), Errc::not_found);
+}
+
+TEST_P(StoreConformance, EndpointsPerTenantAreCapped) {
+  auto tenant = add_tenant();
+  auto other = add_tenant("other");
+  std::vector<std::string> created;
+  for (int i = 0; i < 3; ++i) {
+    created.push_back(must(store().create_endpoint(endpoint_for(tenant), 3)).id);
+  }
+  auto refused = store().create_endpoint(endpoint_for(tenant), 3);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::limit_exceeded);
+  EXPECT_NE(refused.error().message.find("3"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(must(store().list_endpoints(tenant.id, PageRequest{100, std::nullopt})).items.size(),
+            3u);
+  // The cap is per tenant, and a deleted endpoint frees its place.
+  must(store().create_endpoint(endpoint_for(other), 3));
+  must(store().delete_endpoint(tenant.id, created.front()));
+  must(store().create_endpoint(endpoint_for(tenant), 3));
+  // An unknown tenant is still "not found", not "over the limit".
+  Endpoint orphan = endpoint_for(tenant);
+  orphan.tenant_id = "ten_missing";
+  EXPECT_EQ(error_of(store().create_endpoint(orphan, 0)), Errc::not_found);
+}
+
+TEST_P(StoreConformance, EndpointCapHoldsUnderConcurrentCreates) {
+  auto tenant = add_tenant();
+  constexpr int kLimit = 5, kThreads = 8, kPerThread = 3;
+  std::vector<std::vector<Endpoint>> batches(kThreads);
+  for (auto& batch : batches) {
+    for (int i = 0; i < kPerThread; ++i) batch.push_back(endpoint_for(tenant));
+  }
+  std::atomic<int> accepted{0}, refused{0}, other_errors{0};
+  std::vector<std::thread> threads;
+  for (const auto& batch : batches) {
+    threads.emplace_back([&, &batch = batch] {
+      for (const auto& endpoint : batch) {
+        auto result = store().create_endpoint(endpoint, kLimit);
+        if (result) {
+          ++accepted;
+        } else if (result.error().code == Errc::limit_exceeded) {
+          ++refused;
+        } else {
+          ++other_errors;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), kLimit);
+  EXPECT_EQ(refused.load(), kThreads * kPerThread - kLimit);
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_EQ(must(store().list_endpoints(tenant.id, PageRequest{100, std::nullopt})).items.size(),
+            static_cast<std::size_t>(kLimit));
 }
 
 TEST_P(StoreConformance, EndpointListPaginates) {
@@ -624,6 +679,78 @@ TEST_P(StoreConformance, ResealRewritesClientCertificateKeysToo) {
   EXPECT_EQ(got.tls_client_certificate, "chain") << "the certificate is public: not sealed";
   EXPECT_EQ(got.secret_sealed, "re:" + with_key.secret_sealed);
   EXPECT_FALSE(must(store().get_endpoint(tenant.id, without_key.id)).tls_client_key_sealed);
+}
+
+// Custom headers at rest (store/sealed_headers.hpp): rows written before sealing still read,
+// new ones are sealed, the old ones are sealed on request, and every reader (API reads,
+// claims) gets the values back as written.
+TEST_P(StoreConformance, HeaderListsAreSealedAtRestAndReadBackAsWritten) {
+  auto tenant = add_tenant();
+  Endpoint legacy = endpoint_for(tenant);
+  legacy.headers = {{"Authorization", "Bearer legacy-credential"}};
+  add_endpoint(legacy);  // written plain, as before sealing existed
+
+  SeededRandom random(7);
+  auto box = must(SecretBox::create(std::string(32, 'h')));
+  const HeaderSealer sealer(box, random);
+  store().seal_headers_with(sealer);
+  EXPECT_EQ(must(store().get_endpoint(tenant.id, legacy.id)).headers, legacy.headers);
+
+  Endpoint fresh = endpoint_for(tenant);
+  fresh.headers = {{"Authorization", "Bearer fresh-credential"}, {"X-Team", "blue"}};
+  add_endpoint(fresh);
+  EXPECT_EQ(must(store().get_endpoint(tenant.id, fresh.id)).headers, fresh.headers);
+
+  // The one plain row left is sealed, once.
+  EXPECT_EQ(must(store().seal_plain_headers(100)), 1);
+  EXPECT_EQ(must(store().seal_plain_headers(100)), 0);
+
+  // What is stored: one sealed value per header list, holding no credential.
+  std::vector<std::string> at_rest;
+  auto record = [&](std::string_view sealed) -> Result<std::string> {
+    at_rest.emplace_back(sealed);
+    return std::string(sealed);
+  };
+  must(store().reseal_endpoint_secrets("", 10, record));
+  int header_lists = 0;
+  for (const auto& value : at_rest) {
+    EXPECT_EQ(value.find("credential"), std::string::npos) << value;
+    if (value.starts_with("v1:")) {
+      ++header_lists;
+      EXPECT_TRUE(box.open(value).has_value());
+    }
+  }
+  EXPECT_EQ(header_lists, 2);
+
+  // Readers get the values back: a page, a PATCH, the dispatcher's claim.
+  auto listed = must(store().list_endpoints(tenant.id, PageRequest{10, std::nullopt})).items;
+  ASSERT_EQ(listed.size(), 2u);
+  for (const auto& e : listed) {
+    EXPECT_EQ(e.headers, e.id == legacy.id ? legacy.headers : fresh.headers);
+  }
+  EndpointPatch patch;
+  patch.headers = HeaderList{{"Authorization", "Bearer patched-credential"}};
+  EXPECT_EQ(must(store().update_endpoint(tenant.id, legacy.id, patch, T0 + 1)).headers,
+            *patch.headers);
+  EXPECT_EQ(must(store().get_endpoint(tenant.id, legacy.id)).headers, *patch.headers);
+  ingest(tenant, "a.b", T0);
+  auto jobs = claim(T0 + kHour);
+  ASSERT_EQ(jobs.size(), 2u);
+  for (const auto& job : jobs) {
+    EXPECT_EQ(job.headers, job.endpoint_id == legacy.id ? *patch.headers : fresh.headers);
+  }
+
+  // Master-key rotation re-seals header lists with the secrets.
+  auto new_box = must(SecretBox::create(std::string(32, 'n')));
+  auto reseal = [&](std::string_view sealed) -> Result<std::string> {
+    auto plain = box.open(sealed);
+    if (!plain) return std::string(sealed);  // the fixture's fake secrets are not sealed
+    return new_box.seal(*plain, random);
+  };
+  must(store().reseal_endpoint_secrets("", 10, reseal));
+  const HeaderSealer new_sealer(new_box, random);
+  store().seal_headers_with(new_sealer);
+  EXPECT_EQ(must(store().get_endpoint(tenant.id, fresh.id)).headers, fresh.headers);
 }
 
 // ================================ ingest ================================

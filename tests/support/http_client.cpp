@@ -243,6 +243,15 @@ HttpResponse HttpClient::json(std::string_view method, std::string_view target,
   return request(method, target, text, headers);
 }
 
+bool HttpClient::read_until(std::string_view marker) {
+  std::string error;
+  while (buffer_.find(marker) == std::string::npos) {
+    if (fd_ < 0 || !fill(error)) return false;
+  }
+  buffer_.erase(0, buffer_.find(marker) + marker.size());
+  return true;
+}
+
 bool HttpClient::wait_for_close() {
   if (fd_ < 0) return true;
   std::string error;

@@ -53,6 +53,9 @@ class HttpClient {
   // Reads one answer (after send_only).
   HttpResponse read_response();
 
+  // Reads until the bytes received so far contain `marker` (true; they are then dropped), or
+  // EOF / the timeout (false). For interim answers such as "100 Continue".
+  bool read_until(std::string_view marker);
   // Blocks until the server closes the connection (true) or the timeout passes (false).
   bool wait_for_close();
   void disconnect();

@@ -206,7 +206,7 @@ Endpoint add_endpoint(Store& store, const std::string& tenant_id, Millis now,
   e.disabled = spec.disabled;
   e.secret_sealed = "sealed-secret";
   e.created_at = e.updated_at = now;
-  auto created = store.create_endpoint(e);
+  auto created = store.create_endpoint(e, Store::kNoEndpointLimit);
   if (!created) throw std::runtime_error("create_endpoint: " + created.error().message);
   return *created;
 }

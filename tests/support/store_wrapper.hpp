@@ -48,8 +48,8 @@ class StoreWrapper : public Store {
     return inner_.revoke_api_key(tenant_id, key_id, now);
   }
 
-  Result<Endpoint> create_endpoint(const Endpoint& endpoint) override {
-    return inner_.create_endpoint(endpoint);
+  Result<Endpoint> create_endpoint(const Endpoint& endpoint, int max_per_tenant) override {
+    return inner_.create_endpoint(endpoint, max_per_tenant);
   }
   Result<Endpoint> get_endpoint(std::string_view tenant_id, std::string_view id) override {
     return inner_.get_endpoint(tenant_id, id);
@@ -71,6 +71,8 @@ class StoreWrapper : public Store {
     return inner_.rotate_endpoint_secret(tenant_id, id, new_secret_sealed, previous_expires_at,
                                          now);
   }
+  void seal_headers_with(const HeaderSealer& sealer) override { inner_.seal_headers_with(sealer); }
+  Result<int> seal_plain_headers(int limit) override { return inner_.seal_plain_headers(limit); }
   Result<std::optional<std::string>> sample_sealed_secret() override {
     return inner_.sample_sealed_secret();
   }

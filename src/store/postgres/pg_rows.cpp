@@ -12,7 +12,7 @@ ApiKey read_api_key(const PgResult& r, int row) {
   return ApiKey{r.text(row, 0), r.text(row, 1), r.text(row, 2), r.i64(row, 3), r.opt_i64(row, 4)};
 }
 
-Endpoint read_endpoint(const PgResult& r, int row, int col) {
+Endpoint read_endpoint(const PgResult& r, int row, const HeaderSealer* sealer, int col) {
   Endpoint e;
   e.id = r.text(row, col + 0);
   e.tenant_id = r.text(row, col + 1);
@@ -21,7 +21,7 @@ Endpoint read_endpoint(const PgResult& r, int row, int col) {
   if (!r.is_null(row, col + 4)) {
     e.event_types = nlohmann::json::parse(r.view(row, col + 4)).get<std::vector<std::string>>();
   }
-  e.headers = headers_from_json(r.view(row, col + 5));
+  e.headers = decode_header_column(r.view(row, col + 5), sealer);
   e.disabled = r.boolean(row, col + 6);
   e.disabled_reason = r.text(row, col + 7);
   e.max_in_flight = r.i32(row, col + 8);
@@ -80,20 +80,6 @@ Delivery read_delivery(const PgResult& r, int row) {
   d.updated_at = r.i64(row, 12);
   if (!r.is_null(row, 13)) d.last_attempt = read_attempt(r, row, 13);
   return d;
-}
-
-std::string headers_to_json(const HeaderList& headers) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& [name, value] : headers) out.push_back({name, value});
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-HeaderList headers_from_json(std::string_view json) {
-  HeaderList out;
-  for (const auto& pair : nlohmann::json::parse(json)) {
-    out.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
-  }
-  return out;
 }
 
 std::optional<std::string> event_types_to_json(

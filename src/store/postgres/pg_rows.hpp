@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/models.hpp"
+#include "store/sealed_headers.hpp"
 #include "store/postgres/pg_connection.hpp"
 
 namespace axon::pg {
@@ -40,7 +41,8 @@ inline constexpr std::string_view kAttemptColumns =
 
 Tenant read_tenant(const PgResult& r, int row);
 ApiKey read_api_key(const PgResult& r, int row);
-Endpoint read_endpoint(const PgResult& r, int row, int col = 0);
+// Opens a sealed header list with `sealer` (store/sealed_headers.hpp).
+Endpoint read_endpoint(const PgResult& r, int row, const HeaderSealer* sealer, int col = 0);
 Event read_event(const PgResult& r, int row);
 Delivery read_delivery(const PgResult& r, int row);
 // Reads kAttemptColumns starting at `col`.
@@ -48,8 +50,6 @@ Attempt read_attempt(const PgResult& r, int row, int col);
 
 // status_name/parse_status and ordering_name/parse_ordering live in store/models.hpp.
 
-std::string headers_to_json(const HeaderList& headers);
-HeaderList headers_from_json(std::string_view json);
 std::optional<std::string> event_types_to_json(
     const std::optional<std::vector<std::string>>& event_types);
 

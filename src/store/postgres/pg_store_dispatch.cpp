@@ -158,7 +158,7 @@ Result<std::vector<DeliveryJob>> PostgresStore::claim_due(std::string_view owner
       job.event_type = r.text(row, 3);
       job.endpoint_id = r.text(row, 4);
       job.url = r.text(row, 5);
-      job.headers = headers_from_json(r.view(row, 6));
+      job.headers = decode_header_column(r.view(row, 6), header_sealer_);
       job.secrets_sealed.push_back(r.text(row, 7));
       if (!r.is_null(row, 8)) job.secrets_sealed.push_back(r.text(row, 8));
       job.payload = r.text(row, 9);
@@ -262,7 +262,7 @@ Result<std::vector<Endpoint>> PostgresStore::disable_failing_endpoints(Millis no
                     .append(kEndpointColumns),
                 Params(now, period, reason));
     std::vector<Endpoint> out;
-    for (int row = 0; row < r.rows(); ++row) out.push_back(read_endpoint(r, row));
+    for (int row = 0; row < r.rows(); ++row) out.push_back(read_endpoint(r, row, header_sealer_));
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return out;
   });

@@ -10,6 +10,7 @@
 // Thread-safety: all methods may be called concurrently (see Store).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,7 +68,7 @@ class PostgresStore final : public Store {
   Result<void> revoke_api_key(std::string_view tenant_id, std::string_view key_id,
                               Millis now) override;
 
-  Result<Endpoint> create_endpoint(const Endpoint& endpoint) override;
+  Result<Endpoint> create_endpoint(const Endpoint& endpoint, int max_per_tenant) override;
   Result<Endpoint> get_endpoint(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Endpoint>> list_endpoints(std::string_view tenant_id,
                                         const PageRequest& page) override;
@@ -81,6 +82,8 @@ class PostgresStore final : public Store {
   Result<std::optional<std::string>> reseal_endpoint_secrets(
       std::string_view after, int limit, const SecretResealer& reseal,
       const MasterKeyCheckUpdate& key_check) override;
+  void seal_headers_with(const HeaderSealer& sealer) override { header_sealer_ = &sealer; }
+  Result<int> seal_plain_headers(int limit) override;
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;
@@ -121,6 +124,7 @@ class PostgresStore final : public Store {
 
   PgPool pool_;
   const std::string notify_conninfo_;  // where the listener connects
+  std::atomic<const HeaderSealer*> header_sealer_{nullptr};  // set once, before serving
   std::mutex listener_mu_;
   std::unique_ptr<PgListener> listener_;
 };

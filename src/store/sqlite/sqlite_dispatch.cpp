@@ -44,7 +44,7 @@ Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, 
         auto headers = headers_by_endpoint.find(job.endpoint_id);
         if (headers == headers_by_endpoint.end()) {
           headers =
-              headers_by_endpoint.emplace(job.endpoint_id, decode_headers(st.text_at(8))).first;
+              headers_by_endpoint.emplace(job.endpoint_id, decode_header_column(st.text_at(8), header_sealer_)).first;
         }
         job.headers = headers->second;
         job.secrets_sealed.push_back(st.text_at(9));
@@ -208,7 +208,7 @@ Result<std::vector<Endpoint>> SqliteStore::disable_failing_endpoints(Millis now,
                           " FROM endpoints WHERE failing_since IS NOT NULL"
                           " AND failing_since <= ? AND disabled = 0 ORDER BY id")
                     .bind_all(now - period);
-      while (st.step()) disabled.push_back(read_endpoint(st));
+      while (st.step()) disabled.push_back(read_endpoint(st, header_sealer_));
     }
     const std::string reason = store_rules::auto_disable_reason(period);
     for (auto& e : disabled) {

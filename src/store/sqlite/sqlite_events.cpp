@@ -293,7 +293,7 @@ Result<int> SqliteStore::replay_dead_since(std::string_view tenant_id, std::stri
   limit = clamp_page_limit(limit);
   return write([&](Connection& c) -> Result<int> {
     WriteTransaction tx(c);
-    auto endpoint = find_endpoint(c, tenant_id, endpoint_id);
+    auto endpoint = find_endpoint(c, tenant_id, endpoint_id, header_sealer_);
     if (!endpoint) return store_rules::fail_not_found(Resource::endpoint);
     std::vector<std::string> ids;
     {

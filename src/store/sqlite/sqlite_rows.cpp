@@ -14,20 +14,6 @@ std::optional<std::vector<std::string>> decode_event_types(const std::optional<s
   return nlohmann::json::parse(*v).get<std::vector<std::string>>();
 }
 
-std::string encode_headers(const HeaderList& headers) {
-  auto json = nlohmann::json::array();
-  for (const auto& [name, value] : headers) json.push_back({name, value});
-  return json.dump();
-}
-
-HeaderList decode_headers(std::string_view json) {
-  HeaderList headers;
-  for (const auto& pair : nlohmann::json::parse(json)) {
-    headers.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
-  }
-  return headers;
-}
-
 Tenant read_tenant(const Statement& st) {
   return Tenant{st.text_at(0), st.text_at(1), st.int64_at(2)};
 }
@@ -37,14 +23,14 @@ ApiKey read_api_key(const Statement& st) {
                 st.optional_int64_at(4)};
 }
 
-Endpoint read_endpoint(const Statement& st) {
+Endpoint read_endpoint(const Statement& st, const HeaderSealer* sealer) {
   Endpoint e;
   e.id = st.text_at(0);
   e.tenant_id = st.text_at(1);
   e.url = st.text_at(2);
   e.description = st.text_at(3);
   e.event_types = decode_event_types(st.optional_text_at(4));
-  e.headers = decode_headers(st.text_at(5));
+  e.headers = decode_header_column(st.text_at(5), sealer);
   e.disabled = st.int_at(6) != 0;
   e.disabled_reason = st.text_at(7);
   e.max_in_flight = st.int_at(8);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/models.hpp"
+#include "store/sealed_headers.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 
 #define AXON_SQL_TENANT_COLS "id, name, created_at"
@@ -33,12 +34,11 @@ namespace axon::sqlite {
 
 std::optional<std::string> encode_event_types(const std::optional<std::vector<std::string>>& v);
 std::optional<std::vector<std::string>> decode_event_types(const std::optional<std::string>& v);
-std::string encode_headers(const HeaderList& headers);
-HeaderList decode_headers(std::string_view json);
 
 Tenant read_tenant(const Statement& st);
 ApiKey read_api_key(const Statement& st);
-Endpoint read_endpoint(const Statement& st);
+// Opens a sealed header list with `sealer` (store/sealed_headers.hpp).
+Endpoint read_endpoint(const Statement& st, const HeaderSealer* sealer);
 Event read_event(const Statement& st);
 Delivery read_delivery(const Statement& st);
 // An attempt whose columns start at `first`.

@@ -1,4 +1,9 @@
 // SqliteStore: opening, connections, migrations, settings, tenants and API keys.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "store/sqlite/sqlite_schema.hpp"
@@ -50,6 +55,19 @@ Result<Spec> parse_spec(std::string_view spec) {
   return out;
 }
 
+// SQLite creates a database 0644 (less the umask) and gives its -wal and -shm files the
+// database's mode; the database holds sealed secrets, payloads and key hashes, so create it
+// owner-only first. An existing file keeps its mode (the operator's choice).
+Result<void> create_owner_only(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return {};
+  }
+  if (errno == EEXIST) return {};
+  return fail(Errc::unavailable, "sqlite: cannot create " + path + ": " + std::strerror(errno));
+}
+
 bool is_memory_path(const std::string& path) {
   return path == ":memory:" || path.find("mode=memory") != std::string::npos;
 }
@@ -68,6 +86,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(std::string_view spec_tex
     if (ec) {
       return fail(Errc::unavailable,
                   "sqlite: cannot create directory " + parent.string() + ": " + ec.message());
+    }
+    if (auto created = create_owner_only(spec->path); !created) {
+      return std::unexpected(created.error());
     }
   }
   auto writer = Connection::open(spec->path, spec->options, /*create=*/true);

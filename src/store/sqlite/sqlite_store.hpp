@@ -16,6 +16,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -61,7 +62,7 @@ class SqliteStore final : public Store {
   Result<void> revoke_api_key(std::string_view tenant_id, std::string_view key_id,
                               Millis now) override;
 
-  Result<Endpoint> create_endpoint(const Endpoint& endpoint) override;
+  Result<Endpoint> create_endpoint(const Endpoint& endpoint, int max_per_tenant) override;
   Result<Endpoint> get_endpoint(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Endpoint>> list_endpoints(std::string_view tenant_id,
                                         const PageRequest& page) override;
@@ -75,6 +76,8 @@ class SqliteStore final : public Store {
   Result<std::optional<std::string>> reseal_endpoint_secrets(
       std::string_view after, int limit, const SecretResealer& reseal,
       const MasterKeyCheckUpdate& key_check) override;
+  void seal_headers_with(const HeaderSealer& sealer) override { header_sealer_ = &sealer; }
+  Result<int> seal_plain_headers(int limit) override;
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;
@@ -140,6 +143,8 @@ class SqliteStore final : public Store {
   const std::string path_;
   const ConnectionOptions options_;
   const bool in_memory_;
+
+  std::atomic<const HeaderSealer*> header_sealer_{nullptr};  // set once, before serving
 
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // guarded by write_mu_

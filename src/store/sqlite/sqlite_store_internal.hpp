@@ -73,7 +73,7 @@ void promote_fifo_head(Connection& conn, std::string_view endpoint_id);
 
 // Reads one endpoint of a tenant, or nullopt.
 std::optional<Endpoint> find_endpoint(Connection& conn, std::string_view tenant_id,
-                                      std::string_view id);
+                                      std::string_view id, const HeaderSealer* sealer);
 
 // Wall-clock time for bookkeeping columns of methods that take no `now`.
 Millis wall_clock_ms();
