@@ -711,7 +711,7 @@ TEST_P(StoreConformance, HeaderListsAreSealedAtRestAndReadBackAsWritten) {
     at_rest.emplace_back(sealed);
     return std::string(sealed);
   };
-  must(store().reseal_endpoint_secrets("", 10, record));
+  must(store().reseal_endpoint_secrets("", 10, record, {"rotating", "done"}));
   int header_lists = 0;
   for (const auto& value : at_rest) {
     EXPECT_EQ(value.find("credential"), std::string::npos) << value;
@@ -747,7 +747,7 @@ TEST_P(StoreConformance, HeaderListsAreSealedAtRestAndReadBackAsWritten) {
     if (!plain) return std::string(sealed);  // the fixture's fake secrets are not sealed
     return new_box.seal(*plain, random);
   };
-  must(store().reseal_endpoint_secrets("", 10, reseal));
+  must(store().reseal_endpoint_secrets("", 10, reseal, {"rotating", "done"}));
   const HeaderSealer new_sealer(new_box, random);
   store().seal_headers_with(new_sealer);
   EXPECT_EQ(must(store().get_endpoint(tenant.id, fresh.id)).headers, fresh.headers);
