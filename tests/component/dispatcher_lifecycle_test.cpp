@@ -86,6 +86,10 @@ class FlakyStore final : public Store {
                                     const std::function<std::string()>& ids) override {
     return s_.ingest_event(e, now, ids);
   }
+  Result<std::vector<IngestResult>> ingest_events(std::span<const NewEvent> events, Millis now,
+                                                  const std::function<std::string()>& ids) override {
+    return s_.ingest_events(events, now, ids);
+  }
   Result<Event> get_event(std::string_view t, std::string_view id) override {
     return s_.get_event(t, id);
   }

@@ -76,6 +76,9 @@ class SqliteStore final : public Store {
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;
+  Result<std::vector<IngestResult>> ingest_events(
+      std::span<const NewEvent> events, Millis now,
+      const std::function<std::string()>& new_delivery_id) override;
   Result<Event> get_event(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
                                   const PageRequest& page) override;
@@ -103,12 +106,14 @@ class SqliteStore final : public Store {
  private:
   // An ingest waiting for its group commit (see ingest_event).
   struct PendingIngest {
-    const NewEvent* event;
+    std::span<const NewEvent> events;  // one call's events: stored all or nothing
     Millis now;
     const std::function<std::string()>* new_delivery_id;
-    std::optional<Result<IngestResult>> result;
+    std::optional<Result<std::vector<IngestResult>>> result;
   };
-  std::vector<Result<IngestResult>> ingest_batch(const std::vector<PendingIngest*>& batch);
+  std::vector<Result<std::vector<IngestResult>>> ingest_batch(
+      const std::vector<PendingIngest*>& batch);
+  Result<std::vector<IngestResult>> ingest_call(Connection& c, const PendingIngest& call);
   Result<IngestResult> ingest_one(Connection& c, const NewEvent& event, Millis now,
                                   const std::function<std::string()>& new_delivery_id);
 
