@@ -121,8 +121,9 @@ Result<std::vector<IngestResult>> SqliteStore::ingest_call(Connection& c,
                                                            const PendingIngest& call) {
   std::vector<IngestResult> results;
   results.reserve(call.events.size());
+  FanOutCache fan_out;
   for (const NewEvent& ev : call.events) {
-    auto one = ingest_one(c, ev, call.now, *call.new_delivery_id);
+    auto one = ingest_one(c, ev, call.now, *call.new_delivery_id, fan_out);
     if (!one) return std::unexpected(std::move(one.error()));
     results.push_back(std::move(*one));
   }
@@ -131,7 +132,8 @@ Result<std::vector<IngestResult>> SqliteStore::ingest_call(Connection& c,
 
 // One event of a batch, inside the batch's transaction (the caller holds the writer).
 Result<IngestResult> SqliteStore::ingest_one(Connection& c, const NewEvent& ev, Millis now,
-                                             const std::function<std::string()>& new_delivery_id) {
+                                             const std::function<std::string()>& new_delivery_id,
+                                             FanOutCache& fan_out) {
   if (ev.idempotency_key) {
     auto key = c.prepare(
                     "SELECT event_id, created_at FROM idempotency_keys"
@@ -143,15 +145,14 @@ Result<IngestResult> SqliteStore::ingest_one(Connection& c, const NewEvent& ev, 
       }
     }
   }
-  auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(ev.tenant_id);
-  if (!tenant.step()) return fail(Errc::not_found, "tenant not found");
-
-  struct Target {
-    std::string endpoint_id;
-    bool fifo;
-  };
-  std::vector<Target> targets;
-  {
+  auto [cached, fresh] =
+      fan_out.try_emplace(std::make_tuple(ev.tenant_id, ev.operational, ev.type));
+  if (fresh) {
+    auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(ev.tenant_id);
+    if (!tenant.step()) {
+      fan_out.erase(cached);
+      return fail(Errc::not_found, "tenant not found");
+    }
     auto eps = c.prepare(
                     "SELECT id, event_types, ordering FROM endpoints"
                     " WHERE tenant_id = ? AND disabled = 0 AND operational = ?")
@@ -159,10 +160,12 @@ Result<IngestResult> SqliteStore::ingest_one(Connection& c, const NewEvent& ev, 
     while (eps.step()) {
       std::string id = eps.text_at(0);
       if (subscriptions_match(subscriptions(id, eps.optional_text_at(1)), ev.type)) {
-        targets.push_back({std::move(id), parse_ordering(eps.text_at(2)) == Ordering::fifo});
+        cached->second.push_back(
+            {std::move(id), parse_ordering(eps.text_at(2)) == Ordering::fifo});
       }
     }
   }
+  const std::vector<FanOutTarget>& targets = cached->second;
 
   Event event{ev.id,        ev.tenant_id,       ev.type,
               ev.payload,   ev.idempotency_key, static_cast<int>(targets.size()),

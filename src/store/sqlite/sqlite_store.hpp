@@ -18,7 +18,9 @@
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
+#include <tuple>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -114,8 +116,18 @@ class SqliteStore final : public Store {
   std::vector<Result<std::vector<IngestResult>>> ingest_batch(
       const std::vector<PendingIngest*>& batch);
   Result<std::vector<IngestResult>> ingest_call(Connection& c, const PendingIngest& call);
+  // Where events of one (tenant, operational, type) fan out to, looked up once per call: the
+  // endpoints cannot change while the writer holds the transaction. An entry also means the
+  // tenant exists.
+  struct FanOutTarget {
+    std::string endpoint_id;
+    bool fifo;
+  };
+  using FanOutCache =
+      std::map<std::tuple<std::string, bool, std::string>, std::vector<FanOutTarget>>;
   Result<IngestResult> ingest_one(Connection& c, const NewEvent& event, Millis now,
-                                  const std::function<std::string()>& new_delivery_id);
+                                  const std::function<std::string()>& new_delivery_id,
+                                  FanOutCache& fan_out);
 
   SqliteStore(std::string path, ConnectionOptions options, std::unique_ptr<Connection> writer,
               std::unique_ptr<Checkpointer> checkpointer);
