@@ -92,6 +92,32 @@ class BatchIngestCases:
             self.assertTrue(any('"data":{"big":123456789012345678901234567890}' in b for b in bodies))
 
 
+    def test_an_answered_batch_survives_kill_dash_nine(self):
+        with Receiver() as receiver:
+            server = self.run_server().start()
+            restarted = None
+            try:
+                tid, key = server.tenant_with_key()
+                server.ok("POST", f"/v1/tenants/{tid}/endpoints", {"url": receiver.url}, token=key)
+                body = {"events": [{"type": "crash.batch", "data": {"seq": i}} for i in range(500)]}
+                status, answer, _ = server.request("POST", f"/v1/tenants/{tid}/events/batch", body,
+                                                   token=key)
+                self.assertEqual(status, 200, answer)
+                ids = {entry["id"] for entry in answer["data"]}
+                server.kill9()  # at once: the answer promised durability
+                server.proc.stdout.close()
+                restarted = Server("--retry-schedule", "50ms", db=server.db, workdir=server.workdir,
+                                   admin_token=server.admin_token)
+                restarted.start()
+                wait_until(lambda: {json.loads(r["body"])["id"] for r in receiver.snapshot()} >= ids,
+                           timeout=60, message="every event of the answered batch delivered")
+            finally:
+                if restarted:
+                    restarted.__exit__(None, None, None)
+                else:
+                    server.__exit__(None, None, None)
+
+
 class SqliteBatchIngestTest(BatchIngestCases, unittest.TestCase):
     def db(self):
         return None  # the harness's default: SQLite in the server's work dir
