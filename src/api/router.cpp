@@ -114,7 +114,13 @@ Result<ApiResponse> run_route(const Services& services, const Route& route,
     auto text = minify_json_object_body(request.body, route.info.max_body_depth);
     if (!text) return std::unexpected(text.error());
     route_request.body_text = std::move(*text);
-    if (!route.info.body_as_text) route_request.body = nlohmann::json::parse(route_request.body_text);
+    if (!route.info.body_as_text) {
+      route_request.body = nlohmann::json::parse(route_request.body_text, nullptr,
+                                                 /*allow_exceptions=*/false);
+      if (route_request.body.is_discarded()) {  // valid JSON, but a number beyond a double
+        return fail(Errc::invalid_json, "request body holds a number out of range");
+      }
+    }
   }
   return route.handler(services, route_request);
 }

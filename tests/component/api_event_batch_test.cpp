@@ -133,6 +133,11 @@ TEST_F(ApiEventBatchTest, DataIsKeptExactlyAsSentAndDuplicateNamesAreRefused) {
                                    {{"Content-Type", "application/json"},
                                     {"Authorization", std::string("Bearer ") + kAdminToken}});
   EXPECT_EQ(dup_tenant.status, 400) << dup_tenant.body;
+  // A number no document can hold, in a body that is parsed into one: 400, never 5xx.
+  auto huge = http().request("POST", "/v1/tenants", R"({"name":"a","n":1e400})",
+                             {{"Content-Type", "application/json"},
+                              {"Authorization", std::string("Bearer ") + kAdminToken}});
+  EXPECT_EQ(huge.status, 400) << huge.body;
   EXPECT_EQ(stored_events(), 1u);
 }
 
