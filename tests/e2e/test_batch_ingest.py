@@ -3,6 +3,7 @@ receiver gets every number exactly as the producer wrote it (signed over those b
 batch answers per event; `events import` sends an NDJSON file in batches and sums up."""
 import json
 import os
+import pty
 import subprocess
 import tempfile
 import unittest
@@ -85,6 +86,27 @@ class BatchIngestCases:
                     proc = subprocess.run([AXON_BIN, "events", "import", "--tenant", tid],
                                           stdin=stdin, capture_output=True, env=env, timeout=60)
                 self.assertIn("accepted 1, replayed 23, refused 2", proc.stdout.decode())
+                # On a terminal, a progress line on stderr.
+                leader, follower = pty.openpty()
+                try:
+                    proc = subprocess.run([AXON_BIN, "events", "import", "--tenant", tid, path],
+                                          stdout=subprocess.PIPE, stderr=follower, env=env, timeout=60)
+                    os.close(follower)
+                    follower = None
+                    progress = b""
+                    while True:
+                        try:
+                            chunk = os.read(leader, 4096)
+                        except OSError:  # EIO: the terminal's other side is closed
+                            break
+                        if not chunk:
+                            break
+                        progress += chunk
+                finally:
+                    os.close(leader)
+                    if follower is not None:
+                        os.close(follower)
+                self.assertIn(b"\rsent 26 events: 1 accepted, 23 replayed, 2 refused", progress)
             finally:
                 os.unlink(path)
             wait_until(lambda: receiver.count() >= 24, timeout=30, message="24 deliveries")
