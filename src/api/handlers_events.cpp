@@ -34,7 +34,7 @@ Result<ApiResponse> ingest_event(const Services& services, const RouteRequest& r
   NewEvent event = new_event(ctx, tid, std::move(*input), now);
   AXON_TRY(ingested,
            ctx.store.ingest_event(event, now, [&] { return ctx.ids.next(id_prefix::delivery); }));
-  ApiResponse response = json_response(202, accepted_json(ingested->event));
+  ApiResponse response = json_text_response(202, accepted_text(ingested->event));
   if (ingested->replayed) {
     response.headers.emplace_back("Idempotent-Replayed", "true");
   } else {

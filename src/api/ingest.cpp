@@ -18,11 +18,36 @@ NewEvent new_event(const ApiContext& ctx, const std::string& tenant_id, EventInp
   return event;
 }
 
-nlohmann::json accepted_json(const Event& event) {
-  return {{"id", event.id},
-          {"type", event.type},
-          {"created_at", time_json(event.created_at)},
-          {"deliveries", event.deliveries}};
+// Ids, event types and times are ours and plain ASCII (ids are base32, types match
+// ^[A-Za-z0-9_.]+$, times are RFC 3339), so they are quoted without escaping.
+std::string accepted_text(const Event& event, std::optional<bool> replayed) {
+  std::string out;
+  out.reserve(160);
+  out += "{\"created_at\":\"";
+  out += format_rfc3339_ms(event.created_at);
+  out += "\",\"deliveries\":";
+  out += std::to_string(event.deliveries);
+  out += ",\"id\":\"";
+  out += event.id;
+  if (replayed) {
+    out += "\",\"idempotent_replayed\":";
+    out += *replayed ? "true" : "false";
+    out += ",\"type\":\"";
+  } else {
+    out += "\",\"type\":\"";
+  }
+  out += event.type;
+  out += "\"}";
+  return out;
+}
+
+std::string refused_text(const Error& error) {
+  std::string out = "{\"error\":{\"code\":\"";
+  out += errc_name(error.code);
+  out += "\",\"message\":";
+  out += dump_json(nlohmann::json(error.message));
+  out += "}}";
+  return out;
 }
 
 }  // namespace axon::api

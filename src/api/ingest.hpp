@@ -3,7 +3,7 @@
 // Thread-safety: stateless; safe on any I/O thread.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "api/event_input.hpp"
@@ -17,7 +17,11 @@ namespace axon::api {
 NewEvent new_event(const ApiContext& ctx, const std::string& tenant_id, EventInput input,
                    Millis now);
 
-// {id, type, created_at, deliveries} of an accepted event.
-nlohmann::json accepted_json(const Event& event);
+// {created_at, deliveries, id, type} of an accepted event as JSON text, plus
+// idempotent_replayed when given (batch answers). Built as text: it is on every ingest's path.
+std::string accepted_text(const Event& event, std::optional<bool> replayed = std::nullopt);
+
+// {"error":{"code","message"}} as JSON text (a refused event of a batch).
+std::string refused_text(const Error& error);
 
 }  // namespace axon::api
