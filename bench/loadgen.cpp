@@ -9,8 +9,11 @@
 //   bench_loadgen --axon PATH --scenario drain --nodes 3 --db postgres://…  (scale-out)
 //   bench_loadgen --axon PATH --scenario soak    [--rates 200] [--seconds 60]
 //                 [--retention 5m] [--sample-every 10]   (events/s; 10 deliveries each)
+//   bench_loadgen --axon PATH --scenario e2e     [--events 20000] (ingest and delivery at once)
 //   common: [--db sqlite|postgres://…] [--store LABEL] [--request-timeout 60s]
 //           [--receiver-threads 1] [--db-pid POSTMASTER_PID] [--keep]
+//           [--batch N] (N events per POST …/events/batch; 0 = single events)
+//           [--fanout N] (endpoints, 0–10) [--disabled-endpoints]
 //
 // How each figure is measured is written in BENCHMARKS.md.
 #include <sys/stat.h>
@@ -34,6 +37,7 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "loadgen_args.hpp"
 #include "payload.hpp"
 #include "receiver.hpp"
 #include "self_signed.hpp"
@@ -42,7 +46,8 @@
 
 namespace {
 
-constexpr int kEndpoints = 10;
+using bench::Args;
+constexpr int kEndpoints = bench::kReceiverPorts;
 
 std::int64_t now_ns() {
   timespec ts{};
@@ -80,35 +85,23 @@ std::string event_body(std::uint64_t seq) {
   return "{\"type\":\"order.updated\",\"data\":" + bench::event_data(seq) + "}";
 }
 
+// Every "id" of a batch answer, in order (refused events have none).
+std::vector<std::string> event_ids_of(const std::string& body) {
+  std::vector<std::string> ids;
+  for (std::size_t at = body.find("\"id\":\""); at != std::string::npos;
+       at = body.find("\"id\":\"", at)) {
+    at += 6;
+    ids.push_back(body.substr(at, body.find('"', at) - at));
+  }
+  return ids;
+}
+
 std::string event_id_of(const std::string& body) {
   auto at = body.find("\"id\":\"");
   if (at == std::string::npos) return {};
   at += 6;
   return body.substr(at, body.find('"', at) - at);
 }
-
-struct Args {
-  std::string axon;
-  std::string db = "sqlite";
-  std::string store = "sqlite";
-  std::string scenario;
-  std::string noisy;
-  std::string clients = "1,32";
-  std::string rates = "50,1000";
-  std::string request_timeout = "60s";
-  std::string endpoint_options;  // extra JSON members for each endpoint, e.g. "max_in_flight":16
-  long events = 10'000;
-  double seconds = 10;
-  double warmup = 1;
-  double sample_every = 10;
-  std::string retention = "5m";
-  int ingest_clients = 32;
-  int receiver_threads = 1;
-  int nodes = 1;    // drain: serve processes on one (PostgreSQL) database
-  long db_pid = 0;  // PostgreSQL postmaster: its CPU is reported as db_cpu_s
-  bool keep = false;
-  bool tls = false;  // --tls: the receiver speaks HTTPS, endpoints are https (the HTTPS drain)
-};
 
 struct IngestStats {
   long accepted = 0;
@@ -152,6 +145,7 @@ class LoadGen {
     else if (args_.scenario == "ingest") rc = ingest_scenario();
     else if (args_.scenario == "latency") rc = latency();
     else if (args_.scenario == "soak") rc = soak();
+    else if (args_.scenario == "e2e") rc = end_to_end();
     else info("unknown --scenario " + args_.scenario);
     int exit_code = server_.stop();
     if (exit_code != 0 && exit_code != -1) info("server exited with " + std::to_string(exit_code));
@@ -234,11 +228,12 @@ class LoadGen {
     r = c.request("POST", "/v1/tenants/" + tenant_ + "/api-keys", "", admin_);
     if (r.status != 201) return fail_setup("create api key", r);
     key_ = nlohmann::json::parse(r.body)["key"];
-    for (int i = 0; i < kEndpoints; ++i) {
+    for (int i = 0; i < args_.fanout; ++i) {
       std::string body = std::string("{\"url\":\"") + (args_.tls ? "https" : "http") +
                          "://127.0.0.1:" +
                          std::to_string(receiver_.ports()[static_cast<std::size_t>(i)]) + "/hook\"";
       if (!args_.endpoint_options.empty()) body += "," + args_.endpoint_options;
+      if (args_.disabled_endpoints) body += ",\"disabled\":true";
       body += "}";
       r = c.request("POST", "/v1/tenants/" + tenant_ + "/endpoints", body, key_);
       if (r.status != 201) return fail_setup("create endpoint", r);
@@ -265,19 +260,27 @@ class LoadGen {
       threads.emplace_back([&] {
         bench::HttpClient c(server_.port());
         std::vector<std::pair<std::string, std::int64_t>> mine;
-        std::string path = "/v1/tenants/" + tenant_ + "/events";
+        const long per_request = std::max(1L, args_.batch);
+        std::string path = "/v1/tenants/" + tenant_ + (args_.batch > 0 ? "/events/batch" : "/events");
         while (!stop.load(std::memory_order_relaxed)) {
-          long seq = next.fetch_add(1);
+          long seq = next.fetch_add(per_request);
           if (total >= 0 && seq >= total) break;
           if (deadline_ns && now_ns() >= deadline_ns) break;
-          auto r = c.request("POST", path, event_body(static_cast<std::uint64_t>(seq)), key_);
+          std::string body = request_body(seq, total >= 0 ? std::min(per_request, total - seq)
+                                                          : per_request);
+          auto r = c.request("POST", path, body, key_);
           for (int tries = 0; r.status == 429 && tries < 100; ++tries) {  // back off, resend
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            r = c.request("POST", path, event_body(static_cast<std::uint64_t>(seq)), key_);
+            r = c.request("POST", path, body, key_);
           }
-          if (r.status == 202) {
-            accepted.fetch_add(1);
-            if (accepts) mine.emplace_back(event_id_of(r.body), now_ns());
+          if (r.status == 202 || r.status == 200) {
+            const std::int64_t at = now_ns();
+            auto ids = args_.batch > 0 ? event_ids_of(r.body)
+                                       : std::vector<std::string>{event_id_of(r.body)};
+            accepted.fetch_add(static_cast<long>(ids.size()));
+            if (accepts) {
+              for (auto& id : ids) mine.emplace_back(std::move(id), at);
+            }
           } else if (errors.fetch_add(1) < 5) {
             info("ingest: status " + std::to_string(r.status) + " " + r.body.substr(0, 200));
             if (r.status == 0) stop = true;
@@ -291,6 +294,17 @@ class LoadGen {
     }
     for (auto& t : threads) t.join();
     return {accepted.load(), errors.load(), seconds_between(start, now_ns())};
+  }
+
+  // One request's body: a single event, or a batch of `count` events from `seq` on.
+  std::string request_body(long seq, long count) const {
+    if (args_.batch <= 0) return event_body(static_cast<std::uint64_t>(seq));
+    std::string body = "{\"events\":[";
+    for (long i = 0; i < count; ++i) {
+      if (i) body += ',';
+      body += event_body(static_cast<std::uint64_t>(seq + i));
+    }
+    return body + "]}";
   }
 
   double db_cpu() const {
@@ -406,19 +420,46 @@ class LoadGen {
       double cpu1 = server_.cpu_seconds(), db_cpu1 = db_cpu();
       total += s.accepted;
       std::printf(
-          "RESULT scenario=ingest store=%s clients=%d events=%ld errors=%ld seconds=%.3f "
-          "rate=%.0f cpu_s=%.2f db_cpu_s=%.2f db_cpu_us_per_event=%.1f\n",
-          args_.store.c_str(), clients, s.accepted, s.errors, s.seconds,
+          "RESULT scenario=ingest store=%s clients=%d batch=%ld fanout=%d events=%ld errors=%ld "
+          "seconds=%.3f rate=%.0f cpu_s=%.2f db_cpu_s=%.2f db_cpu_us_per_event=%.1f\n",
+          args_.store.c_str(), clients, args_.batch, args_.fanout, s.accepted, s.errors, s.seconds,
           static_cast<double>(s.accepted) / s.seconds, cpu1 - cpu0, db_cpu1 - db_cpu0,
           (db_cpu1 - db_cpu0) * 1e6 / static_cast<double>(std::max(s.accepted, 1L)));
       std::fflush(stdout);
       if (s.accepted == 0) return 1;
       // Let the deliveries of this phase finish so the next phase starts with an empty queue.
-      if (!wait_for([&] { return receiver_.stats().total >= total * kEndpoints; }, 300, 20)) {
+      const long fanned = args_.disabled_endpoints ? 0 : total * args_.fanout;
+      if (!wait_for([&] { return receiver_.stats().total >= fanned; }, 300, 20)) {
         info("deliveries did not catch up within 300 s");
       }
     }
     return 0;
+  }
+
+  // End to end: ingest through the API while the receiver answers at once; deliveries/s from
+  // the first request to the last arrival (the queue never needs to fill first).
+  int end_to_end() {
+    if (!start_server({}) || !setup()) return 1;
+    double cpu0 = server_.cpu_seconds();
+    std::int64_t t0 = now_ns();
+    IngestStats ing = ingest(args_.events, 0, args_.ingest_clients);
+    if (ing.accepted == 0) return 1;
+    long expected = ing.accepted * args_.fanout;
+    bool complete = wait_for([&] { return receiver_.stats().total >= expected; },
+                             120 + static_cast<double>(expected) / 1000.0);
+    double cpu1 = server_.cpu_seconds();
+    std::int64_t last = t0;
+    for (const auto& a : receiver_.take_arrivals()) last = std::max(last, a.ns);
+    double secs = seconds_between(t0, last);
+    std::printf(
+        "RESULT scenario=e2e store=%s batch=%ld events=%ld deliveries=%ld complete=%d "
+        "seconds=%.3f rate=%.0f ingest_s=%.3f ingest_rate=%.0f errors=%ld cpu_s=%.2f rss_mb=%.1f\n",
+        args_.store.c_str(), args_.batch, ing.accepted, expected, complete ? 1 : 0, secs,
+        static_cast<double>(receiver_.stats().total) / secs, ing.seconds,
+        static_cast<double>(ing.accepted) / ing.seconds, ing.errors, cpu1 - cpu0,
+        static_cast<double>(server_.peak_rss_kb()) / 1024.0);
+    std::fflush(stdout);
+    return complete ? 0 : 1;
   }
 
   // Scenario 3: paced, open-loop sending; latency = receiver arrival − 202 arrival.
@@ -429,6 +470,7 @@ class LoadGen {
       receiver_.reset();
       int threads = std::clamp(static_cast<int>(rate / 100), 1, 16);
       std::vector<std::pair<std::string, std::int64_t>> accepts;
+      std::vector<std::int64_t> api_times;
       std::mutex mu;
       std::atomic<long> errors{0};
       long per_thread = static_cast<long>(rate * args_.seconds) / threads;
@@ -440,18 +482,26 @@ class LoadGen {
           bench::HttpClient c(server_.port());
           c.request("GET", "/healthz", "", "");  // open the connection before the clock starts
           std::vector<std::pair<std::string, std::int64_t>> mine;
+          std::vector<std::int64_t> api_mine;  // request -> 202, ns
           std::string path = "/v1/tenants/" + tenant_ + "/events";
           for (long j = 0; j < per_thread; ++j) {
             double at = static_cast<double>(j * threads + k) / rate;
             std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                       std::chrono::duration<double>(at)));
+            std::int64_t sent_at = now_ns();
             auto resp = c.request("POST", path,
                                   event_body(static_cast<std::uint64_t>(j * threads + k)), key_);
-            if (resp.status == 202) mine.emplace_back(event_id_of(resp.body), now_ns());
-            else errors.fetch_add(1);
+            std::int64_t answered_at = now_ns();
+            if (resp.status == 202) {
+              mine.emplace_back(event_id_of(resp.body), answered_at);
+              api_mine.push_back(answered_at - sent_at);
+            } else {
+              errors.fetch_add(1);
+            }
           }
           std::lock_guard lock(mu);
           accepts.insert(accepts.end(), mine.begin(), mine.end());
+          api_times.insert(api_times.end(), api_mine.begin(), api_mine.end());
         });
       }
       for (auto& t : pool) t.join();
@@ -470,18 +520,21 @@ class LoadGen {
         lat.push_back(a.ns - it->second);
       }
       std::sort(lat.begin(), lat.end());
-      auto pct = [&](double q) {
-        if (lat.empty()) return 0.0;
-        std::size_t i = std::min(lat.size() - 1, static_cast<std::size_t>(q * static_cast<double>(lat.size())));
-        return static_cast<double>(lat[i]) / 1e6;
+      std::sort(api_times.begin(), api_times.end());
+      auto pct_of = [](const std::vector<std::int64_t>& v, double q) {
+        if (v.empty()) return 0.0;
+        std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())));
+        return static_cast<double>(v[i]) / 1e6;
       };
+      auto pct = [&](double q) { return pct_of(lat, q); };
       std::printf(
           "RESULT scenario=latency store=%s events_per_s=%.0f deliveries_per_s=%.0f "
           "achieved_events_per_s=%.0f samples=%zu complete=%d errors=%ld p50_ms=%.2f "
-          "p99_ms=%.2f p999_ms=%.2f max_ms=%.2f\n",
+          "p99_ms=%.2f p999_ms=%.2f max_ms=%.2f api_p50_ms=%.2f api_p99_ms=%.2f\n",
           args_.store.c_str(), rate, rate * kEndpoints,
           static_cast<double>(accepts.size()) / sent_s, lat.size(), complete ? 1 : 0,
-          errors.load(), pct(0.5), pct(0.99), pct(0.999), lat.empty() ? 0.0 : static_cast<double>(lat.back()) / 1e6);
+          errors.load(), pct(0.5), pct(0.99), pct(0.999), lat.empty() ? 0.0 : static_cast<double>(lat.back()) / 1e6,
+          pct_of(api_times, 0.5), pct_of(api_times, 0.99));
       std::fflush(stdout);
       if (lat.empty()) return 1;
     }
@@ -517,48 +570,7 @@ class LoadGen {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    if (k == "--tls") {
-      a.tls = true;
-      continue;
-    }
-    if (k == "--keep") {
-      a.keep = true;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      std::cerr << k << " needs a value\n";
-      return 2;
-    }
-    std::string v = argv[++i];
-    if (k == "--axon") a.axon = v;
-    else if (k == "--db") a.db = v;
-    else if (k == "--store") a.store = v;
-    else if (k == "--scenario") a.scenario = v;
-    else if (k == "--noisy") a.noisy = v;
-    else if (k == "--clients") a.clients = v;
-    else if (k == "--rates") a.rates = v;
-    else if (k == "--request-timeout") a.request_timeout = v;
-    else if (k == "--endpoint-options") a.endpoint_options = v;
-    else if (k == "--events") a.events = std::stol(v);
-    else if (k == "--seconds") a.seconds = std::stod(v);
-    else if (k == "--warmup") a.warmup = std::stod(v);
-    else if (k == "--sample-every") a.sample_every = std::stod(v);
-    else if (k == "--retention") a.retention = v;
-    else if (k == "--ingest-clients") a.ingest_clients = std::stoi(v);
-    else if (k == "--receiver-threads") a.receiver_threads = std::stoi(v);
-    else if (k == "--db-pid") a.db_pid = std::stol(v);
-    else if (k == "--nodes") a.nodes = std::stoi(v);
-    else {
-      std::cerr << "unknown option " << k << "\n";
-      return 2;
-    }
-  }
-  if (a.axon.empty() || a.scenario.empty()) {
-    std::cerr << "usage: bench_loadgen --axon PATH --scenario drain|ingest|latency|soak [options]\n";
-    return 2;
-  }
-  return LoadGen(std::move(a)).run();
+  auto args = bench::parse_loadgen_args(argc, argv);
+  if (!args) return 2;
+  return LoadGen(std::move(*args)).run();
 }

@@ -9,9 +9,9 @@
 #            --bin-dir DIR --axon PATH    use already built tools instead of building
 #            --results FILE               also keep the raw RESULT lines here
 #            --only a,b                   only these of: ceiling drain https ingest latency noisy
-#                                         backlog scaleout soak (https = the HTTPS drain,
-#                                         compared with drain; scaleout = PostgreSQL drain
-#                                         with 2 and 3 nodes)
+#                                         backlog scaleout soak e2e e2e_batch ingest_alone
+#                                         batch_alone (https = the HTTPS drain, compared with
+#                                         drain; scaleout = PostgreSQL drain with 2 and 3 nodes)
 #   env BENCH_NOISY_NO_LIMITS=0           skip the noisy-neighbour run without endpoint limits
 #   env BENCH_SOAK_SECONDS=1800           soak length (full run default 60, smoke 3)
 #   env BENCH_SOAK_RATE=200               soak events/s, 10 deliveries each (default 200)
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 smoke=0; stores="sqlite,postgres"; bin_dir=""; axon=""; results_copy=""
-only="ceiling,drain,https,ingest,latency,noisy,backlog,scaleout,soak"
+only="ceiling,drain,https,ingest,latency,noisy,backlog,scaleout,soak,e2e,e2e_batch,ingest_alone,batch_alone"
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -53,10 +53,10 @@ done
 # --- sizes: full run vs smoke ---
 if ((smoke)); then
   CEIL_S=1; DRAIN_EVENTS=300; INGEST_S=1; LAT_S=2; NOISY_EVENTS=300
-  BACKLOG_SMALL=100; BACKLOG_BIG=1000; WARMUP=0.2; HANG_TIMEOUT=3s
+  BACKLOG_SMALL=100; BACKLOG_BIG=1000; WARMUP=0.2; HANG_TIMEOUT=3s; E2E_EVENTS=300
 else
   CEIL_S=10; DRAIN_EVENTS=10000; INGEST_S=10; LAT_S=30; NOISY_EVENTS=10000
-  BACKLOG_SMALL=1000; BACKLOG_BIG=100000; WARMUP=1; HANG_TIMEOUT=60s
+  BACKLOG_SMALL=1000; BACKLOG_BIG=100000; WARMUP=1; HANG_TIMEOUT=60s; E2E_EVENTS=20000
 fi
 # Soak: a steady load with a short retention; store size, RSS and descriptors sampled.
 if ((smoke)); then SOAK_S=3; SOAK_RATE=20; SOAK_RETENTION=2s; SOAK_SAMPLE=1
@@ -192,6 +192,17 @@ scenarios_for() {
   want soak && run soak "$s" - loadgen --scenario soak --store "$s" --db "$(fresh_db "$s")" \
     --rates "$SOAK_RATE" --seconds "$SOAK_S" --retention "$SOAK_RETENTION" \
     --sample-every "$SOAK_SAMPLE"
+  # Issue 13: ingest as fast as delivery. The per-key API rate limit is off in every run
+  # (bench_loadgen passes --api-rate-limit 0), so one key is not capped at 1,000 requests/s.
+  want e2e && run e2e "$s" - loadgen --scenario e2e --store "$s" --db "$(fresh_db "$s")" \
+    --events "$E2E_EVENTS" --ingest-clients 32
+  want e2e_batch && run e2e_batch "$s" - loadgen --scenario e2e --store "$s" \
+    --db "$(fresh_db "$s")" --events "$E2E_EVENTS" --ingest-clients 32 --batch 100
+  want ingest_alone && run ingest_alone "$s" - loadgen --scenario ingest --store "$s" \
+    --db "$(fresh_db "$s")" --clients 32 --seconds "$INGEST_S" --fanout 0
+  want batch_alone && run batch_alone "$s" - loadgen --scenario ingest --store "$s" \
+    --db "$(fresh_db "$s")" --clients 4 --seconds "$INGEST_S" --fanout 1 --disabled-endpoints \
+    --batch 1000
   if want backlog; then
     run backlog_small "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
       --events "$BACKLOG_SMALL"
@@ -314,6 +325,34 @@ for s in "${store_list[@]}"; do
     row "7 soak $((SOAK_RATE * 10)) deliv/s ${SOAK_S}s" "$s" \
       "store ${sf:-?}->${sl:-?} (max ${sm:-?}) MB, RSS $(get soak "$s" rss_mb_first)->$(get soak "$s" rss_mb_last) MB, fds $(get soak "$s" fds_first)->$(get soak "$s" fds_last)" \
       "flat once retention $SOAK_RETENTION is full" "-"
+  fi
+done
+for s in "${store_list[@]}"; do
+  for kind in e2e e2e_batch; do
+    want $kind || continue
+    r=$(get $kind "$s" rate); need "$r" "$kind $s"
+    min=20000; label="13 e2e single events"
+    [[ $kind == e2e_batch ]] && { min=35000; label="13 e2e batches of 100"; }
+    row "$label" "$s" "${r:-?} deliveries/s ($(pct "${r:-0}" "${ceil:-0}")% of ceiling), RSS $(get $kind "$s" rss_mb) MB" \
+      "$([[ $s == sqlite ]] && echo ">= $min/s" || echo "(none)")" \
+      "$([[ $s == sqlite ]] && verdict "${r:-x}" ">=" $min || echo -)"
+  done
+  if want ingest_alone; then
+    r=$(get ingest_alone "$s" rate); need "$r" "ingest_alone $s"
+    row "13 ingest alone, no endpoints" "$s" "${r:-?} events/s (32 clients)" \
+      "$([[ $s == sqlite ]] && echo ">= 25000/s" || echo "(none)")" \
+      "$([[ $s == sqlite ]] && verdict "${r:-x}" ">=" 25000 || echo -)"
+  fi
+  if want batch_alone; then
+    r=$(get batch_alone "$s" rate); need "$r" "batch_alone $s"
+    min=50000; [[ $s == postgres ]] && min=20000
+    row "13 batch ingest alone (1000)" "$s" "${r:-?} events/s (fan-out 1, disabled)" \
+      ">= $min/s" "$(verdict "${r:-x}" ">=" $min)"
+  fi
+  if want latency; then
+    a99=$(get lat1000 "$s" api_p99_ms); need "$a99" "api p99 $s"
+    row "13 API p99 at 1000 events/s" "$s" "${a99:-?} ms (202 round trip)" "<= 5 ms" \
+      "$(verdict "${a99:-x}" "<=" 5)"
   fi
 done
 if grep -q postgres_unavailable "$results"; then

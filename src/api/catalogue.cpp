@@ -97,26 +97,43 @@ nlohmann::json tenant_settings_json(const TenantSettings& settings) {
           {"restrict_subscriptions_to_catalogue", settings.restrict_subscriptions_to_catalogue}};
 }
 
-Result<void> check_event_against_catalogue(Store& store, std::string_view tenant_id,
-                                           std::string_view type, const nlohmann::json& data) {
+Result<EventTypeRule> lookup_event_type_rule(Store& store, std::string_view tenant_id,
+                                             std::string_view type) {
+  EventTypeRule rule;
+  rule.type = std::string(type);
   auto found = store.get_event_type(tenant_id, type);
   if (!found) {
     if (found.error().code != Errc::not_found) return std::unexpected(found.error());
     auto settings = load_tenant_settings(store, tenant_id);
     if (!settings) return std::unexpected(settings.error());
     if (settings->require_catalogued_types) {
-      return fail(Errc::validation_failed,
-                  "type '" + std::string(type) + "' is not in the tenant's event-type catalogue");
+      rule.refusal = "type '" + rule.type + "' is not in the tenant's event-type catalogue";
     }
-    return {};
+    return rule;
   }
-  if (!found->schema) return {};
+  if (!found->schema) return rule;
   auto schema = schema_cache().get(*found);
-  if (!schema) return std::unexpected(schema.error());
-  auto violations = (*schema)->validate(data);
+  if (!schema) {
+    if (schema.error().code != Errc::validation_failed) return std::unexpected(schema.error());
+    rule.refusal = schema.error().message;
+    return rule;
+  }
+  rule.schema = std::move(*schema);
+  return rule;
+}
+
+Result<void> check_event_data(const EventTypeRule& rule, std::string_view data_json) {
+  if (rule.refusal) return fail(Errc::validation_failed, *rule.refusal);
+  if (!rule.schema) return {};
+  auto data = nlohmann::json::parse(data_json, nullptr, /*allow_exceptions=*/false);
+  if (data.is_discarded()) {  // valid JSON the checker cannot hold: a number beyond a double
+    return fail(Errc::validation_failed, "data holds a number too large to check against the "
+                                         "schema of '" + rule.type + "'");
+  }
+  auto violations = rule.schema->validate(data);
   if (violations.empty()) return {};
   const auto& first = violations.front();
-  std::string message = "data does not match the schema of '" + std::string(type) + "' at '" +
+  std::string message = "data does not match the schema of '" + rule.type + "' at '" +
                         first.pointer + "': " + first.reason;
   if (violations.size() > 1) {
     message += " (" + std::to_string(violations.size() - 1) + " more:";

@@ -4,12 +4,14 @@
 // Thread-safety: every function may run on many threads (the cache has its own lock).
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/json_schema.hpp"
 #include "core/result.hpp"
 #include "store/store.hpp"
 
@@ -26,10 +28,19 @@ Result<void> save_tenant_settings(Store& store, std::string_view tenant_id,
                                   const TenantSettings& settings);
 nlohmann::json tenant_settings_json(const TenantSettings& settings);
 
-// The event's type and data against the tenant's catalogue and settings:
-// Errc::validation_failed naming the JSON pointer and reason when data breaks the schema.
-Result<void> check_event_against_catalogue(Store& store, std::string_view tenant_id,
-                                           std::string_view type, const nlohmann::json& data);
+// What the catalogue says about events of one type of a tenant, looked up once and applied
+// to any number of events of that type (a batch looks each of its types up once).
+struct EventTypeRule {
+  std::string type;
+  std::optional<std::string> refusal;       // why events of this type are refused (422)
+  std::shared_ptr<const JsonSchema> schema;  // their data must match it; null: any data
+};
+Result<EventTypeRule> lookup_event_type_rule(Store& store, std::string_view tenant_id,
+                                             std::string_view type);
+
+// An event's data (minified JSON text, parsed only when a schema applies) against the rule:
+// Errc::validation_failed naming the JSON pointer and reason when it breaks the schema.
+Result<void> check_event_data(const EventTypeRule& rule, std::string_view data_json);
 
 // When the tenant restricts subscriptions: every exact pattern must be catalogued and every
 // wildcard must match at least one catalogued type; "all types" (nullopt) is refused.

@@ -1,69 +1,40 @@
 // Events: ingest (with Idempotency-Key), list, get with deliveries.
 #include "api/catalogue.hpp"
 #include "api/handlers.hpp"
+#include "api/ingest.hpp"
 #include "api/json_codec.hpp"
 #include "api/pagination.hpp"
 #include "core/envelope.hpp"
 #include "core/ids.hpp"
-#include "core/json_limits.hpp"
 #include "core/log.hpp"
 
 namespace axon::api {
 
 namespace {
 
-constexpr std::size_t kMaxIdempotencyKeyChars = 255;
-
 Result<std::optional<std::string>> idempotency_key(const ApiRequest& http) {
   auto key = http.header("Idempotency-Key");
   if (!key) return std::optional<std::string>();
-  bool printable = !key->empty() && key->size() <= kMaxIdempotencyKeyChars;
-  for (char c : *key) printable = printable && c >= 0x20 && c <= 0x7E;
-  if (!printable) {
-    return fail(Errc::invalid_request,
-                "Idempotency-Key must be 1 to 255 printable ASCII characters");
-  }
-  return std::optional<std::string>(std::string(*key));
-}
-
-nlohmann::json ingest_json(const Event& event) {
-  return {{"id", event.id},
-          {"type", event.type},
-          {"created_at", time_json(event.created_at)},
-          {"deliveries", event.deliveries}};
+  auto checked = checked_idempotency_key(*key, "Idempotency-Key");
+  if (!checked) return std::unexpected(checked.error());
+  return std::optional<std::string>(std::move(*checked));
 }
 
 }  // namespace
 
 Result<ApiResponse> ingest_event(const Services& services, const RouteRequest& request) {
   const ApiContext& ctx = services.context;
+  const std::string& tid = request.param("tid");
   AXON_TRY(key, idempotency_key(request.http));
-  AXON_TRY(type, required_string(request.body, "type"));
-  if (!is_valid_event_type(*type)) {
-    return fail(Errc::validation_failed,
-                "type must match ^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$ and be at most 128 "
-                "characters");
-  }
-  auto data = request.body.find("data");
-  if (data == request.body.end()) return fail(Errc::invalid_request, "data is required");
-  if (!json_depth_within(*data, kMaxJsonDepth)) {
-    return fail(Errc::validation_failed, "data is nested deeper than 64 levels");
-  }
-  AXON_TRY(catalogued,
-           check_event_against_catalogue(ctx.store, request.param("tid"), *type, *data));
-
-  NewEvent event;
-  event.id = ctx.ids.next(id_prefix::event);
-  event.tenant_id = request.param("tid");
-  event.type = *type;
-  event.created_at = ctx.clock.now_ms();
-  event.idempotency_key = std::move(*key);
-  event.payload =
-      build_envelope(event.id, event.type, event.tenant_id, event.created_at, dump_json(*data));
-
-  AXON_TRY(ingested, ctx.store.ingest_event(event, event.created_at,
-                                            [&] { return ctx.ids.next(id_prefix::delivery); }));
-  ApiResponse response = json_response(202, ingest_json(ingested->event));
+  AXON_TRY(input, read_event_input(request.body_text, /*key_in_body=*/false));
+  AXON_TRY(rule, lookup_event_type_rule(ctx.store, tid, input->type));
+  AXON_TRY(checked, check_event_data(*rule, input->data));
+  input->idempotency_key = std::move(*key);
+  const Millis now = ctx.clock.now_ms();
+  NewEvent event = new_event(ctx, tid, std::move(*input), now);
+  AXON_TRY(ingested,
+           ctx.store.ingest_event(event, now, [&] { return ctx.ids.next(id_prefix::delivery); }));
+  ApiResponse response = json_text_response(202, accepted_text(ingested->event));
   if (ingested->replayed) {
     response.headers.emplace_back("Idempotent-Replayed", "true");
   } else {
@@ -93,7 +64,7 @@ Result<ApiResponse> list_events(const Services& services, const RouteRequest& re
   filter.since = *since;
   filter.until = *until;
   AXON_TRY(events, services.context.store.list_events(request.param("tid"), filter, *page));
-  return json_response(200, page_json(*events, event_json));
+  return json_text_response(200, event_page_text(*events));
 }
 
 Result<ApiResponse> get_event(const Services& services, const RouteRequest& request) {
@@ -114,10 +85,9 @@ Result<ApiResponse> get_event(const Services& services, const RouteRequest& requ
     if (!batch->next) break;
     page.after = batch->next;
   }
-  nlohmann::json body = event_json(*event);
-  body["delivery_count"] = event->deliveries;
-  body["deliveries"] = std::move(deliveries);
-  return json_response(200, body);
+  return json_text_response(
+      200, event_text(*event, {{"delivery_count", event->deliveries},
+                               {"deliveries", std::move(deliveries)}}));
 }
 
 }  // namespace axon::api

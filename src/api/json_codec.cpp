@@ -21,6 +21,13 @@ ApiResponse json_response(int status, const json& body) {
   return response;
 }
 
+ApiResponse json_text_response(int status, std::string body) {
+  ApiResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
 ApiResponse no_content_response() {
   ApiResponse response;
   response.status = 204;
@@ -105,22 +112,52 @@ json delivery_json(const Delivery& delivery) {
            delivery.last_attempt ? attempt_json(*delivery.last_attempt) : json(nullptr)}};
 }
 
-json event_data_json(const Event& event) {
-  // The payload is the envelope we built at ingest; its "data" is what the producer sent.
-  json envelope = json::parse(event.payload, nullptr, /*allow_exceptions=*/false);
-  if (!envelope.is_object()) return nullptr;
-  auto it = envelope.find("data");
-  return it == envelope.end() ? json(nullptr) : *it;
+namespace {
+
+// The envelope's "data" text: the envelope is minified JSON built at ingest (or by the
+// PostgreSQL outbox) in one fixed shape, "data" last; the members before it are ours (ids, a
+// type, a time), none of which can hold `,"data":`, so its first occurrence is the one.
+std::string_view stored_data_text(const Event& event) {
+  constexpr std::string_view kData = ",\"data\":";
+  auto at = event.payload.find(kData);
+  if (at == std::string::npos || event.payload.empty() || event.payload.back() != '}') {
+    return "null";
+  }
+  std::string_view data(event.payload);
+  data = data.substr(at + kData.size());
+  data.remove_suffix(1);
+  return data;
 }
 
-json event_json(const Event& event) {
-  return {{"id", event.id},
-          {"tenant_id", event.tenant_id},
-          {"type", event.type},
-          {"created_at", time_json(event.created_at)},
-          {"idempotency_key", event.idempotency_key ? json(*event.idempotency_key) : json(nullptr)},
-          {"data", event_data_json(event)},
-          {"deliveries", event.deliveries}};
+}  // namespace
+
+std::string event_text(const Event& event, const json& extra) {
+  json body = {{"id", event.id},
+               {"tenant_id", event.tenant_id},
+               {"type", event.type},
+               {"created_at", time_json(event.created_at)},
+               {"idempotency_key",
+                event.idempotency_key ? json(*event.idempotency_key) : json(nullptr)},
+               {"deliveries", event.deliveries}};
+  body.update(extra);
+  std::string text = dump_json(body);
+  text.pop_back();  // the closing brace: "data" goes last, as stored
+  text += ",\"data\":";
+  text += stored_data_text(event);
+  text += '}';
+  return text;
+}
+
+std::string event_page_text(const Page<Event>& page) {
+  std::string text = "{\"data\":[";
+  for (std::size_t i = 0; i < page.items.size(); ++i) {
+    if (i) text += ',';
+    text += event_text(page.items[i]);
+  }
+  text += "],\"next\":";
+  text += page.next ? dump_json(json(encode_cursor(*page.next))) : std::string("null");
+  text += '}';
+  return text;
 }
 
 }  // namespace axon::api

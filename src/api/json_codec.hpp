@@ -43,6 +43,7 @@ using nlohmann::json;
 // Minified, UTF-8 (invalid bytes from stored data are replaced, never thrown on).
 std::string dump_json(const json& value);
 ApiResponse json_response(int status, const json& body);
+ApiResponse json_text_response(int status, std::string body);  // `body` is JSON text already
 ApiResponse no_content_response();  // 204
 
 json time_json(Millis ms);
@@ -51,9 +52,11 @@ json api_key_json(const ApiKey& key);
 json endpoint_json(const Endpoint& endpoint);
 json attempt_json(const Attempt& attempt);
 json delivery_json(const Delivery& delivery);  // without the attempt log
-// The stored envelope's "data" (null if the payload cannot be read).
-json event_data_json(const Event& event);
-json event_json(const Event& event);
+// An event as JSON text with its "data" exactly as stored (the producer's text: a document
+// would round numbers such as 1e-400); `extra` members are added (e.g. its deliveries).
+std::string event_text(const Event& event, const json& extra = json::object());
+// {"data":[event…],"next":cursor|null} as text, each event as event_text.
+std::string event_page_text(const Page<Event>& page);
 
 // {"data":[…],"next":cursor|null}
 template <class T, class ToJson>

@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "core/envelope.hpp"
-#include "core/json_limits.hpp"
+#include "core/json_text.hpp"
 
 namespace axon::api {
 
@@ -90,21 +90,21 @@ Result<void> require_json_content_type(const ApiRequest& request) {
   return {};
 }
 
-Result<json> parse_json_object_body(std::string_view body, int max_depth) {
+Result<std::string> minify_json_object_body(std::string_view body, int max_depth) {
   if (body.empty())
     return fail(Errc::invalid_json, "request body is empty; expected a JSON object");
-  auto parsed = parse_json_limited(body, max_depth);
-  if (!parsed) {
-    if (parsed.error().code == Errc::validation_failed) {
+  auto text = minify_json(body, max_depth);
+  if (!text) {
+    if (text.error().code == Errc::validation_failed) {
       return fail(Errc::validation_failed,
-                  "JSON nested deeper than " + std::to_string(max_depth - 1) + " levels in data");
+                  "request body is nested deeper than " + std::to_string(max_depth) + " levels");
     }
-    return fail(Errc::invalid_json, "request body is not valid JSON: " + parsed.error().message);
+    return fail(Errc::invalid_json, "request body is not valid JSON: " + text.error().message);
   }
-  if (!parsed->is_object()) {
+  if (json_kind(*text) != JsonKind::object) {
     return fail(Errc::invalid_request, "request body must be a JSON object");
   }
-  return std::move(*parsed);
+  return std::move(*text);
 }
 
 // A NUL byte (\u0000) in a string field is refused: PostgreSQL text cannot hold one, and

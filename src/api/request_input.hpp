@@ -33,8 +33,9 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 // 415 unless Content-Type is application/json (parameters such as charset allowed).
 Result<void> require_json_content_type(const ApiRequest& request);
 
-// Parses a body that must be a JSON object; nested at most `max_depth` levels.
-Result<nlohmann::json> parse_json_object_body(std::string_view body, int max_depth);
+// Checks a body that must be a JSON object (strict JSON, no duplicate member names, nested at
+// most `max_depth` levels) and returns its text minified as written (core/json_text.hpp).
+Result<std::string> minify_json_object_body(std::string_view body, int max_depth);
 
 // Typed fields of a JSON object. `optional_*` return nullopt when the field is absent
 // (and, where said, when it is null).

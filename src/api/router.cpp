@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "api/errors.hpp"
+#include "api/event_input.hpp"
 #include "api/handlers.hpp"
 #include "core/json_limits.hpp"
 #include "web/assets.hpp"
@@ -45,7 +46,10 @@ const std::vector<Route>& routes() {
        rotate_endpoint_secret},
       {{"GET", "/v1/tenants/{tid}/endpoints/{eid}/secret", tenant, false}, get_endpoint_secret},
       {{"POST", "/v1/tenants/{tid}/endpoints/{eid}/recover", tenant, true}, recover_endpoint},
-      {{"POST", "/v1/tenants/{tid}/events", tenant, true}, ingest_event},
+      {{"POST", "/v1/tenants/{tid}/events", tenant, true, true}, ingest_event},
+      {{"POST", "/v1/tenants/{tid}/events/batch", tenant, true, true, kMaxBatchBodyDepth,
+        kMaxBatchBodyBytes},
+       ingest_event_batch},
       {{"GET", "/v1/tenants/{tid}/events", tenant, false}, list_events},
       {{"GET", "/v1/tenants/{tid}/events/{evid}", tenant, false}, get_event},
       {{"GET", "/v1/tenants/{tid}/deliveries", tenant, false}, list_deliveries},
@@ -108,10 +112,16 @@ Result<ApiResponse> run_route(const Services& services, const Route& route,
   if (route.info.json_body) {
     auto content_type = require_json_content_type(request);
     if (!content_type) return std::unexpected(content_type.error());
-    // One level for the body object itself, so `data` may nest kMaxJsonDepth levels.
-    auto body = parse_json_object_body(request.body, kMaxJsonDepth + 1);
-    if (!body) return std::unexpected(body.error());
-    route_request.body = std::move(*body);
+    auto text = minify_json_object_body(request.body, route.info.max_body_depth);
+    if (!text) return std::unexpected(text.error());
+    route_request.body_text = std::move(*text);
+    if (!route.info.body_as_text) {
+      route_request.body = nlohmann::json::parse(route_request.body_text, nullptr,
+                                                 /*allow_exceptions=*/false);
+      if (route_request.body.is_discarded()) {  // valid JSON, but a number beyond a double
+        return fail(Errc::invalid_json, "request body holds a number out of range");
+      }
+    }
   }
   return route.handler(services, route_request);
 }
@@ -125,6 +135,25 @@ const std::vector<RouteInfo>& route_table() {
     return out;
   }();
   return infos;
+}
+
+std::size_t body_limit_for(std::string_view method, std::string_view target,
+                           std::size_t default_limit) {
+  std::string_view path = split_target(target).first;
+  Params params;
+  for (const Route& route : routes()) {
+    if (route.info.method == method && route.info.max_body_bytes != 0 &&
+        match_pattern(route.info.pattern, path, params)) {
+      return route.info.max_body_bytes;
+    }
+  }
+  return default_limit;
+}
+
+std::size_t largest_body_limit(std::size_t default_limit) {
+  std::size_t largest = default_limit;
+  for (const Route& route : routes()) largest = std::max(largest, route.info.max_body_bytes);
+  return largest;
 }
 
 const std::string& RouteRequest::param(std::string_view name) const {

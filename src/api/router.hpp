@@ -18,6 +18,7 @@
 #include "api/auth.hpp"
 #include "api/http_types.hpp"
 #include "api/request_input.hpp"
+#include "core/json_limits.hpp"
 
 namespace axon::api {
 
@@ -26,9 +27,21 @@ struct RouteInfo {
   std::string_view pattern;  // "/v1/tenants/{tid}/endpoints/{eid}"
   AuthScope scope;
   bool json_body;  // takes a JSON object body (Content-Type checked, parsed for the handler)
+  // The handler reads `body_text` itself and `body` stays null: ingest keeps event data as
+  // the producer wrote it instead of parsing it into a document and serialising it again.
+  bool body_as_text = false;
+  int max_body_depth = kMaxJsonDepth + 1;  // one level for the body object itself
+  std::size_t max_body_bytes = 0;          // 0: the server's limit (ApiOptions::max_body_bytes)
 };
 
 const std::vector<RouteInfo>& route_table();
+
+// The body size limit of the route `method` `target` answers (the server checks it before
+// reading the body): the route's own limit when it has one, else `default_limit`.
+std::size_t body_limit_for(std::string_view method, std::string_view target,
+                           std::size_t default_limit);
+// The largest body any route takes (the limit while the request head is still being read).
+std::size_t largest_body_limit(std::size_t default_limit);
 
 // What handlers get besides the request.
 struct Services {
@@ -41,6 +54,7 @@ struct RouteRequest {
   std::vector<std::pair<std::string_view, std::string>> params;  // {tid} -> value
   Query query;
   nlohmann::json body;  // the parsed object for json_body routes, else null
+  std::string body_text;  // json_body routes: the body minified as written (json_text.hpp)
   Principal principal;
 
   // The value of a path parameter of the matched pattern ("" if the pattern has none).

@@ -173,7 +173,8 @@ class Session : public std::enable_shared_from_this<Session> {
     path_ = "-";
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_.options.max_header_bytes));
-    parser_->body_limit(state_.options.max_body_bytes);
+    // Until the head names the route, the largest limit of any route (see on_header).
+    parser_->body_limit(api::largest_body_limit(state_.options.max_body_bytes));
     stream_.expires_at(head_deadline_);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -190,8 +191,10 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string_view target = request.target();
     path_ = std::string(target.substr(0, target.find('?')));
     // Refuse a declared oversized body before reading any of it.
+    body_limit_ = api::body_limit_for(method_, target, state_.options.max_body_bytes);
+    parser_->body_limit(body_limit_);
     auto length = parser_->content_length();
-    if (length && *length > state_.options.max_body_bytes) return reply_too_large();
+    if (length && *length > body_limit_) return reply_too_large();
     if (!parser_->is_done() && api::iequals(request[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, 11);
       return http::async_write(stream_, *continue_,
@@ -229,7 +232,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void reply_too_large() {
     write(api::error_response(Error{Errc::payload_too_large,
                                     "request body is larger than " +
-                                        std::to_string(state_.options.max_body_bytes) + " bytes"}),
+                                        std::to_string(body_limit_) + " bytes"}),
           false);
   }
 
@@ -348,6 +351,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::empty_body>> continue_;
   std::shared_ptr<http::response<http::string_body>> response_;
   bool counted_busy_ = false;
+  std::size_t body_limit_ = state_.options.max_body_bytes;  // of the request being read
   std::size_t drained_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::string method_ = "-";

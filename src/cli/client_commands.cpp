@@ -17,6 +17,9 @@
 #include "cli/client_http.hpp"
 #include "cli/client_table.hpp"
 #include "cli/commands.hpp"
+#include "cli/event_import.hpp"
+#include "core/json_limits.hpp"
+#include "core/json_text.hpp"
 
 namespace axon::cli {
 namespace {
@@ -39,6 +42,9 @@ struct ClientArgs {
   std::string type, data, idempotency_key, status, endpoint_id, event_id, since;
   int limit = 0;
   bool no_wait = false;
+  // events import
+  std::string file = "-";
+  std::size_t batch_size = 1000;
 };
 
 ClientArgs& args() {
@@ -271,7 +277,8 @@ void register_endpoints(CLI::App& app) {
   rotate->add_option("endpoint_id", args().id, "endpoint id")->required();
 }
 
-json read_event_data(const std::string& text) {
+// --data as minified JSON text, as written (a parsed document would round big numbers).
+std::string read_event_data(const std::string& text) {
   std::string source = text;
   if (text.starts_with("@")) {
     std::ifstream in(text.substr(1), std::ios::binary);
@@ -280,9 +287,33 @@ json read_event_data(const std::string& text) {
     buffer << in.rdbuf();
     source = buffer.str();
   }
-  json data = json::parse(source, nullptr, false);
-  if (data.is_discarded()) usage("--data is not valid JSON");
-  return data;
+  auto data = minify_json(source, kMaxJsonDepth);
+  if (!data) usage("--data is not valid JSON: " + data.error().message);
+  return std::move(*data);
+}
+
+void import_events_command() {
+  auto& a = args();
+  if (a.batch_size < 1 || a.batch_size > 1000) usage("--batch-size must be 1 to 1000");
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (a.file != "-") {
+    file.open(a.file, std::ios::binary);
+    if (!file) usage("cannot read " + a.file);
+    in = &file;
+  }
+  ImportOptions options{.events_path = tenant_path() + "/events/batch",
+                        .batch_size = a.batch_size};
+  const bool tty = ::isatty(STDERR_FILENO);  // a progress line only on a terminal
+  auto summary = import_events(*in, client(), options, [tty](const ImportSummary& s) {
+    if (!tty) return;
+    std::cerr << "\rsent " << s.accepted + s.replayed + s.refused << " events: " << s.accepted
+              << " accepted, " << s.replayed << " replayed, " << s.refused << " refused"
+              << std::flush;
+  });
+  if (tty) std::cerr << "\n";
+  print_import_summary(std::cout, summary);
+  if (summary.refused > 0) throw CLI::RuntimeError(1);
 }
 
 void register_events(CLI::App& app) {
@@ -293,13 +324,21 @@ void register_events(CLI::App& app) {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!args().idempotency_key.empty())
       headers.emplace_back("Idempotency-Key", args().idempotency_key);
-    json body{{"type", args().type}, {"data", read_event_data(args().data)}};
-    show_object(client().call("POST", tenant_path() + "/events", body, headers));
+    std::string body = "{\"type\":" + json(args().type).dump() +
+                       ",\"data\":" + read_event_data(args().data) + "}";
+    show_object(client().call_text("POST", tenant_path() + "/events", body, headers));
   });
   add_tenant(send);
   send->add_option("--type", a.type, "event type, e.g. order.created")->required();
   send->add_option("--data", a.data, "JSON payload, or @file")->required();
   send->add_option("--idempotency-key", a.idempotency_key, "same key within 24 h: sent once");
+  auto* import = leaf(group, "import",
+                     "Send newline-delimited JSON events ({type, data, idempotency_key?} per "
+                     "line) from a file or stdin, in batches",
+                     import_events_command);
+  add_tenant(import);
+  import->add_option("file", a.file, "NDJSON file, or - for stdin (the default)");
+  import->add_option("--batch-size", a.batch_size, "events per request, 1 to 1000 (default 1000)");
   auto* list = leaf(group, "list", "List events", [] {
     show_list(client().call("GET", tenant_path() + "/events" +
                                        list_query({{"type", args().type}, {"since", args().since}})),

@@ -38,6 +38,19 @@ std::string url_encode(const std::string& text) {
 ApiAnswer ApiClient::call(const std::string& method, const std::string& path,
                           const std::optional<nlohmann::json>& body,
                           const std::vector<std::pair<std::string, std::string>>& headers) const {
+  return perform(method, path, body ? std::optional<std::string>(body->dump()) : std::nullopt,
+                 headers);
+}
+
+ApiAnswer ApiClient::call_text(
+    const std::string& method, const std::string& path, const std::string& json_text,
+    const std::vector<std::pair<std::string, std::string>>& headers) const {
+  return perform(method, path, json_text, headers);
+}
+
+ApiAnswer ApiClient::perform(
+    const std::string& method, const std::string& path, const std::optional<std::string>& body,
+    const std::vector<std::pair<std::string, std::string>>& headers) const {
   static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   (void)initialised;
   CURL* curl = curl_easy_init();
@@ -45,7 +58,7 @@ ApiAnswer ApiClient::call(const std::string& method, const std::string& path,
   std::string url = base_url_;
   while (!url.empty() && url.back() == '/') url.pop_back();
   url += path;
-  std::string payload = body ? body->dump() : std::string();
+  const std::string payload = body.value_or(std::string());
   struct curl_slist* list = nullptr;
   if (!token_.empty()) list = curl_slist_append(list, ("Authorization: Bearer " + token_).c_str());
   if (body) list = curl_slist_append(list, "Content-Type: application/json");

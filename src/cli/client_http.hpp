@@ -26,8 +26,16 @@ class ApiClient {
   ApiAnswer call(const std::string& method, const std::string& path,
                  const std::optional<nlohmann::json>& body = std::nullopt,
                  const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+  // The same with a JSON body sent as the given text (e.g. event data kept as written).
+  ApiAnswer call_text(const std::string& method, const std::string& path,
+                      const std::string& json_text,
+                      const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
 
  private:
+  ApiAnswer perform(const std::string& method, const std::string& path,
+                    const std::optional<std::string>& json_text,
+                    const std::vector<std::pair<std::string, std::string>>& headers) const;
+
   std::string base_url_;
   std::string token_;
 };

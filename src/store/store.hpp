@@ -269,6 +269,14 @@ class Store {
   // from `new_delivery_id`, called once per delivery.
   virtual Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                             const std::function<std::string()>& new_delivery_id) = 0;
+  // Many events of one tenant (none operational) in one transaction, in order, each as
+  // ingest_event would: an idempotency key taken by an earlier event of the same call is
+  // seen like any other (the later event is a replay of the earlier). Answers one result per
+  // event, in order. All or nothing: when any event cannot be stored (the tenant is gone, an
+  // id is taken) the call fails and nothing of it is written.
+  virtual Result<std::vector<IngestResult>> ingest_events(
+      std::span<const NewEvent> events, Millis now,
+      const std::function<std::string()>& new_delivery_id) = 0;
   virtual Result<Event> get_event(std::string_view tenant_id, std::string_view id) = 0;
   virtual Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
                                           const PageRequest& page) = 0;

@@ -142,6 +142,45 @@ TEST_F(OutboxTest, RejectsAnInvalidTypeAndAnUnknownTenant) {
   EXPECT_EQ(count("events"), 0);
 }
 
+TEST_F(OutboxTest, EmitEventsTakesManyEventsInOneCallAllOrNothing) {
+  add_endpoint(*store_, tenant_.id, kNow, subscribed({"order.*"}));
+  std::string earlier = emit("order.created", "{}", "seen");
+  auto emit_many = [&](std::string_view events) {
+    std::vector<std::string> ids;
+    auto r = sql_->exec("SELECT axon.emit_events($1, $2::jsonb)", Params(tenant_.id, events));
+    for (int row = 0; row < r.rows(); ++row) ids.push_back(r.text(row, 0));
+    return ids;
+  };
+  auto ids = emit_many(R"([{"type": "order.created", "data": {"n": 1}},
+                           {"type": "order.paid", "data": [1, 2], "idempotency_key": "seen"},
+                           {"type": "invoice.paid", "data": null, "idempotency_key": "new"},
+                           {"type": "order.paid", "data": {}, "idempotency_key": "new"}])");
+  ASSERT_EQ(ids.size(), 4u);
+  EXPECT_EQ(ids[1], earlier);  // a key seen before: the first event's id
+  EXPECT_EQ(ids[3], ids[2]);   // a key used twice in the call
+  EXPECT_NE(ids[0], ids[2]);
+  EXPECT_EQ(count("events"), 3);
+  EXPECT_EQ(count("deliveries"), 2);  // invoice.paid matches no endpoint
+  EXPECT_EQ(store_->get_event(tenant_.id, ids[0])->payload.substr(
+                store_->get_event(tenant_.id, ids[0])->payload.find(",\"data\":")),
+            R"(,"data":{"n":1}})");
+
+  // One bad element fails the call and, with it, the caller's transaction.
+  for (std::string_view bad : {R"([{"type": "ok.type", "data": 1}, {"type": "bad type!"}])",
+                               R"([{"type": "ok.type", "data": 1}, 42])", R"({"type": "a"})"}) {
+    sql_->exec_script("BEGIN");
+    try {
+      emit_many(bad);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const PgError& e) {
+      EXPECT_EQ(e.sqlstate(), "22023") << bad;
+    }
+    sql_->exec_script("ROLLBACK");
+  }
+  EXPECT_EQ(count("events"), 3);
+  EXPECT_TRUE(emit_many("[]").empty());
+}
+
 TEST_F(OutboxTest, TriggerExampleFromTheDocsEmitsOnCommitOnly) {
   // AXON_SOURCE_DIR, not __FILE__: ccache's base_dir makes __FILE__ relative to the build.
   const auto file = std::filesystem::path(AXON_SOURCE_DIR) / "docs" / "outbox-trigger-example.sql";

@@ -18,22 +18,6 @@ constexpr Millis kMinute = 60 * kSecond;
 constexpr Millis kHour = 60 * kMinute;
 constexpr Millis kDay = 24 * kHour;
 
-// Unwraps a Result or fails the test (GoogleTest reports the exception).
-template <class T>
-T must(Result<T> result, const char* what = "store call") {
-  if (!result) {
-    throw std::runtime_error(std::string(what) + " failed: " + result.error().message);
-  }
-  if constexpr (!std::is_void_v<T>) return std::move(*result);
-}
-
-// The error code of a failed Result (a success fails the test).
-template <class T>
-std::optional<Errc> error_of(const Result<T>& result) {
-  if (result) return std::nullopt;
-  return result.error().code;
-}
-
 template <class Items>
 std::vector<std::string> ids_of(const Items& items) {
   std::vector<std::string> ids;
@@ -102,8 +86,8 @@ Endpoint StoreConformance::add_endpoint(const Endpoint& endpoint) {
   return must(store().create_endpoint(endpoint, Store::kNoEndpointLimit), "create_endpoint");
 }
 
-IngestResult StoreConformance::ingest(const Tenant& tenant, const std::string& type, Millis now,
-                                      std::optional<std::string> key) {
+NewEvent StoreConformance::new_event(const Tenant& tenant, const std::string& type, Millis now,
+                                     std::optional<std::string> key) {
   NewEvent ev;
   ev.id = next_id("evt_");
   ev.tenant_id = tenant.id;
@@ -111,6 +95,12 @@ IngestResult StoreConformance::ingest(const Tenant& tenant, const std::string& t
   ev.payload = R"({"id":")" + ev.id + R"(","type":")" + type + R"(","data":{"n":1}})";
   ev.idempotency_key = std::move(key);
   ev.created_at = now;
+  return ev;
+}
+
+IngestResult StoreConformance::ingest(const Tenant& tenant, const std::string& type, Millis now,
+                                      std::optional<std::string> key) {
+  NewEvent ev = new_event(tenant, type, now, std::move(key));
   return must(store().ingest_event(ev, now, [this] { return next_id("dlv_"); }), "ingest_event");
 }
 

@@ -17,12 +17,29 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "store/store.hpp"
 
 namespace axon::test {
+
+// Unwraps a Result or fails the test (GoogleTest reports the exception).
+template <class T>
+T must(Result<T> result, const char* what = "store call") {
+  if (!result) {
+    throw std::runtime_error(std::string(what) + " failed: " + result.error().message);
+  }
+  if constexpr (!std::is_void_v<T>) return std::move(*result);
+}
+
+// The error code of a failed Result (a success fails the test).
+template <class T>
+std::optional<Errc> error_of(const Result<T>& result) {
+  if (result) return std::nullopt;
+  return result.error().code;
+}
 
 struct StoreFactory {
   std::string name;  // used in test names: letters, digits and '_' only
@@ -62,6 +79,9 @@ class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
   Endpoint add_endpoint(const Tenant& tenant,
                         std::optional<std::vector<std::string>> event_types = std::nullopt);
   Endpoint add_endpoint(const Endpoint& endpoint);
+  // An event of `tenant` with a fresh id and a small payload, not yet stored.
+  NewEvent new_event(const Tenant& tenant, const std::string& type, Millis now,
+                     std::optional<std::string> key = std::nullopt);
   IngestResult ingest(const Tenant& tenant, const std::string& type, Millis now,
                       std::optional<std::string> key = std::nullopt);
   std::vector<Delivery> deliveries(const Tenant& tenant, DeliveryFilter filter = {});

@@ -427,12 +427,38 @@ ALTER TABLE axon.endpoints ADD COLUMN tls_client_certificate text;
 ALTER TABLE axon.endpoints ADD COLUMN tls_client_key_sealed text;
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kTables},
-                                     {2, kOutbox},
-                                     {3, kEventTypes},
-                                     {4, kOperational},
-                                     {5, kRetention},
-                                     {6, kClientCertificates}};
+// Many outbox events in one call (batch ingest's counterpart): a JSON array of
+// {type, data, idempotency_key?} objects, each emitted as axon.emit_event would in order
+// (a key used twice in one call returns the first event's id). Returns one id per element.
+// An element that axon.emit_event refuses raises and so fails the caller's transaction:
+// the outbox is all or nothing, like the transaction it belongs to.
+constexpr std::string_view kOutboxBatch = R"sql(
+CREATE OR REPLACE FUNCTION axon.emit_events(tenant_id text, events jsonb)
+RETURNS SETOF text LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  e jsonb;
+BEGIN
+  IF jsonb_typeof(emit_events.events) IS DISTINCT FROM 'array' THEN
+    RAISE EXCEPTION 'axon.emit_events: events must be a JSON array of {type, data, idempotency_key?}'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  FOR e IN SELECT x.value FROM jsonb_array_elements(emit_events.events) WITH ORDINALITY AS x (value, n)
+           ORDER BY x.n LOOP
+    IF jsonb_typeof(e) IS DISTINCT FROM 'object' THEN
+      RAISE EXCEPTION 'axon.emit_events: every event must be an object, not %', e
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN NEXT axon.emit_event(emit_events.tenant_id, e ->> 'type', e -> 'data',
+                                e ->> 'idempotency_key');
+  END LOOP;
+END
+$fn$;
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kTables},         {2, kOutbox},
+                                     {3, kEventTypes},     {4, kOperational},
+                                     {5, kRetention},      {6, kClientCertificates},
+                                     {7, kOutboxBatch}};
 
 // pg_advisory_xact_lock key shared by every process migrating this database ("axonmigr").
 constexpr std::int64_t kMigrationLockKey = 0x61786f6e6d696772;

@@ -1,4 +1,7 @@
 // PostgresStore: ingest (idempotency + fan-out), events, deliveries and replays.
+#include <algorithm>
+#include <map>
+
 #include "store/postgres/pg_page.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -8,19 +11,35 @@ namespace axon::pg {
 namespace {
 
 
-// A PostgreSQL text[] literal: {"a","b"} with " and \ escaped.
-std::string text_array(const std::vector<std::string>& items) {
+// A PostgreSQL array literal: {"a",NULL,"b"} with " and \ escaped (also for numbers,
+// cast on the SQL side: $1::bigint[]).
+template <class Item>
+std::string array_literal(const std::vector<Item>& items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i) out += ',';
+    const std::optional<std::string_view> item = items[i];
+    if (!item) {
+      out += "NULL";
+      continue;
+    }
     out += '"';
-    for (char c : items[i]) {
+    for (char c : *item) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }
     out += '"';
   }
   return out + "}";
+}
+
+std::string text_array(const std::vector<std::string>& items) { return array_literal(items); }
+
+std::string number_array(const std::vector<std::int64_t>& numbers) {
+  std::vector<std::string> items;
+  items.reserve(numbers.size());
+  for (std::int64_t n : numbers) items.push_back(std::to_string(n));
+  return array_literal(items);
 }
 
 std::string select_event(std::string_view where) {
@@ -100,6 +119,133 @@ Result<IngestResult> PostgresStore::ingest_event(
           Params(stored.tenant_id, *event.idempotency_key, stored.id, now));
     }
     return IngestResult{std::move(stored), false};
+  });
+}
+
+// Set-based: a handful of statements per call whatever its size (one multi-row INSERT per
+// table from arrays), so a batch of 1,000 costs about what one event does in round trips.
+Result<std::vector<IngestResult>> PostgresStore::ingest_events(
+    std::span<const NewEvent> events, Millis now,
+    const std::function<std::string()>& new_delivery_id) {
+  if (events.empty()) return std::vector<IngestResult>{};
+  const std::string& tenant_id = events.front().tenant_id;
+  return transact("ingest_events", [&](Transaction& tx) {
+    std::vector<std::string> keys, types;
+    for (const NewEvent& event : events) {
+      if (event.tenant_id != tenant_id || event.operational) {
+        raise(Errc::internal, "ingest_events takes normal events of one tenant");
+      }
+      if (event.idempotency_key) keys.push_back(*event.idempotency_key);
+      types.push_back(event.type);
+    }
+    std::ranges::sort(keys);
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    std::ranges::sort(types);
+    types.erase(std::unique(types.begin(), types.end()), types.end());
+
+    PgResult tenant =
+        tx.exec("SELECT 1 FROM axon.tenants WHERE id = $1 FOR KEY SHARE", Params(tenant_id));
+    if (tenant.rows() == 0) raise(Errc::not_found, "no such tenant");
+
+    // Keys already taken within the window; locked in a fixed (sorted) order like
+    // axon.emit_event's, so concurrent calls cannot deadlock on them.
+    std::map<std::string, Event, std::less<>> earlier;
+    if (!keys.empty()) {
+      tx.exec("SELECT axon.lock_idempotency_key($1, s.k) "
+              "FROM (SELECT k FROM unnest($2::text[]) AS k ORDER BY k) AS s",
+              Params(tenant_id, text_array(keys)));
+      PgResult taken = tx.exec(
+          select_event("JOIN axon.idempotency_keys k ON k.event_id = v.id "
+                       "WHERE k.tenant_id = $1 AND k.key = ANY($2::text[]) AND v.tenant_id = $1 "
+                       "AND $3 - k.created_at < $4"),
+          Params(tenant_id, text_array(keys), now, kIdempotencyWindowMs));
+      for (int row = 0; row < taken.rows(); ++row) {
+        Event event = read_event(taken, row);
+        std::string key = event.idempotency_key.value_or("");
+        earlier.emplace(std::move(key), std::move(event));
+      }
+    }
+
+    // Each type's matching endpoints, in id order (as ingest_event fans out).
+    std::map<std::string, std::vector<std::string>, std::less<>> targets;
+    PgResult matches = tx.exec(
+        "SELECT t.type, e.id FROM unnest($2::text[]) AS t (type) JOIN axon.endpoints e "
+        "ON e.tenant_id = $1 AND NOT e.disabled AND NOT e.operational "
+        "AND axon.subscriptions_match(e.event_types, t.type) ORDER BY e.id",
+        Params(tenant_id, text_array(types)));
+    for (int row = 0; row < matches.rows(); ++row) {
+      targets[matches.text(row, 0)].push_back(matches.text(row, 1));
+    }
+
+    std::vector<IngestResult> results;
+    results.reserve(events.size());
+    std::map<std::string_view, std::size_t> taken_here;  // key -> result index
+    std::vector<std::string> ids, event_types, payloads, d_ids, d_events, d_endpoints, d_types;
+    std::vector<std::optional<std::string>> event_keys;
+    std::vector<std::int64_t> counts, created;
+    for (const NewEvent& event : events) {
+      if (event.idempotency_key) {
+        if (auto it = earlier.find(*event.idempotency_key); it != earlier.end()) {
+          results.push_back({it->second, true});
+          continue;
+        }
+        if (auto it = taken_here.find(*event.idempotency_key); it != taken_here.end()) {
+          results.push_back({results[it->second].event, true});
+          continue;
+        }
+        taken_here.emplace(*event.idempotency_key, results.size());
+      }
+      auto fan_out = targets.find(event.type);
+      const std::size_t n = fan_out == targets.end() ? 0 : fan_out->second.size();
+      for (std::size_t i = 0; i < n; ++i) {
+        d_ids.push_back(new_delivery_id());
+        d_events.push_back(event.id);
+        d_endpoints.push_back(fan_out->second[i]);
+        d_types.push_back(event.type);
+      }
+      ids.push_back(event.id);
+      event_types.push_back(event.type);
+      payloads.push_back(event.payload);
+      event_keys.push_back(event.idempotency_key);
+      counts.push_back(static_cast<std::int64_t>(n));
+      created.push_back(event.created_at);
+      results.push_back({Event{event.id, tenant_id, event.type, event.payload,
+                               event.idempotency_key, static_cast<int>(n), event.created_at},
+                         false});
+    }
+    if (ids.empty()) return results;
+    tx.exec(
+        "INSERT INTO axon.events (id, tenant_id, type, payload, idempotency_key, deliveries, "
+        "created_at) SELECT u.id, $1, u.type, u.payload, u.key, u.deliveries, u.created_at "
+        "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[]) "
+        "AS u (id, type, payload, key, deliveries, created_at)",
+        Params(tenant_id, text_array(ids), text_array(event_types), text_array(payloads),
+               array_literal(event_keys), number_array(counts), number_array(created)));
+    if (!d_ids.empty()) {
+      tx.exec(
+          "INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, event_type, "
+          "status, attempts, series_start, next_attempt_at, created_at, updated_at) "
+          "SELECT u.id, $1, u.event_id, u.endpoint_id, u.event_type, 'pending', 0, 0, $6, $6, $6 "
+          "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) "
+          "AS u (id, event_id, endpoint_id, event_type)",
+          Params(tenant_id, text_array(d_ids), text_array(d_events), text_array(d_endpoints),
+                 text_array(d_types), now));
+      tx.notify_work();
+    }
+    if (!taken_here.empty()) {
+      std::vector<std::string> new_keys, key_events;
+      for (const auto& [key, index] : taken_here) {
+        new_keys.emplace_back(key);
+        key_events.push_back(results[index].event.id);
+      }
+      tx.exec(
+          "INSERT INTO axon.idempotency_keys (tenant_id, key, event_id, created_at) "
+          "SELECT $1, u.key, u.event_id, $4 FROM unnest($2::text[], $3::text[]) "
+          "AS u (key, event_id) ON CONFLICT (tenant_id, key) DO UPDATE "
+          "SET event_id = excluded.event_id, created_at = excluded.created_at",
+          Params(tenant_id, text_array(new_keys), text_array(key_events), now));
+    }
+    return results;
   });
 }
 

@@ -87,6 +87,9 @@ class PostgresStore final : public Store {
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;
+  Result<std::vector<IngestResult>> ingest_events(
+      std::span<const NewEvent> events, Millis now,
+      const std::function<std::string()>& new_delivery_id) override;
   Result<Event> get_event(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
                                   const PageRequest& page) override;

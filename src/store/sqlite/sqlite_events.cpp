@@ -57,13 +57,21 @@ const std::optional<std::vector<std::string>>& SqliteStore::subscriptions(
 }
 
 // Group commit: concurrent ingests share one write transaction. The first caller to find
-// no batch in progress becomes the leader and records every event queued by then, each in
-// its own savepoint (one event's failure does not undo the others), with one COMMIT; the
+// no batch in progress becomes the leader and records every call queued by then, each in
+// its own savepoint (one call's failure does not undo the others), with one COMMIT; the
 // others wait for their result. Fewer commits mean fewer WAL page writes per event, which
 // is most of an event's cost. A lone caller is a batch of one.
 Result<IngestResult> SqliteStore::ingest_event(
     const NewEvent& ev, Millis now, const std::function<std::string()>& new_delivery_id) {
-  PendingIngest me{&ev, now, &new_delivery_id, std::nullopt};
+  auto results = ingest_events(std::span(&ev, 1), now, new_delivery_id);
+  if (!results) return std::unexpected(std::move(results.error()));
+  return std::move(results->front());
+}
+
+Result<std::vector<IngestResult>> SqliteStore::ingest_events(
+    std::span<const NewEvent> events, Millis now,
+    const std::function<std::string()>& new_delivery_id) {
+  PendingIngest me{events, now, &new_delivery_id, std::nullopt};
   std::unique_lock lock(ingest_mu_);
   ingest_queue_.push_back(&me);
   while (!me.result) {
@@ -85,30 +93,46 @@ Result<IngestResult> SqliteStore::ingest_event(
   return std::move(*me.result);
 }
 
-std::vector<Result<IngestResult>> SqliteStore::ingest_batch(
+std::vector<Result<std::vector<IngestResult>>> SqliteStore::ingest_batch(
     const std::vector<PendingIngest*>& batch) {
-  std::vector<Result<IngestResult>> results;
+  std::vector<Result<std::vector<IngestResult>>> results;
   results.reserve(batch.size());
   auto committed = write([&](Connection& c) -> Result<void> {
     WriteTransaction tx(c);
     for (PendingIngest* p : batch) {
       c.exec("SAVEPOINT ingest");
-      auto one = guarded([&] { return ingest_one(c, *p->event, p->now, *p->new_delivery_id); });
-      c.exec(one ? "RELEASE ingest" : "ROLLBACK TO ingest; RELEASE ingest");
-      results.push_back(std::move(one));
+      auto call = guarded([&] { return ingest_call(c, *p); });
+      c.exec(call ? "RELEASE ingest" : "ROLLBACK TO ingest; RELEASE ingest");
+      results.push_back(std::move(call));
     }
     tx.commit();
     return {};
   });
   if (!committed) {
-    results.assign(batch.size(), Result<IngestResult>(std::unexpected(committed.error())));
+    results.assign(batch.size(),
+                   Result<std::vector<IngestResult>>(std::unexpected(committed.error())));
+  }
+  return results;
+}
+
+// One caller's events, all or nothing (the caller rolls the savepoint back on failure).
+Result<std::vector<IngestResult>> SqliteStore::ingest_call(Connection& c,
+                                                           const PendingIngest& call) {
+  std::vector<IngestResult> results;
+  results.reserve(call.events.size());
+  FanOutCache fan_out;
+  for (const NewEvent& ev : call.events) {
+    auto one = ingest_one(c, ev, call.now, *call.new_delivery_id, fan_out);
+    if (!one) return std::unexpected(std::move(one.error()));
+    results.push_back(std::move(*one));
   }
   return results;
 }
 
 // One event of a batch, inside the batch's transaction (the caller holds the writer).
 Result<IngestResult> SqliteStore::ingest_one(Connection& c, const NewEvent& ev, Millis now,
-                                             const std::function<std::string()>& new_delivery_id) {
+                                             const std::function<std::string()>& new_delivery_id,
+                                             FanOutCache& fan_out) {
   if (ev.idempotency_key) {
     auto key = c.prepare(
                     "SELECT event_id, created_at FROM idempotency_keys"
@@ -120,15 +144,14 @@ Result<IngestResult> SqliteStore::ingest_one(Connection& c, const NewEvent& ev, 
       }
     }
   }
-  auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(ev.tenant_id);
-  if (!tenant.step()) return store_rules::fail_not_found(Resource::tenant);
-
-  struct Target {
-    std::string endpoint_id;
-    bool fifo;
-  };
-  std::vector<Target> targets;
-  {
+  auto [cached, fresh] =
+      fan_out.try_emplace(std::make_tuple(ev.tenant_id, ev.operational, ev.type));
+  if (fresh) {
+    auto tenant = c.prepare("SELECT 1 FROM tenants WHERE id = ?").bind_all(ev.tenant_id);
+    if (!tenant.step()) {
+      fan_out.erase(cached);
+      return store_rules::fail_not_found(Resource::tenant);
+    }
     auto eps = c.prepare(
                     "SELECT id, event_types, ordering FROM endpoints"
                     " WHERE tenant_id = ? AND disabled = 0 AND operational = ?")
@@ -136,10 +159,12 @@ Result<IngestResult> SqliteStore::ingest_one(Connection& c, const NewEvent& ev, 
     while (eps.step()) {
       std::string id = eps.text_at(0);
       if (subscriptions_match(subscriptions(id, eps.optional_text_at(1)), ev.type)) {
-        targets.push_back({std::move(id), parse_ordering(eps.text_at(2)) == Ordering::fifo});
+        cached->second.push_back(
+            {std::move(id), parse_ordering(eps.text_at(2)) == Ordering::fifo});
       }
     }
   }
+  const std::vector<FanOutTarget>& targets = cached->second;
 
   Event event{ev.id,        ev.tenant_id,       ev.type,
               ev.payload,   ev.idempotency_key, static_cast<int>(targets.size()),

@@ -19,7 +19,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
+#include <tuple>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -81,6 +83,9 @@ class SqliteStore final : public Store {
 
   Result<IngestResult> ingest_event(const NewEvent& event, Millis now,
                                     const std::function<std::string()>& new_delivery_id) override;
+  Result<std::vector<IngestResult>> ingest_events(
+      std::span<const NewEvent> events, Millis now,
+      const std::function<std::string()>& new_delivery_id) override;
   Result<Event> get_event(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
                                   const PageRequest& page) override;
@@ -113,14 +118,26 @@ class SqliteStore final : public Store {
  private:
   // An ingest waiting for its group commit (see ingest_event).
   struct PendingIngest {
-    const NewEvent* event;
+    std::span<const NewEvent> events;  // one call's events: stored all or nothing
     Millis now;
     const std::function<std::string()>* new_delivery_id;
-    std::optional<Result<IngestResult>> result;
+    std::optional<Result<std::vector<IngestResult>>> result;
   };
-  std::vector<Result<IngestResult>> ingest_batch(const std::vector<PendingIngest*>& batch);
+  std::vector<Result<std::vector<IngestResult>>> ingest_batch(
+      const std::vector<PendingIngest*>& batch);
+  Result<std::vector<IngestResult>> ingest_call(Connection& c, const PendingIngest& call);
+  // Where events of one (tenant, operational, type) fan out to, looked up once per call: the
+  // endpoints cannot change while the writer holds the transaction. An entry also means the
+  // tenant exists.
+  struct FanOutTarget {
+    std::string endpoint_id;
+    bool fifo;
+  };
+  using FanOutCache =
+      std::map<std::tuple<std::string, bool, std::string>, std::vector<FanOutTarget>>;
   Result<IngestResult> ingest_one(Connection& c, const NewEvent& event, Millis now,
-                                  const std::function<std::string()>& new_delivery_id);
+                                  const std::function<std::string()>& new_delivery_id,
+                                  FanOutCache& fan_out);
 
   SqliteStore(std::string path, ConnectionOptions options, std::unique_ptr<Connection> writer,
               std::unique_ptr<Checkpointer> checkpointer);
