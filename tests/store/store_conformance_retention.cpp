@@ -14,12 +14,6 @@ constexpr Millis kMinute = 60'000;
 constexpr Millis kHour = 60 * kMinute;
 constexpr Millis kDay = 24 * kHour;
 
-template <class T>
-T must(Result<T> result, const char* what = "store call") {
-  if (!result) throw std::runtime_error(std::string(what) + " failed: " + result.error().message);
-  if constexpr (!std::is_void_v<T>) return std::move(*result);
-}
-
 // Runs a whole sweep in steps of `scan_limit`; returns the totals.
 PurgeStep sweep(Store& store, Millis cutoff, int scan_limit = 2) {
   PurgeStep total;

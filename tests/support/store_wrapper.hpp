@@ -104,6 +104,11 @@ class StoreWrapper : public Store {
                                     const std::function<std::string()>& new_delivery_id) override {
     return inner_.ingest_event(event, now, new_delivery_id);
   }
+  Result<std::vector<IngestResult>> ingest_events(
+      std::span<const NewEvent> events, Millis now,
+      const std::function<std::string()>& new_delivery_id) override {
+    return inner_.ingest_events(events, now, new_delivery_id);
+  }
   Result<Event> get_event(std::string_view tenant_id, std::string_view id) override {
     return inner_.get_event(tenant_id, id);
   }

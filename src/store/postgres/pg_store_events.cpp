@@ -158,7 +158,7 @@ Result<std::vector<IngestResult>> PostgresStore::ingest_events(
           select_event("JOIN axon.idempotency_keys k ON k.event_id = v.id "
                        "WHERE k.tenant_id = $1 AND k.key = ANY($2::text[]) AND v.tenant_id = $1 "
                        "AND $3 - k.created_at < $4"),
-          Params(tenant_id, text_array(keys), now, kIdempotencyWindowMs));
+          Params(tenant_id, text_array(keys), now, store_rules::kIdempotencyWindowMs));
       for (int row = 0; row < taken.rows(); ++row) {
         Event event = read_event(taken, row);
         std::string key = event.idempotency_key.value_or("");
