@@ -93,7 +93,7 @@ struct Transfer {
   bool allow_private = false;
   std::uint64_t tag = 0;
   std::string url;
-  std::string body;  // CURLOPT_POSTFIELDS points here until completion
+  std::shared_ptr<const std::string> body;  // CURLOPT_POSTFIELDS points here until completion
   curl_slist* headers = nullptr;
   std::string excerpt;
   std::size_t received = 0;
@@ -108,8 +108,7 @@ struct Transfer {
     if (headers) curl_slist_free_all(headers);
     headers = nullptr;
     url.clear();
-    body.clear();
-    body.shrink_to_fit();  // payloads can be large; don't pin memory in idle handles
+    body.reset();  // payloads can be large; don't pin memory in idle handles
     excerpt.clear();
     received = 0;
     body_capped = false;
@@ -263,8 +262,9 @@ struct HttpSender::Impl {
     t->headers = curl_slist_append(t->headers, "Expect:");
     CURL* e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
+    if (!t->body) t->body = std::make_shared<const std::string>();
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body->data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body->size()));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     if (curl_multi_add_handle(multi, e) != CURLM_OK) {
       HttpResult r;
@@ -294,6 +294,10 @@ struct HttpSender::Impl {
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     r.status_code = static_cast<int>(status);
+    char* address = nullptr;
+    if (curl_easy_getinfo(t->easy, CURLINFO_PRIMARY_IP, &address) == CURLE_OK && address) {
+      r.remote_address = address;
+    }
     r.retry_after = std::move(t->retry_after);
     r.excerpt = std::move(t->excerpt);
     classify(*t, code, r);

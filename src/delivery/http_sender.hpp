@@ -46,7 +46,9 @@ struct HttpSenderOptions {
 struct HttpRequest {
   std::string url;
   HeaderList headers;  // sent in order; names/values already validated (no CR/LF)
-  std::string body;    // owned by the sender until the transfer completes
+  // Shared with every other delivery of the event; held by the sender until the transfer
+  // completes, never copied.
+  std::shared_ptr<const std::string> body;
 };
 
 struct HttpResult {
@@ -58,6 +60,7 @@ struct HttpResult {
   std::string excerpt;  // first kExcerptBytes of the body, raw bytes
   Millis started_at = 0;
   int duration_ms = 0;
+  std::string remote_address;  // the IP connected to, when a connection was made
 };
 
 class HttpSender {

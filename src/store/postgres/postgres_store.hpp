@@ -110,6 +110,8 @@ class PostgresStore final : public Store {
 
   PgPool pool_;
   std::mutex listener_mu_;
+  std::mutex claim_cursor_mu_;
+  std::string claim_cursor_;  // guarded by claim_cursor_mu_: the claim turn starts after this tenant
   std::unique_ptr<PgListener> listener_;
 };
 
