@@ -6,6 +6,7 @@
 //   bench_loadgen --axon PATH --scenario drain   [--events 10000] [--noisy hang|fail]
 //   bench_loadgen --axon PATH --scenario ingest  [--clients 1,32] [--seconds 10]
 //   bench_loadgen --axon PATH --scenario latency [--rates 50,1000] [--seconds 30]
+//   bench_loadgen --axon PATH --scenario tenants [--noisy-endpoints 1000] (noisy_tenant.hpp)
 //   common: [--db sqlite|postgres://…] [--store LABEL] [--request-timeout 60s]
 //           [--receiver-threads 1] [--db-pid POSTMASTER_PID] [--keep]
 //
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "noisy_tenant.hpp"
 #include "payload.hpp"
 #include "receiver.hpp"
 #include "server_process.hpp"
@@ -96,6 +98,7 @@ struct Args {
   int ingest_clients = 32;
   int receiver_threads = 1;
   long db_pid = 0;  // PostgreSQL postmaster: its CPU is reported as db_cpu_s
+  int noisy_endpoints = 1000;
   bool keep = false;
 };
 
@@ -132,6 +135,7 @@ class LoadGen {
     if (args_.scenario == "drain") rc = drain();
     else if (args_.scenario == "ingest") rc = ingest_scenario();
     else if (args_.scenario == "latency") rc = latency();
+    else if (args_.scenario == "tenants") rc = tenants();
     else info("unknown --scenario " + args_.scenario);
     int exit_code = server_.stop();
     if (exit_code != 0 && exit_code != -1) info("server exited with " + std::to_string(exit_code));
@@ -330,6 +334,18 @@ class LoadGen {
     return complete ? 0 : 1;
   }
 
+  // One tenant's hung endpoints against another tenant's latency (noisy_tenant.hpp).
+  int tenants() {
+    if (!start_server({})) return 1;
+    bench::NoisyTenantRun run;
+    run.server_port = server_.port();
+    run.admin_token = admin_;
+    run.store = args_.store;
+    run.noisy_endpoints = args_.noisy_endpoints;
+    run.peak_rss_kb = [this] { return server_.peak_rss_kb(); };
+    return bench::run_noisy_tenant(run, receiver_);
+  }
+
   // Scenario 2: events/s accepted by the API with fan-out to 10 endpoints.
   int ingest_scenario() {
     if (!start_server({}) || !setup()) return 1;
@@ -461,13 +477,14 @@ int main(int argc, char** argv) {
     else if (k == "--ingest-clients") a.ingest_clients = std::stoi(v);
     else if (k == "--receiver-threads") a.receiver_threads = std::stoi(v);
     else if (k == "--db-pid") a.db_pid = std::stol(v);
+    else if (k == "--noisy-endpoints") a.noisy_endpoints = std::stoi(v);
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;
     }
   }
   if (a.axon.empty() || a.scenario.empty()) {
-    std::cerr << "usage: bench_loadgen --axon PATH --scenario drain|ingest|latency [options]\n";
+    std::cerr << "usage: bench_loadgen --axon PATH --scenario drain|ingest|latency|tenants [options]\n";
     return 2;
   }
   return LoadGen(std::move(a)).run();

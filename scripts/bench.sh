@@ -8,7 +8,8 @@
 #                                         a note when no PostgreSQL server binaries exist)
 #            --bin-dir DIR --axon PATH    use already built tools instead of building
 #            --results FILE               also keep the raw RESULT lines here
-#            --only a,b                   only these of: ceiling drain ingest latency noisy backlog
+#            --only a,b                   only these of: ceiling drain ingest latency noisy
+#                                         tenants backlog
 #   env BENCH_NOISY_NO_LIMITS=0           skip the noisy-neighbour run without endpoint limits
 #
 # The smoke run asserts only that every scenario ran and produced numbers, never a speed.
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 smoke=0; stores="sqlite,postgres"; bin_dir=""; axon=""; results_copy=""
-only="ceiling,drain,ingest,latency,noisy,backlog"
+only="ceiling,drain,ingest,latency,noisy,tenants,backlog"
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -47,10 +48,10 @@ done
 # --- sizes: full run vs smoke ---
 if ((smoke)); then
   CEIL_S=1; DRAIN_EVENTS=300; INGEST_S=1; LAT_S=2; NOISY_EVENTS=300
-  BACKLOG_SMALL=100; BACKLOG_BIG=1000; WARMUP=0.2; HANG_TIMEOUT=3s
+  BACKLOG_SMALL=100; BACKLOG_BIG=1000; WARMUP=0.2; HANG_TIMEOUT=3s; NOISY_TENANT_ENDPOINTS=100
 else
   CEIL_S=10; DRAIN_EVENTS=10000; INGEST_S=10; LAT_S=30; NOISY_EVENTS=10000
-  BACKLOG_SMALL=1000; BACKLOG_BIG=100000; WARMUP=1; HANG_TIMEOUT=60s
+  BACKLOG_SMALL=1000; BACKLOG_BIG=100000; WARMUP=1; HANG_TIMEOUT=60s; NOISY_TENANT_ENDPOINTS=1000
 fi
 RECEIVER_THREADS=2
 NOISY_ENDPOINT_OPTIONS='"max_in_flight":64'
@@ -168,6 +169,10 @@ scenarios_for() {
       --db "$(fresh_db "$s")" --events "$NOISY_EVENTS" --noisy hang \
       --request-timeout "$HANG_TIMEOUT"
   fi
+  # One tenant's 1,000 hung endpoints (2 events of 250 KB) against another tenant's latency.
+  want tenants && run tenants "$s" - loadgen --scenario tenants --store "$s" \
+    --db "$(fresh_db "$s")" --noisy-endpoints "$NOISY_TENANT_ENDPOINTS" \
+    --request-timeout "$HANG_TIMEOUT"
   if want backlog; then
     run backlog_small "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
       --events "$BACKLOG_SMALL"
@@ -254,6 +259,14 @@ for s in "${store_list[@]}"; do
       row "$label" "$s" "${r:-?}/s = ${share}% of their rate in 1$note" ">= 90%" \
         "$(verdict "$share" ">=" 90)"
     done
+  fi
+  if want tenants; then
+    tmax=$(get tenants "$s" max_ms); need "$tmax" "tenants $s"
+    row "7 noisy tenant: healthy lat." "$s" \
+      "p50 $(get tenants "$s" p50_ms) / p99 $(get tenants "$s" p99_ms) / p100 ${tmax:-?} ms" \
+      "p100 <= 1000 ms" "$(verdict "${tmax:-x}" "<=" 1000)"
+    trss=$(get tenants "$s" rss_mb)
+    row "7 noisy tenant: peak RSS" "$s" "${trss:-?} MB" "<= 150 MB" "$(verdict "${trss:-x}" "<=" 150)"
   fi
   if want backlog; then
     small=$(get backlog_small "$s" rate); big=$(get backlog_big "$s" rate)

@@ -59,7 +59,8 @@ struct Dispatcher::Impl {
 
   // --- dispatcher-thread state (touched only by the thread) ---
   FairScheduler scheduler{clock, SchedulerOptions{.max_in_flight = options.max_in_flight,
-                                                   .max_per_destination = options.max_per_host}};
+                                                   .max_per_destination = options.max_per_address,
+                                                   .max_per_service = options.max_per_host}};
   struct InFlight {
     AttemptContext context;
     Slot slot;

@@ -39,7 +39,8 @@ struct DispatcherOptions {
   Millis poll_interval = 1'000;      // upper bound on sleep (lost notifications)
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // endpoint failing this long -> disabled
   Millis auto_disable_check_interval = 60'000;
-  int max_per_host = 64;             // concurrent attempts per tenant and connected address (IP)
+  int max_per_host = 64;             // concurrent attempts per tenant and scheme://host:port
+  int max_per_address = 256;         // … and per tenant and connected IP address (all its ports)
   Millis flush_delay = 5;            // outcomes wait at most this long to share a transaction
   // --operational-failing-after: delivery.failing after this many failed attempts in a row
   // (0 = never; see core/operational_events.hpp).

@@ -16,6 +16,8 @@ constexpr int kReserveDivisor = 4;
 // counts as stalled: it keeps only a few queued jobs.
 constexpr Millis kStalledAfter = 250;
 constexpr Millis kForgetAfter = 10'000;
+// Work handed back because a cap shared by several endpoints is full is due again this soon.
+constexpr double kSharedHandbackMs = 1'000;
 constexpr Millis kGcInterval = 60'000;
 
 TokenBucket::TimePoint steady_point(Millis ms) {
@@ -26,6 +28,12 @@ TokenBucket::TimePoint steady_point(Millis ms) {
 std::string host_of(const std::string& url) {
   auto parsed = parse_endpoint_url(url);
   return parsed ? parsed->host : url;
+}
+
+std::string service_of(const std::string& url) {
+  auto parsed = parse_endpoint_url(url);
+  if (!parsed) return url;
+  return parsed->scheme + "://" + parsed->host + ":" + std::to_string(parsed->port);
 }
 
 // About a second of work for `concurrency` attempts of `per_attempt_ms` each, and never
@@ -88,6 +96,7 @@ void FairScheduler::enqueue(DeliveryJob job) {
   if (ep.url != job.url) {
     ep.url = job.url;
     ep.host = host_of(job.url);
+    ep.service = job.tenant_id + ' ' + service_of(job.url);
   }
   if (job.payload) job.payload = shared_body(job);
   TenantState& tenant = tenants_[job.tenant_id];
@@ -119,6 +128,9 @@ void FairScheduler::learn_address(const std::string& url, const std::string& add
 
 bool FairScheduler::may_start(EndpointState& ep, const std::string& dest, Millis now) {
   if (ep.max_in_flight > 0 && ep.in_flight >= ep.max_in_flight) return false;
+  if (auto s = services_.find(ep.service); s != services_.end() && s->second >= options_.max_per_service) {
+    return false;
+  }
   if (auto d = destinations_.find(dest);
       d != destinations_.end() && d->second.in_flight >= options_.max_per_destination) {
     // A full destination still lets an endpoint below its equal part of the cap start, so
@@ -156,7 +168,7 @@ std::optional<FairScheduler::Start> FairScheduler::start_from(TenantState& tenan
     const bool ok = may_start(ep, dest, now);
     tenant.ring.push_back(id);  // next turn starts with the following endpoint
     if (!ok) continue;
-    Start start{std::move(ep.queue.front()), Slot{ep.tenant_id, id, dest}};
+    Start start{std::move(ep.queue.front()), Slot{ep.tenant_id, id, dest, ep.service}};
     ep.queue.pop_front();
     ++ep.in_flight;
     ep.last_used = now;
@@ -166,6 +178,7 @@ std::optional<FairScheduler::Start> FairScheduler::start_from(TenantState& tenan
     Destination& destination = destinations_[dest];
     destination.started(now);
     ++destination.per_endpoint[id];
+    ++services_[ep.service];
     ++in_flight_;
     return start;
   }
@@ -202,6 +215,9 @@ void FairScheduler::finished(const Slot& slot, int duration_ms) {
   }
   if (auto t = tenants_.find(slot.tenant_id); t != tenants_.end()) {
     t->second.activity.ended(now, duration_ms);
+  }
+  if (auto s = services_.find(slot.service); s != services_.end() && --s->second <= 0) {
+    services_.erase(s);
   }
   if (auto d = destinations_.find(slot.destination); d != destinations_.end()) {
     d->second.ended(now, duration_ms);
@@ -248,7 +264,7 @@ void FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& out) {
         continue;
       }
       // The endpoint: its own limits, or the destination cap, set its concurrency.
-      const int concurrency = ep.max_in_flight > 0 ? ep.max_in_flight : options_.max_per_destination;
+      const int concurrency = ep.max_in_flight > 0 ? ep.max_in_flight : options_.max_per_service;
       double per_attempt = ep.avg_ms;
       if (ep.in_flight > 0) {
         per_attempt = std::max(per_attempt, static_cast<double>(steady - std::max(ep.last_used, ep.last_result)));
@@ -266,10 +282,17 @@ void FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& out) {
       const double dest_per_attempt = d == destinations_.end() ? 0 : d->second.per_attempt_ms(steady);
       std::size_t& dest_kept = kept_per_destination[dest];
       const std::size_t dest_keep = second_of_work(options_.max_per_destination, dest_per_attempt);
-      keep = std::min({keep, dest_keep - std::min(dest_keep, dest_kept), tenant_keep});
-      drain_ms = std::max(drain_ms, dest_per_attempt);
+      const std::size_t shared_keep = std::min(dest_keep - std::min(dest_keep, dest_kept), tenant_keep);
       const std::size_t before = ep.queue.size();
-      trim(ep, tenant, keep, now, drain_ms, ep.handbacks, out);
+      if (keep <= shared_keep) {
+        trim(ep, tenant, keep, now, drain_ms, ep.handbacks, out);
+      } else {
+        // Surplus of a shared cap: back soon, without backoff (the endpoint itself is not
+        // slow; another of the tenant's endpoints, or the whole address, is).
+        int no_backoff = 0;
+        trim(ep, tenant, shared_keep, now, std::min<double>(dest_per_attempt, kSharedHandbackMs),
+             no_backoff, out);
+      }
       if (ep.queue.size() == before) ep.handbacks = 0;
       dest_kept += ep.queue.size();
       tenant_keep -= std::min(tenant_keep, ep.queue.size());

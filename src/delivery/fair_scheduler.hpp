@@ -11,7 +11,9 @@
 // - A tenant holds at most its share of the in-flight slots: (max_in_flight − a quarter kept
 //   in reserve) / tenants with work. The reserve means a tenant that arrives later always
 //   finds free slots at once, even while another tenant's attempts hang until they time out.
-// - The per-destination cap counts attempts per tenant and per *address connected* (the IP
+// - A tenant's attempts to one scheme://host:port are capped (max_per_service, as libcurl
+//   caps connections per host:port), and so are its attempts to one *address connected*
+//   (max_per_destination; the IP
 //   literal, or the address learnt from the last connection to that host name), so endpoints
 //   on many ports or many names of one machine share one cap. When it is full, an endpoint
 //   holding less than its equal part of it may still start (so one hung endpoint does not
@@ -42,7 +44,8 @@ namespace axon {
 
 struct SchedulerOptions {
   int max_in_flight = 1024;       // process-wide concurrent attempts
-  int max_per_destination = 64;   // concurrent attempts per tenant and connected address
+  int max_per_destination = 256;  // concurrent attempts per tenant and connected address
+  int max_per_service = 64;       // concurrent attempts per tenant and scheme://host:port
 };
 
 // Where a started attempt is counted, so that its end frees exactly what its start took
@@ -51,6 +54,7 @@ struct Slot {
   std::string tenant_id;
   std::string endpoint_id;
   std::string destination;
+  std::string service;
 };
 
 // Leases to give back without an attempt, due again at `due_at` (wall clock).
@@ -110,6 +114,7 @@ class FairScheduler {
     bool in_ring = false;  // listed in its tenant's ring
     std::string url;
     std::string host;
+    std::string service;  // tenant + ' ' + scheme://host:port
     TokenBucket bucket;
     double avg_ms = 200;    // moving average attempt duration
     Millis last_used = 0;   // steady: last attempt started
@@ -149,6 +154,7 @@ class FairScheduler {
   std::unordered_map<std::string, EndpointState> endpoints_;
   std::unordered_map<std::string, TenantState> tenants_;
   std::unordered_map<std::string, Destination> destinations_;  // key: tenant + ' ' + address
+  std::unordered_map<std::string, int> services_;  // tenant + ' ' + scheme://host:port -> in flight
   std::unordered_map<std::string, std::string> addresses_;  // host -> address last connected
   std::unordered_map<std::string, std::weak_ptr<const std::string>> bodies_;  // by event id
   std::deque<std::string> tenant_ring_;  // tenants with queued jobs, in turn order

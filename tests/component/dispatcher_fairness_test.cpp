@@ -55,6 +55,7 @@ TEST_F(DispatcherFairness, HungEndpointsOfOneTenantDoNotDelayAnother) {
   options.max_in_flight = 100;       // 1,024 scaled down with the attack
   options.claim_batch = 50;
   options.max_per_host = 8;          // 20 ports × 8 > max_in_flight: ports alone beat the cap
+  options.max_per_address = 16;      // … unless the address counts
   Dispatcher& dispatcher = start_dispatcher(options);
 
   // The noisy tenant's attempts are hanging before the healthy tenant publishes.
@@ -86,7 +87,7 @@ TEST_F(DispatcherFairness, HungEndpointsOfOneTenantDoNotDelayAnother) {
   EXPECT_LE(latencies_ms.back(), 1'000.0);
   // The per-destination cap counts the address connected, not host:port: the noisy tenant's
   // 20 ports on 127.0.0.1 share one cap.
-  EXPECT_LE(total_requests(hung), static_cast<std::size_t>(options.max_per_host));
+  EXPECT_LE(total_requests(hung), static_cast<std::size_t>(options.max_per_address));
 }
 
 }  // namespace

@@ -92,6 +92,13 @@ TEST_F(FairSchedulerTest, DestinationCapCountsTheAddressNotTheHostAndPort) {
   EXPECT_EQ(drain(s).size(), 1u);
 }
 
+TEST_F(FairSchedulerTest, EachHostAndPortHasItsOwnSmallerCap) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 100, .max_per_service = 2});
+  for (int i = 0; i < 5; ++i) s.enqueue(job("t", "ep_a" + std::to_string(i), "http://127.0.0.1:1/"));
+  for (int i = 0; i < 5; ++i) s.enqueue(job("t", "ep_b" + std::to_string(i), "http://127.0.0.1:2/"));
+  EXPECT_EQ(drain(s).size(), 4u);
+}
+
 TEST_F(FairSchedulerTest, AHungEndpointCannotHoldAFullDestinationAgainstItsNeighbour) {
   FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 4});
   for (int i = 0; i < 10; ++i) s.enqueue(job("t", "ep_hung", "http://127.0.0.1:1/"));
@@ -146,7 +153,7 @@ TEST_F(FairSchedulerTest, StalledTenantKeepsLittleQueued) {
 }
 
 TEST_F(FairSchedulerTest, FastEndpointKeepsItsBacklog) {
-  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 64});
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 64, .max_per_service = 64});
   for (int i = 0; i < 500; ++i) s.enqueue(job("t", "ep"));
   auto started = drain(s);
   ASSERT_EQ(started.size(), 64u);
