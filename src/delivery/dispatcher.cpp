@@ -93,7 +93,10 @@ struct Dispatcher::Impl {
                       .request_timeout = options.request_timeout,
                       .connect_timeout = options.connect_timeout,
                       .allow_private = options.allow_private_targets,
-                      .max_host_connections = std::max(1, options.max_per_host),
+                      // No libcurl cap per host:port (0): the scheduler caps per tenant, and
+                      // a process-wide cap would let one tenant's hung connections queue
+                      // another tenant's transfers inside libcurl until they time out.
+                      .max_host_connections = 0,
                       .max_cached_connections = std::max(64, options.max_in_flight),
                   }) {}
 

@@ -39,7 +39,7 @@ struct HttpSenderOptions {
   Millis request_timeout = 15'000;  // whole request
   Millis connect_timeout = 10'000;  // capped at request_timeout
   bool allow_private = false;       // lift the SSRF guard (dev and tests)
-  long max_host_connections = 64;   // per host:port; more transfers queue inside libcurl
+  long max_host_connections = 64;   // per host:port (0 = none); more transfers queue inside libcurl
   long max_cached_connections = 1024;
 };
 
