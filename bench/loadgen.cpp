@@ -10,6 +10,7 @@
 //   bench_loadgen --axon PATH --scenario soak    [--rates 200] [--seconds 60]
 //                 [--retention 5m] [--sample-every 10]   (events/s; 10 deliveries each)
 //   bench_loadgen --axon PATH --scenario e2e     [--events 20000] (ingest and delivery at once)
+//   bench_loadgen --axon PATH --scenario tenants [--noisy-endpoints 1000] (noisy_tenant.hpp)
 //   common: [--db sqlite|postgres://…] [--store LABEL] [--request-timeout 60s]
 //           [--receiver-threads 1] [--db-pid POSTMASTER_PID] [--keep]
 //           [--batch N] (N events per POST …/events/batch; 0 = single events)
@@ -38,6 +39,7 @@
 
 #include "http_client.hpp"
 #include "loadgen_args.hpp"
+#include "noisy_tenant.hpp"
 #include "payload.hpp"
 #include "receiver.hpp"
 #include "self_signed.hpp"
@@ -146,6 +148,7 @@ class LoadGen {
     else if (args_.scenario == "latency") rc = latency();
     else if (args_.scenario == "soak") rc = soak();
     else if (args_.scenario == "e2e") rc = end_to_end();
+    else if (args_.scenario == "tenants") rc = tenants();
     else info("unknown --scenario " + args_.scenario);
     int exit_code = server_.stop();
     if (exit_code != 0 && exit_code != -1) info("server exited with " + std::to_string(exit_code));
@@ -406,6 +409,18 @@ class LoadGen {
         static_cast<double>(tls.tls_handshakes) / static_cast<double>(n + before_t0));
     std::fflush(stdout);
     return complete ? 0 : 1;
+  }
+
+  // One tenant's hung endpoints against another tenant's latency (noisy_tenant.hpp).
+  int tenants() {
+    if (!start_server({})) return 1;
+    bench::NoisyTenantRun run;
+    run.server_port = server_.port();
+    run.admin_token = admin_;
+    run.store = args_.store;
+    run.noisy_endpoints = args_.noisy_endpoints;
+    run.peak_rss_kb = [this] { return server_.peak_rss_kb(); };
+    return bench::run_noisy_tenant(run, receiver_);
   }
 
   // Scenario 2: events/s accepted by the API with fan-out to 10 endpoints.

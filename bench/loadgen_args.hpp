@@ -32,6 +32,7 @@ struct Args {
   double sample_every = 10;  // soak: seconds between samples
   std::string retention = "5m";  // soak: the server's --retention
   int nodes = 1;     // drain: serve processes on one (PostgreSQL) database
+  int noisy_endpoints = 1000;  // tenants: the noisy tenant's hung endpoints
   bool tls = false;  // the receiver speaks HTTPS, endpoints are https (the HTTPS drain)
 };
 
@@ -68,13 +69,14 @@ inline std::optional<Args> parse_loadgen_args(int argc, char** argv) {
     else if (k == "--sample-every") a.sample_every = std::stod(v);
     else if (k == "--retention") a.retention = v;
     else if (k == "--nodes") a.nodes = std::stoi(v);
+    else if (k == "--noisy-endpoints") a.noisy_endpoints = std::stoi(v);
     else {
       std::cerr << "unknown option " << k << "\n";
       return std::nullopt;
     }
   }
   if (a.axon.empty() || a.scenario.empty() || a.fanout < 0 || a.fanout > kReceiverPorts) {
-    std::cerr << "usage: bench_loadgen --axon PATH --scenario drain|ingest|latency|e2e|soak "
+    std::cerr << "usage: bench_loadgen --axon PATH --scenario drain|ingest|latency|e2e|soak|tenants "
                  "[options] (--fanout 0 to 10)\n";
     return std::nullopt;
   }

@@ -9,9 +9,10 @@
 #            --bin-dir DIR --axon PATH    use already built tools instead of building
 #            --results FILE               also keep the raw RESULT lines here
 #            --only a,b                   only these of: ceiling drain https ingest latency noisy
-#                                         backlog scaleout soak e2e e2e_batch ingest_alone
-#                                         batch_alone (https = the HTTPS drain, compared with
-#                                         drain; scaleout = PostgreSQL drain with 2 and 3 nodes)
+#                                         tenants backlog scaleout soak e2e e2e_batch
+#                                         ingest_alone batch_alone (https = the HTTPS drain,
+#                                         compared with drain; scaleout = PostgreSQL drain with
+#                                         2 and 3 nodes; tenants = the noisy-tenant run)
 #   env BENCH_NOISY_NO_LIMITS=0           skip the noisy-neighbour run without endpoint limits
 #   env BENCH_SOAK_SECONDS=1800           soak length (full run default 60, smoke 3)
 #   env BENCH_SOAK_RATE=200               soak events/s, 10 deliveries each (default 200)
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 smoke=0; stores="sqlite,postgres"; bin_dir=""; axon=""; results_copy=""
-only="ceiling,drain,https,ingest,latency,noisy,backlog,scaleout,soak,e2e,e2e_batch,ingest_alone,batch_alone"
+only="ceiling,drain,https,ingest,latency,noisy,tenants,backlog,scaleout,soak,e2e,e2e_batch,ingest_alone,batch_alone"
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -54,9 +55,11 @@ done
 if ((smoke)); then
   CEIL_S=1; DRAIN_EVENTS=300; INGEST_S=1; LAT_S=2; NOISY_EVENTS=300
   BACKLOG_SMALL=100; BACKLOG_BIG=1000; WARMUP=0.2; HANG_TIMEOUT=3s; E2E_EVENTS=300
+  NOISY_TENANT_ENDPOINTS=100
 else
   CEIL_S=10; DRAIN_EVENTS=10000; INGEST_S=10; LAT_S=30; NOISY_EVENTS=10000
   BACKLOG_SMALL=1000; BACKLOG_BIG=100000; WARMUP=1; HANG_TIMEOUT=60s; E2E_EVENTS=20000
+  NOISY_TENANT_ENDPOINTS=1000
 fi
 # Soak: a steady load with a short retention; store size, RSS and descriptors sampled.
 if ((smoke)); then SOAK_S=3; SOAK_RATE=20; SOAK_RETENTION=2s; SOAK_SAMPLE=1
@@ -203,6 +206,10 @@ scenarios_for() {
   want batch_alone && run batch_alone "$s" - loadgen --scenario ingest --store "$s" \
     --db "$(fresh_db "$s")" --clients 4 --seconds "$INGEST_S" --fanout 1 --disabled-endpoints \
     --batch 1000
+  # One tenant's 1,000 hung endpoints (2 events of 250 KB) against another tenant's latency.
+  want tenants && run tenants "$s" - loadgen --scenario tenants --store "$s" \
+    --db "$(fresh_db "$s")" --noisy-endpoints "$NOISY_TENANT_ENDPOINTS" \
+    --request-timeout "$HANG_TIMEOUT"
   if want backlog; then
     run backlog_small "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
       --events "$BACKLOG_SMALL"
@@ -307,6 +314,14 @@ for s in "${store_list[@]}"; do
         ">= 1 node (${d:-?}/s)" "$v"
     done
   fi
+  if want tenants; then
+    tmax=$(get tenants "$s" max_ms); need "$tmax" "tenants $s"
+    row "8 noisy tenant: healthy lat." "$s" \
+      "p50 $(get tenants "$s" p50_ms) / p99 $(get tenants "$s" p99_ms) / p100 ${tmax:-?} ms" \
+      "p100 <= 1000 ms" "$(verdict "${tmax:-x}" "<=" 1000)"
+    trss=$(get tenants "$s" rss_mb)
+    row "8 noisy tenant: peak RSS" "$s" "${trss:-?} MB" "<= 150 MB" "$(verdict "${trss:-x}" "<=" 150)"
+  fi
   if want backlog; then
     small=$(get backlog_small "$s" rate); big=$(get backlog_big "$s" rate)
     need "$small" "backlog small $s"; need "$big" "backlog big $s"
@@ -322,7 +337,7 @@ for s in "${store_list[@]}"; do
   if want soak; then
     sf=$(get soak "$s" store_mb_first); sl=$(get soak "$s" store_mb_last)
     sm=$(get soak "$s" store_mb_max); need "$sl" "soak $s"
-    row "7 soak $((SOAK_RATE * 10)) deliv/s ${SOAK_S}s" "$s" \
+    row "9 soak $((SOAK_RATE * 10)) deliv/s ${SOAK_S}s" "$s" \
       "store ${sf:-?}->${sl:-?} (max ${sm:-?}) MB, RSS $(get soak "$s" rss_mb_first)->$(get soak "$s" rss_mb_last) MB, fds $(get soak "$s" fds_first)->$(get soak "$s" fds_last)" \
       "flat once retention $SOAK_RETENTION is full" "-"
   fi

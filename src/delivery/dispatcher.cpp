@@ -7,45 +7,21 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
-#include "core/url_policy.hpp"
 #include "delivery/attempt_outcome.hpp"
+#include "delivery/attempt_report.hpp"
+#include "delivery/fair_scheduler.hpp"
 #include "delivery/http_sender.hpp"
 #include "delivery/operational_emitter.hpp"
 #include "delivery/store_lane.hpp"
-#include "delivery/token_bucket.hpp"
 #include "delivery/webhook_request.hpp"
 
 namespace axon {
 namespace {
 
-using Steady = std::chrono::steady_clock;
-
-std::string_view delivery_outcome_name(DeliveryStatus status) {
-  switch (status) {
-    case DeliveryStatus::succeeded: return "succeeded";
-    case DeliveryStatus::dead: return "dead";
-    case DeliveryStatus::pending: break;
-  }
-  return "retried";
-}
-
-Millis ms_until(Steady::time_point t, Steady::time_point now) {
-  if (t <= now) return 0;
-  return std::chrono::ceil<std::chrono::milliseconds>(t - now).count();
-}
-
-// Connections are per scheme://host:port, so that is what max_per_host counts.
-std::string host_key(const std::string& url) {
-  auto parsed = parse_endpoint_url(url);
-  if (!parsed) return url;
-  return parsed->scheme + "://" + parsed->host + ":" + std::to_string(parsed->port);
-}
 
 // How long a leased job may sit in the local queue before its lease is handed back: an
 // attempt started later could outlive the lease.
@@ -61,21 +37,6 @@ constexpr Millis kUnsignableRetryDelay = 30'000;
 }  // namespace
 
 struct Dispatcher::Impl {
-  // What the dispatcher thread knows about one endpoint with work queued or in flight.
-  struct EndpointState {
-    std::deque<DeliveryJob> queue;  // leased, waiting for max_in_flight / rate_limit / host cap
-    int in_flight = 0;
-    int max_in_flight = 0;  // 0 = unlimited; fifo endpoints get 1
-    bool fifo = false;
-    std::string url;
-    std::string host;
-    TokenBucket bucket;
-    double avg_ms = 200;  // moving average attempt duration, to estimate queue drain time
-    Steady::time_point last_used{};    // last attempt started
-    Steady::time_point last_result{};  // last attempt finished
-    int handbacks = 0;                 // consecutive hand-backs of surplus (backoff)
-  };
-
   Store& store;
   const SecretBox& secrets;
   const Clock& clock;
@@ -99,29 +60,27 @@ struct Dispatcher::Impl {
   bool notify_pending = false;  // dispatcher thread: a notify() not yet applied to next_claim_at
 
   // --- dispatcher-thread state (touched only by the thread) ---
-  std::unordered_map<std::string, EndpointState> endpoints;
-  std::unordered_set<std::string> waiting;  // endpoints with a non-empty queue
-  std::unordered_map<std::string, int> host_in_flight;
+  FairScheduler scheduler{clock, SchedulerOptions{.max_in_flight = options.max_in_flight,
+                                                   .max_per_destination = options.max_per_address,
+                                                   .max_per_service = options.max_per_host}};
   struct InFlight {
     AttemptContext context;
-    std::string host;  // counted against this host (the endpoint's URL may change meanwhile)
+    Slot slot;
+    std::string url;
   };
   std::unordered_map<std::uint64_t, InFlight> in_flight;
   std::uint64_t next_tag = 1;
-  std::size_t queued = 0;
   std::vector<AttemptRecord> outcomes;  // recorded by the next flush
   std::size_t recording = 0;  // outcomes of the batch on the lane (0 = none), not yet committed
   int claim_outstanding = 0;            // limit of the claim on the lane (0 = none)
-  Steady::time_point oldest_outcome{};
-  Steady::time_point next_flush_try{};
+  Millis oldest_outcome = 0;  // steady
+  Millis next_flush_try = 0;  // steady
   Millis flush_backoff = 0;
   Millis claim_backoff = 0;
   Millis next_claim_at = 0;  // wall clock; 0 = now
   Millis last_claim_at = 0;
-  std::optional<Steady::time_point> rate_wakeup;
-  std::vector<std::pair<Millis, std::vector<std::string>>> releases;  // (due_at, ids)
-  Steady::time_point next_lease_check{};
-  Steady::time_point next_gc{};
+  std::vector<Handback> releases;
+  Millis next_lease_check = 0;  // steady
   Millis next_auto_disable_at = 0;
   std::unordered_map<std::string, std::string> secret_cache;  // sealed -> opened
 
@@ -136,7 +95,10 @@ struct Dispatcher::Impl {
                       .request_timeout = options.request_timeout,
                       .connect_timeout = options.connect_timeout,
                       .allow_private = options.allow_private_targets,
-                      .max_host_connections = std::max(1, options.max_per_host),
+                      // No libcurl cap per host:port (0): the scheduler caps per tenant, and
+                      // a process-wide cap would let one tenant's hung connections queue
+                      // another tenant's transfers inside libcurl until they time out.
+                      .max_host_connections = 0,
                       .max_cached_connections = std::max(64, options.max_in_flight),
                       .egress = options.egress,
                   }) {}
@@ -160,7 +122,6 @@ struct Dispatcher::Impl {
   void turn() {
     lane.run_completions();
     const Millis now = clock.now_ms();
-    const auto steady_now = Steady::now();
     // A burst of notify() calls (one per ingested event) shares one claim. A notification
     // that arrives while a claim is on the lane applies after it (the claim may have missed
     // the new work).
@@ -170,9 +131,10 @@ struct Dispatcher::Impl {
       next_claim_at = std::min(next_claim_at, last_claim_at + kNotifyCoalesce);
     }
     claim(now);
-    if (steady_now >= next_lease_check) {
-      hand_back_expiring_leases(now);
-      next_lease_check = steady_now + std::chrono::milliseconds(kLeaseCheckInterval);
+    if (clock.steady_ms() >= next_lease_check) {
+      const Millis needed = now + std::min(options.request_timeout + kLeaseMargin, lease_ms / 2);
+      scheduler.collect_expiring(now, needed, releases);
+      next_lease_check = clock.steady_ms() + kLeaseCheckInterval;
     }
     start_ready(now);
     send_releases();
@@ -185,7 +147,7 @@ struct Dispatcher::Impl {
   // store outage claiming pauses instead of piling up work that cannot be recorded.
   int free_capacity() const {
     return options.max_in_flight - claim_outstanding -
-           static_cast<int>(in_flight.size() + queued + outcomes.size() + recording);
+           static_cast<int>(in_flight.size() + scheduler.queued() + outcomes.size() + recording);
   }
 
   // Claim only when a worthwhile batch fits, so a busy dispatcher does not run one
@@ -194,7 +156,7 @@ struct Dispatcher::Impl {
     const int capacity = free_capacity();
     if (capacity <= 0) return false;
     const int low_water = std::max(1, std::min(options.claim_batch, options.max_in_flight) / 4);
-    return capacity >= low_water || (in_flight.empty() && queued == 0);
+    return capacity >= low_water || (in_flight.empty() && scheduler.queued() == 0);
   }
 
   void claim(Millis now) {
@@ -225,7 +187,7 @@ struct Dispatcher::Impl {
     }
     claim_backoff = 0;
     const auto count = static_cast<int>(jobs->size());
-    for (auto& job : *jobs) enqueue(std::move(job));
+    for (auto& job : *jobs) scheduler.enqueue(std::move(job));
     if (count >= limit) {
       next_claim_at = now;  // probably more due
       return;
@@ -237,111 +199,17 @@ struct Dispatcher::Impl {
     }
   }
 
-  void enqueue(DeliveryJob job) {
-    auto [it, inserted] = endpoints.try_emplace(job.endpoint_id);
-    EndpointState& ep = it->second;
-    ep.max_in_flight = job.ordering == Ordering::fifo ? 1 : std::max(0, job.max_in_flight);
-    ep.fifo = job.ordering == Ordering::fifo;
-    ep.bucket.set_rate(job.rate_limit, Steady::now());
-    if (ep.url != job.url) {
-      ep.url = job.url;
-      ep.host = host_key(job.url);
-    }
-    waiting.insert(job.endpoint_id);
-    ep.queue.push_back(std::move(job));
-    ++queued;
-  }
-
-  // Starts every queued job its endpoint, host and bucket allow; hands back the surplus.
+  // Starts every job the scheduler allows now and collects the surplus it hands back.
   void start_ready(Millis now) {
-    const auto steady_now = Steady::now();
-    rate_wakeup.reset();
-    for (auto it = waiting.begin(); it != waiting.end();) {
-      EndpointState& ep = endpoints[*it];
-      int& host_count = host_in_flight[ep.host];
-      while (!ep.queue.empty()) {
-        if (ep.max_in_flight > 0 && ep.in_flight >= ep.max_in_flight) break;
-        if (host_count >= options.max_per_host) break;
-        if (!ep.bucket.try_take(steady_now)) {
-          const auto at = ep.bucket.time_for(1.0, steady_now);
-          if (!rate_wakeup || at < *rate_wakeup) rate_wakeup = at;
-          break;
-        }
-        DeliveryJob job = std::move(ep.queue.front());
-        ep.queue.pop_front();
-        --queued;
-        ++ep.in_flight;
-        ++host_count;
-        ep.last_used = steady_now;
-        start(std::move(job), ep.host, now);
-      }
-      hand_back_surplus(ep, now, steady_now);
-      it = ep.queue.empty() ? waiting.erase(it) : std::next(it);
+    while (auto ready = scheduler.next_ready()) {
+      start(std::move(ready->job), std::move(ready->slot), now);
     }
-  }
-
-  // An endpoint keeps about a second of work locally; the rest goes back to the store, due
-  // when the kept work should have drained, instead of holding leases and process capacity
-  // that other endpoints could use. Without endpoint limits the per-host connection cap is
-  // its concurrency, and an endpoint that stopped answering (no result for a while) counts
-  // as slow as that silence, so a hung endpoint keeps only 2 × the cap queued. Repeated
-  // hand-backs back off, so a hung endpoint's surplus is not claimed again every few ms.
-  void hand_back_surplus(EndpointState& ep, Millis now, Steady::time_point steady_now) {
-    if (ep.queue.empty()) {
-      ep.handbacks = 0;
-      return;
-    }
-    std::size_t keep = ep.queue.size();
-    double drain_ms = 0;
-    if (ep.bucket.limited()) {
-      const double rate = ep.bucket.rate();
-      keep = std::min(keep, 1 + static_cast<std::size_t>(rate));
-      drain_ms = std::max(drain_ms, static_cast<double>(keep) / rate * 1000.0);
-    }
-    const int concurrency = ep.max_in_flight > 0 ? ep.max_in_flight : options.max_per_host;
-    double per_attempt_ms = ep.avg_ms;
-    if (ep.in_flight > 0) {
-      const auto silent = std::chrono::duration<double, std::milli>(
-          steady_now - std::max(ep.last_used, ep.last_result));
-      per_attempt_ms = std::max(per_attempt_ms, silent.count());
-    }
-    const auto second_of_work = static_cast<std::size_t>(
-        static_cast<double>(concurrency) * 1000.0 / std::max(1.0, per_attempt_ms));
-    keep = std::min(keep, std::max(static_cast<std::size_t>(2 * concurrency + 2), second_of_work));
-    drain_ms = std::max(drain_ms, per_attempt_ms * static_cast<double>(keep) / concurrency);
-    if (ep.queue.size() <= keep) return;
-    std::vector<std::string> ids;
-    while (ep.queue.size() > keep) {
-      ids.push_back(std::move(ep.queue.back().delivery_id));
-      ep.queue.pop_back();
-      --queued;
-    }
-    std::reverse(ids.begin(), ids.end());
-    const double backoff = static_cast<double>(1 << std::min(ep.handbacks, 6));
-    ++ep.handbacks;
-    const Millis due_in = std::clamp<Millis>(std::llround(drain_ms * backoff), 50, 60'000);
-    releases.emplace_back(now + due_in, std::move(ids));
-  }
-
-  // Jobs whose lease would run out before an attempt started now could finish go back.
-  void hand_back_expiring_leases(Millis now) {
-    const Millis needed = now + std::min(options.request_timeout + kLeaseMargin, lease_ms / 2);
-    std::vector<std::string> ids;
-    for (const auto& id : waiting) {
-      auto& ep = endpoints[id];
-      while (!ep.queue.empty() && ep.queue.front().lease_expires_at < needed) {
-        ids.push_back(std::move(ep.queue.front().delivery_id));
-        ep.queue.pop_front();
-        --queued;
-      }
-    }
-    std::erase_if(waiting, [&](const std::string& id) { return endpoints[id].queue.empty(); });
-    if (!ids.empty()) releases.emplace_back(now, std::move(ids));
+    scheduler.collect_handbacks(now, releases);
   }
 
   void send_releases() {
     if (releases.empty()) return;
-    for (const auto& release : releases) next_claim_at = std::min(next_claim_at, release.first);
+    for (const auto& release : releases) next_claim_at = std::min(next_claim_at, release.due_at);
     lane.post([this, batch = std::move(releases)]() -> StoreLane::Continuation {
       for (const auto& [due_at, ids] : batch) {
         if (auto r = store.release_deliveries(options.owner, ids, due_at); !r) {
@@ -357,21 +225,21 @@ struct Dispatcher::Impl {
 
   // ---------------------------------------------------------------- one attempt
 
-  void start(DeliveryJob job, const std::string& host, Millis now) {
+  void start(DeliveryJob job, Slot slot, Millis now) {
     std::vector<std::string> keys = open_secrets(job.secrets_sealed);
     std::vector<std::string> client_key;  // the mTLS key, opened like the secrets
     if (job.tls_client_key_sealed) client_key = open_secrets({*job.tls_client_key_sealed});
     if (keys.empty() || (job.tls_client_key_sealed && client_key.empty())) {
-      hand_back_unsignable(std::move(job), host, now);
+      hand_back_unsignable(std::move(job), slot, now);
       return;
     }
     const std::uint64_t tag = next_tag++;
-    in_flight.emplace(tag, InFlight{attempt_context(job), host});
+    in_flight.emplace(tag, InFlight{attempt_context(job), std::move(slot), job.url});
     stats.in_flight.store(static_cast<std::int64_t>(in_flight.size()));
     HttpRequest request;
     request.headers = webhook_headers(job, keys, now / 1000, options.user_agent);
     request.url = std::move(job.url);
-    request.body = std::move(job.payload);
+    request.body = std::move(job.payload);  // shared, not copied
     if (!client_key.empty()) {
       request.client_certificate_pem = job.tls_client_certificate.value_or("");
       request.client_key_pem = std::move(client_key.front());
@@ -381,9 +249,8 @@ struct Dispatcher::Impl {
 
   // This node's master key cannot open the endpoint's secret: the receiver is not at fault,
   // so no attempt is recorded; the delivery goes back for a node that can sign it.
-  void hand_back_unsignable(DeliveryJob job, const std::string& host, Millis now) {
-    --endpoints[job.endpoint_id].in_flight;
-    --host_in_flight[host];
+  void hand_back_unsignable(DeliveryJob job, const Slot& slot, Millis now) {
+    scheduler.finished(slot, 0);  // no attempt was made: the slot is free again
     stats.unsignable.fetch_add(1);
     if (options.metrics) options.metrics->delivery_unsignable();
     log_event(spdlog::level::err, "delivery handed back: the endpoint's signing secret or "
@@ -417,84 +284,24 @@ struct Dispatcher::Impl {
     if (node.empty()) return;
     stats.in_flight.store(static_cast<std::int64_t>(in_flight.size()));
     const AttemptContext& context = node.mapped().context;
-    --host_in_flight[node.mapped().host];
-    if (auto ep = endpoints.find(context.endpoint_id); ep != endpoints.end()) {
-      --ep->second.in_flight;
-      ep->second.avg_ms = 0.8 * ep->second.avg_ms + 0.2 * result.duration_ms;
-      ep->second.last_result = Steady::now();
-    }
+    scheduler.finished(node.mapped().slot, result.duration_ms);
+    scheduler.learn_address(node.mapped().url, result.remote_address);
     const Millis now = clock.now_ms();
     const Decision decision = options.retry_policy.decide(to_attempt_result(result),
                                                           context.attempt_in_series, now, random);
     AttemptRecord record = make_attempt_record(context, result, decision);
     operational.collect(context, record);
-    count_and_log(context, record, result);
+    report_attempt(stats, options.metrics, clock.now_ms(), context, record, result);
     if (record.disable_endpoint) hold_endpoint(context.endpoint_id, now);
-    if (outcomes.empty()) oldest_outcome = Steady::now();
+    if (outcomes.empty()) oldest_outcome = clock.steady_ms();
     outcomes.push_back(std::move(record));
-  }
-
-  void count_and_log(const AttemptContext& context, const AttemptRecord& record,
-                     const HttpResult& result) {
-    stats.attempts.fetch_add(1);
-    switch (record.new_status) {
-      case DeliveryStatus::succeeded:
-        stats.succeeded.fetch_add(1);
-        break;
-      case DeliveryStatus::pending:
-        stats.retried.fetch_add(1);
-        break;
-      case DeliveryStatus::dead:
-        stats.dead.fetch_add(1);
-        break;
-    }
-    if (options.metrics) {
-      const auto outcome = record.new_status == DeliveryStatus::succeeded ? Metrics::Outcome::succeeded
-                           : record.new_status == DeliveryStatus::dead    ? Metrics::Outcome::dead
-                                                                          : Metrics::Outcome::retried;
-      options.metrics->attempt(outcome, record.attempt.error, result.duration_ms,
-                               record.endpoint_id, clock.now_ms());
-      if (record.disable_endpoint) options.metrics->endpoint_disabled();
-    }
-    log_event(record.new_status == DeliveryStatus::succeeded ? spdlog::level::debug
-                                                              : spdlog::level::info,
-              "attempt made",
-              {{"tenant_id", context.tenant_id},
-               {"endpoint_id", record.endpoint_id},
-               {"delivery_id", record.delivery_id},
-               {"attempt", record.attempt.n},
-               {"status_code", result.status_code},
-               {"error", record.attempt.error},
-               {"duration_ms", result.duration_ms},
-               {"outcome", delivery_outcome_name(record.new_status)}});
-    if (record.new_status == DeliveryStatus::dead) {
-      log_event(spdlog::level::warn, "delivery dead",
-                {{"tenant_id", context.tenant_id},
-                 {"endpoint_id", record.endpoint_id},
-                 {"delivery_id", record.delivery_id},
-                 {"attempt", record.attempt.n},
-                 {"error", record.attempt.error},
-                 {"reason", record.disable_reason.empty() ? result.error_message
-                                                          : record.disable_reason}});
-    }
-    if (record.disable_endpoint) {
-      log_event(spdlog::level::warn, "endpoint disabled",
-                {{"tenant_id", context.tenant_id},
-                 {"endpoint_id", record.endpoint_id},
-                 {"reason", record.disable_reason}});
-    }
   }
 
   // The endpoint answered 410 and is being disabled: its queued jobs go back unattempted
   // (they wait in the store until it is enabled again).
   void hold_endpoint(const std::string& endpoint_id, Millis now) {
-    auto it = endpoints.find(endpoint_id);
-    if (it == endpoints.end() || it->second.queue.empty()) return;
-    std::vector<std::string> ids;
-    for (auto& job : it->second.queue) ids.push_back(std::move(job.delivery_id));
-    queued -= it->second.queue.size();
-    it->second.queue.clear();  // start_ready drops it from `waiting`
-    releases.emplace_back(now, std::move(ids));
+    auto ids = scheduler.drop_endpoint(endpoint_id);
+    if (!ids.empty()) releases.push_back(Handback{now, std::move(ids)});
   }
 
   // ---------------------------------------------------------------- recording
@@ -505,12 +312,12 @@ struct Dispatcher::Impl {
   // retried with backoff; nothing is dropped.
   void flush() {
     if (outcomes.empty() || recording > 0) return;
-    const auto now = Steady::now();
+    const Millis now = clock.steady_ms();
     if (now < next_flush_try) return;
     const bool due =
         in_flight.empty() ||
         outcomes.size() >= static_cast<std::size_t>(std::max(1, options.claim_batch)) ||
-        now - oldest_outcome >= std::chrono::milliseconds(options.flush_delay);
+        now - oldest_outcome >= options.flush_delay;
     if (!due) return;
     recording = outcomes.size();
     lane.post([this, batch = std::move(outcomes)]() mutable -> StoreLane::Continuation {
@@ -534,11 +341,11 @@ struct Dispatcher::Impl {
   void on_recorded(const Result<void>& r, std::vector<AttemptRecord> batch) {
     if (!r) {
       flush_backoff = std::min(kMaxStoreBackoff, std::max<Millis>(100, flush_backoff * 2));
-      next_flush_try = Steady::now() + std::chrono::milliseconds(flush_backoff);
+      next_flush_try = clock.steady_ms() + flush_backoff;
       spdlog::warn("dispatcher: recording {} attempts failed ({}), retrying in {} ms",
                    batch.size(), r.error().message, flush_backoff);
       // Keep them, oldest first, ahead of outcomes that finished meanwhile.
-      if (outcomes.empty()) oldest_outcome = Steady::now();
+      if (outcomes.empty()) oldest_outcome = clock.steady_ms();
       batch.insert(batch.end(), std::make_move_iterator(outcomes.begin()),
                    std::make_move_iterator(outcomes.end()));
       outcomes = std::move(batch);
@@ -548,7 +355,7 @@ struct Dispatcher::Impl {
     for (const auto& rec : batch) {
       if (rec.new_status == DeliveryStatus::pending) {
         next_claim_at = std::min(next_claim_at, rec.next_attempt_at);
-      } else if (auto ep = endpoints.find(rec.endpoint_id); ep != endpoints.end() && ep->second.fifo) {
+      } else if (scheduler.is_fifo(rec.endpoint_id)) {
         // The head of a FIFO endpoint left `pending`: its successor is claimable right now.
         next_claim_at = std::min(next_claim_at, clock.now_ms());
       }
@@ -577,17 +384,18 @@ struct Dispatcher::Impl {
   // How long poll() may sleep: until the next claim, token, flush or housekeeping.
   Millis sleep_budget() const {
     const Millis now = clock.now_ms();
-    const auto steady_now = Steady::now();
+    const Millis steady_now = clock.steady_ms();
     Millis budget = options.poll_interval;
     if (notified.load()) return 0;
     if (claim_outstanding == 0 && may_claim()) {
       budget = std::min(budget, std::max<Millis>(0, next_claim_at - now));
     }
-    if (rate_wakeup) budget = std::min(budget, ms_until(*rate_wakeup, steady_now));
+    if (auto at = scheduler.next_rate_wakeup()) {
+      budget = std::min(budget, std::max<Millis>(0, *at - steady_now));
+    }
     if (!outcomes.empty() && recording == 0) {
-      auto at =
-          std::max(next_flush_try, oldest_outcome + std::chrono::milliseconds(options.flush_delay));
-      budget = std::min(budget, ms_until(at, steady_now));
+      const Millis at = std::max(next_flush_try, oldest_outcome + options.flush_delay);
+      budget = std::min(budget, std::max<Millis>(0, at - steady_now));
     }
     budget = std::min(budget, std::max<Millis>(0, next_auto_disable_at - now));
     return std::max<Millis>(budget, 0);
@@ -613,17 +421,7 @@ struct Dispatcher::Impl {
         return {};
       });
     }
-    // Forget idle endpoints (their bucket would be full again anyway).
-    const auto steady_now = Steady::now();
-    if (steady_now >= next_gc) {
-      next_gc = steady_now + std::chrono::seconds(60);
-      std::erase_if(endpoints, [&](const auto& kv) {
-        const EndpointState& ep = kv.second;
-        return ep.queue.empty() && ep.in_flight == 0 &&
-               steady_now - ep.last_used > std::chrono::seconds(10);
-      });
-      std::erase_if(host_in_flight, [](const auto& kv) { return kv.second == 0; });
-    }
+    scheduler.forget_idle();
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -634,16 +432,16 @@ struct Dispatcher::Impl {
     lane.wait_idle();
     lane.run_completions();
     // Jobs that never started go back via release_leases below.
-    for (auto& [id, ep] : endpoints) ep.queue.clear();
-    waiting.clear();
-    queued = 0;
+    scheduler.drop_all_queued();
     releases.clear();
 
+    // Real time: the grace is for the network, which a fake clock does not move.
+    using Steady = std::chrono::steady_clock;
     const auto deadline = Steady::now() + std::chrono::milliseconds(grace_ms.load());
     while (!in_flight.empty()) {
-      const auto now = Steady::now();
-      if (now >= deadline) break;
-      for (auto& result : sender.poll(std::min<Millis>(ms_until(deadline, now), 100))) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Steady::now());
+      if (left.count() <= 0) break;
+      for (auto& result : sender.poll(std::min<Millis>(left.count(), 100))) {
         on_result(result);
       }
     }
@@ -652,9 +450,8 @@ struct Dispatcher::Impl {
       spdlog::info("dispatcher: stopped {} attempts in flight; their deliveries are handed back",
                    aborted.size());
     }
+    for (const auto& [tag, attempt] : in_flight) scheduler.finished(attempt.slot, 0);
     in_flight.clear();
-    endpoints.clear();  // a restart starts from a clean slate
-    host_in_flight.clear();
     stats.in_flight.store(0);
 
     // The lane is idle now: record the last outcomes directly.

@@ -2,9 +2,11 @@
 //
 // One dispatcher thread per process owns an HttpSender (libcurl multi). Each turn it:
 // claims a batch of due deliveries under a lease (Store::claim_due), signs the stored
-// payload with the endpoint's secrets, starts the POSTs (many in flight; per-endpoint
-// max_in_flight and rate_limit honoured), collects finished attempts, asks RetryPolicy what
-// follows, and records a batch of outcomes in one transaction (Store::complete_attempts).
+// payload with the endpoint's secrets, starts the POSTs that the FairScheduler allows (tenants
+// take turns and share the in-flight slots; per-endpoint max_in_flight and rate_limit and the
+// per-address cap honoured; see delivery/fair_scheduler.hpp), collects finished attempts,
+// asks RetryPolicy what follows, and records a batch of outcomes in one transaction
+// (Store::complete_attempts).
 // When nothing is due it sleeps until Store::next_due_at() or until notify() — a delivery
 // that is not yet due costs nothing while it waits.
 //
@@ -33,13 +35,14 @@ struct DispatcherOptions {
   Millis connect_timeout = 10'000;   // capped at request_timeout
   bool allow_private_targets = false;  // --allow-private-targets: lift the SSRF guard
   EgressOptions egress;              // --ca-file, --egress-proxy
-  int max_in_flight = 1024;          // process-wide cap on concurrent attempts
+  int max_in_flight = 1024;          // process-wide cap on concurrent attempts, shared by tenants
   int claim_batch = 512;             // deliveries leased per claim
   Millis lease_ms = 0;               // 0 = request_timeout + 10 s (how long a crashed owner holds work)
   Millis poll_interval = 1'000;      // upper bound on sleep (lost notifications)
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // endpoint failing this long -> disabled
   Millis auto_disable_check_interval = 60'000;
-  int max_per_host = 64;             // concurrent attempts (= connections) per scheme://host:port
+  int max_per_host = 64;             // concurrent attempts per tenant and scheme://host:port
+  int max_per_address = 256;         // … and per tenant and connected IP address (all its ports)
   Millis flush_delay = 5;            // outcomes wait at most this long to share a transaction
   // --operational-failing-after: delivery.failing after this many failed attempts in a row
   // (0 = never; see core/operational_events.hpp).

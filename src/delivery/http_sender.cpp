@@ -55,7 +55,7 @@ struct Transfer {
   bool guard_sockets = true;  // false when the SSRF check happens before (proxy) or never
   std::uint64_t tag = 0;
   std::string url;
-  std::string body;  // CURLOPT_POSTFIELDS points here until completion
+  std::shared_ptr<const std::string> body;  // CURLOPT_POSTFIELDS points here until completion
   curl_slist* headers = nullptr;
   curl_slist* connect_to = nullptr;  // the pinned address behind an egress proxy
   TlsConnectionNotes tls_notes;
@@ -74,8 +74,7 @@ struct Transfer {
     if (connect_to) curl_slist_free_all(connect_to);
     connect_to = nullptr;
     url.clear();
-    body.clear();
-    body.shrink_to_fit();  // payloads can be large; don't pin memory in idle handles
+    body.reset();  // payloads can be large; don't pin memory in idle handles
     excerpt.clear();
     received = 0;
     body_capped = false;
@@ -275,8 +274,9 @@ struct HttpSender::Impl {
     t->headers = curl_slist_append(t->headers, "Expect:");
     CURL* e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
+    if (!t->body) t->body = std::make_shared<const std::string>();
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body->data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body->size()));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
     set_client_certificate(e, request);
@@ -321,6 +321,10 @@ struct HttpSender::Impl {
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     r.status_code = static_cast<int>(status);
+    char* address = nullptr;
+    if (curl_easy_getinfo(t->easy, CURLINFO_PRIMARY_IP, &address) == CURLE_OK && address) {
+      r.remote_address = address;
+    }
     r.retry_after = std::move(t->retry_after);
     r.excerpt = std::move(t->excerpt);
     classify(*t, code, r);

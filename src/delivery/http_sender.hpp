@@ -57,7 +57,7 @@ struct HttpSenderOptions {
   Millis request_timeout = 15'000;  // whole request
   Millis connect_timeout = 10'000;  // capped at request_timeout
   bool allow_private = false;       // lift the SSRF guard (dev and tests)
-  long max_host_connections = 64;   // per host:port; more transfers queue inside libcurl
+  long max_host_connections = 64;   // per host:port (0 = none); more transfers queue inside libcurl
   long max_cached_connections = 1024;
   EgressOptions egress;
 };
@@ -65,7 +65,9 @@ struct HttpSenderOptions {
 struct HttpRequest {
   std::string url;
   HeaderList headers;  // sent in order; names/values already validated (no CR/LF)
-  std::string body;    // owned by the sender until the transfer completes
+  // Shared with every other delivery of the event; held by the sender until the transfer
+  // completes, never copied.
+  std::shared_ptr<const std::string> body;
   // Presented when the receiver asks for a client certificate (PEM); empty = none.
   std::string client_certificate_pem;
   std::string client_key_pem;
@@ -80,6 +82,7 @@ struct HttpResult {
   std::string excerpt;  // first kExcerptBytes of the body, raw bytes
   Millis started_at = 0;
   int duration_ms = 0;
+  std::string remote_address;  // the IP connected to, when a connection was made
 };
 
 class HttpSender {

@@ -45,11 +45,11 @@ HeaderList webhook_headers(const DeliveryJob& job, std::span<const std::string> 
   h.emplace_back("X-Axon-Event-Id", job.event_id);
   h.emplace_back("X-Axon-Delivery-Id", job.delivery_id);
   h.emplace_back("X-Axon-Attempt", std::to_string(job.attempt));
-  h.emplace_back("X-Axon-Signature", axon_signature_header(secrets, t, job.payload));
+  h.emplace_back("X-Axon-Signature", axon_signature_header(secrets, t, *job.payload));
   h.emplace_back("webhook-id", job.event_id);
   h.emplace_back("webhook-timestamp", t_text);
   h.emplace_back("webhook-signature",
-                 standard_signature_header(secrets, job.event_id, t, job.payload));
+                 standard_signature_header(secrets, job.event_id, t, *job.payload));
   return h;
 }
 

@@ -145,7 +145,9 @@ struct DeliveryJob {
   std::string url;
   HeaderList headers;
   std::vector<std::string> secrets_sealed;  // current first, then a still-valid previous one
-  std::string payload;
+  // The event's envelope: one copy shared by every job of the event in a claim (and by the
+  // dispatcher across claims), however many endpoints it fans out to.
+  std::shared_ptr<const std::string> payload;
   int attempt = 1;            // number of the attempt about to be made (1-based, whole life)
   int attempt_in_series = 1;  // number within the current retry series
   int max_in_flight = 0;

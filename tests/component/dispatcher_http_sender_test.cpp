@@ -36,7 +36,8 @@ std::vector<HttpResult> collect(HttpSender& sender, std::size_t n) {
 
 HttpRequest post(const std::string& url, std::string body = R"({"a":1})") {
   return HttpRequest{
-      url, {{"Content-Type", "application/json"}, {"X-Test", "yes"}}, std::move(body)};
+      url, {{"Content-Type", "application/json"}, {"X-Test", "yes"}},
+      std::make_shared<const std::string>(std::move(body))};
 }
 
 TEST(DispatcherHttpSender, PostsBodyAndHeadersAndReportsStatus) {
@@ -51,6 +52,7 @@ TEST(DispatcherHttpSender, PostsBodyAndHeadersAndReportsStatus) {
   const HttpResult& r = results[0];
   EXPECT_EQ(r.tag, 7u);
   EXPECT_EQ(r.status_code, 201);
+  EXPECT_EQ(r.remote_address, "127.0.0.1");  // what the per-destination cap counts
   EXPECT_EQ(r.error, AttemptError::none);
   EXPECT_EQ(r.excerpt, "hi");
   EXPECT_GE(r.started_at, before);

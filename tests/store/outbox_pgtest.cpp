@@ -91,7 +91,7 @@ TEST_F(OutboxTest, CommittedEmitCreatesEventAndDeliveriesThatCanBeClaimed) {
   ASSERT_EQ(jobs->size(), 1u);
   EXPECT_EQ((*jobs)[0].endpoint_id, orders.id);
   EXPECT_EQ((*jobs)[0].event_id, id);
-  EXPECT_EQ((*jobs)[0].payload, event->payload);
+  EXPECT_EQ(*(*jobs)[0].payload, event->payload);
   EXPECT_TRUE(std::regex_match((*jobs)[0].delivery_id, std::regex("dlv_[0-9A-HJKMNP-TV-Z]{26}")));
   EXPECT_EQ((*jobs)[0].attempt, 1);
 }

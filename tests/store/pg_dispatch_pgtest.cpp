@@ -80,7 +80,7 @@ TEST_F(PgDispatchTest, DrainsALargeBacklogInBigBatchesOldestFirstAndOnce) {
     std::vector<AttemptRecord> records;
     for (const DeliveryJob& job : *jobs) {
       EXPECT_TRUE(seen.insert(job.delivery_id).second) << "claimed twice: " << job.delivery_id;
-      EXPECT_FALSE(job.payload.empty());
+      EXPECT_FALSE(job.payload->empty());
       if (job.endpoint_id == fifo.id) {
         ++fifo_in_batch;
         EXPECT_GT(job.delivery_id, last_fifo) << "FIFO out of creation order";
@@ -98,6 +98,36 @@ TEST_F(PgDispatchTest, DrainsALargeBacklogInBigBatchesOldestFirstAndOnce) {
   ASSERT_TRUE(counts.has_value());
   EXPECT_EQ(counts->succeeded, 3 * kEvents);
   EXPECT_EQ(counts->pending_due + counts->pending_scheduled, 0);
+}
+
+// The claim-by-tenant migration on rows written before it: the index is built over them,
+// and a claim of 2 takes one delivery of each tenant although one tenant's are older.
+TEST_F(PgDispatchTest, ClaimByTenantMigrationKeepsEarlierDeliveriesClaimable) {
+  {
+    pg::PgConnection conn(url_);
+    conn.exec_script(
+        "DROP INDEX axon.deliveries_claimable_by_tenant;"
+        "DELETE FROM axon.schema_migrations"
+        " WHERE version = (SELECT max(version) FROM axon.schema_migrations);");
+  }
+  Tenant a = add_tenant(*store_, kNow);
+  Tenant b = add_tenant(*store_, kNow);
+  add_endpoint(*store_, a.id, kNow);
+  add_endpoint(*store_, b.id, kNow);
+  for (int i = 0; i < 3; ++i) add_event(*store_, a.id, "order.created", kNow - 10 + i);
+  for (int i = 0; i < 3; ++i) add_event(*store_, b.id, "order.created", kNow + i);
+  ASSERT_TRUE(store_->migrate().has_value());
+  {
+    pg::PgConnection conn(url_);
+    EXPECT_EQ(conn.exec("SELECT count(*) FROM pg_indexes"
+                        " WHERE indexname = 'deliveries_claimable_by_tenant'")
+                  .i64(0, 0),
+              1);
+  }
+  auto jobs = store_->claim_due("w", kNow + 10, kLease, 2);
+  ASSERT_TRUE(jobs.has_value()) << jobs.error().message;
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_NE((*jobs)[0].tenant_id, (*jobs)[1].tenant_id);
 }
 
 TEST_F(PgDispatchTest, OneBatchMixesOutcomesEndpointsStaleLeasesAndUnknownDeliveries) {

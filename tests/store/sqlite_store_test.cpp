@@ -172,4 +172,51 @@ TEST(SqliteStore, DatabaseFilesAreOwnerOnly) {
   }
 }
 
+// The claim-by-tenant migration on a database whose rows were written before it: the index
+// is built over them and the claim shares among their tenants.
+TEST(SqliteStore, ClaimByTenantMigrationKeepsEarlierDeliveriesClaimable) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  auto store = open_sqlite_store(path);
+  ASSERT_TRUE(store.has_value());
+  ASSERT_TRUE((*store)->migrate().has_value());
+  {  // back to the schema before the migration
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP INDEX deliveries_claimable_by_tenant;"
+                           "DELETE FROM schema_migrations WHERE version ="
+                           " (SELECT max(version) FROM schema_migrations);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  constexpr Millis kNow = 1'764'000'000'000;
+  std::vector<std::string> tenants;
+  int seq = 0;
+  for (const std::string name : {"a", "b"}) {
+    Tenant t{"ten_" + name, name, kNow};
+    ASSERT_TRUE((*store)->create_tenant(t).has_value());
+    Endpoint e;
+    e.id = "ep_" + name;
+    e.tenant_id = t.id;
+    e.url = "https://receiver.example/" + name;
+    e.secret_sealed = "sealed";
+    e.created_at = e.updated_at = kNow;
+    ASSERT_TRUE((*store)->create_endpoint(e).has_value());
+    for (int i = 0; i < 3; ++i) {
+      NewEvent ev{"evt_" + name + std::to_string(i), t.id, "a.b", "{}", std::nullopt, kNow};
+      ASSERT_TRUE((*store)->ingest_event(ev, kNow, [&] { return "dlv_" + std::to_string(++seq); }));
+    }
+  }
+  store->reset();
+  auto reopened = open_sqlite_store(path);
+  ASSERT_TRUE(reopened.has_value());
+  ASSERT_TRUE((*reopened)->migrate().has_value());
+  auto jobs = (*reopened)->claim_due("w", kNow, 60'000, 2);
+  ASSERT_TRUE(jobs.has_value());
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_NE((*jobs)[0].tenant_id, (*jobs)[1].tenant_id);
+}
+
 }  // namespace axon::test

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -807,7 +808,7 @@ TEST_P(StoreConformance, IngestStoresTheEventExactly) {
   EXPECT_EQ(got.deliveries, 1);
   EXPECT_EQ(got.created_at, T0 + 7);
   auto job = claim(T0 + 7).at(0);
-  EXPECT_EQ(job.payload, ev.payload);
+  EXPECT_EQ(*job.payload, ev.payload);
 
   // The same event id again (without a key) is a conflict.
   NewEvent again = ev;
@@ -992,7 +993,7 @@ TEST_P(StoreConformance, ClaimLeasesDueDeliveriesWithEverythingToSendThem) {
   EXPECT_EQ(job.url, e.url);
   EXPECT_EQ(job.headers, e.headers);
   EXPECT_EQ(job.secrets_sealed, std::vector<std::string>{e.secret_sealed});
-  EXPECT_EQ(job.payload, ev.payload);
+  EXPECT_EQ(*job.payload, ev.payload);
   EXPECT_EQ(job.attempt, 1);
   EXPECT_EQ(job.attempt_in_series, 1);
   EXPECT_EQ(job.max_in_flight, 3);
@@ -1091,6 +1092,82 @@ TEST_P(StoreConformance, ConcurrentClaimersNeverShareADelivery) {
   std::set<std::string> unique(claimed.begin(), claimed.end());
   EXPECT_EQ(unique.size(), claimed.size()) << "a delivery was leased twice";
   EXPECT_EQ(claimed.size(), static_cast<std::size_t>(2 * kEvents));
+}
+
+// ---- claims shared among tenants ----
+
+static std::map<std::string, int> jobs_per_tenant(const std::vector<DeliveryJob>& jobs) {
+  std::map<std::string, int> n;
+  for (const auto& job : jobs) ++n[job.tenant_id];
+  return n;
+}
+
+TEST_P(StoreConformance, ClaimSharesTheBatchAmongTenantsWithDueWork) {
+  auto noisy = add_tenant("noisy");
+  auto quiet = add_tenant("quiet");
+  add_endpoint(noisy);
+  add_endpoint(quiet);
+  std::vector<std::string> noisy_ids;
+  for (int i = 0; i < 8; ++i) {
+    auto ev = ingest(noisy, "a.b", T0 + i).event;  // older than all of quiet's
+    noisy_ids.push_back(deliveries(noisy, {{}, {}, ev.id}).at(0).id);
+  }
+  for (int i = 0; i < 2; ++i) ingest(quiet, "a.b", T0 + 100 + i);
+
+  auto first = claim(T0 + 200, 4);
+  EXPECT_EQ(jobs_per_tenant(first), (std::map<std::string, int>{{noisy.id, 2}, {quiet.id, 2}}));
+  std::vector<std::string> noisy_taken;
+  for (const auto& job : first) {
+    if (job.tenant_id == noisy.id) noisy_taken.push_back(job.delivery_id);
+  }
+  EXPECT_EQ(noisy_taken, (std::vector<std::string>{noisy_ids[0], noisy_ids[1]})) << "oldest first";
+  auto rest = claim(T0 + 200, 100);
+  EXPECT_EQ(jobs_per_tenant(rest), (std::map<std::string, int>{{noisy.id, 6}}));
+}
+
+TEST_P(StoreConformance, ClaimGivesWhatATenantCannotUseToTenantsWithMore) {
+  auto a = add_tenant("a");
+  auto b = add_tenant("b");
+  auto c = add_tenant("c");
+  for (const auto& t : {a, b, c}) add_endpoint(t);
+  for (int i = 0; i < 10; ++i) ingest(a, "a.b", T0 + i);
+  ingest(b, "a.b", T0 + 20);
+  for (int i = 0; i < 4; ++i) ingest(c, "a.b", T0 + 30 + i);
+  // Parts of 3; b uses 1, and the 2 left go one each to a and c.
+  auto jobs = claim(T0 + 60, 9);
+  EXPECT_EQ(jobs_per_tenant(jobs), (std::map<std::string, int>{{a.id, 4}, {b.id, 1}, {c.id, 4}}));
+}
+
+TEST_P(StoreConformance, ClaimTurnsMoveOnFromOneClaimToTheNext) {
+  auto a = add_tenant("a");
+  auto b = add_tenant("b");
+  add_endpoint(a);
+  add_endpoint(b);
+  for (int i = 0; i < 3; ++i) {
+    ingest(a, "a.b", T0 + i);
+    ingest(b, "a.b", T0 + 10 + i);
+  }
+  std::vector<std::string> order;
+  for (int i = 0; i < 6; ++i) {
+    auto one = claim(T0 + 20, 1);
+    ASSERT_EQ(one.size(), 1u);
+    order.push_back(one[0].tenant_id);
+  }
+  for (std::size_t i = 1; i < order.size(); ++i) EXPECT_NE(order[i], order[i - 1]) << i;
+  EXPECT_TRUE(claim(T0 + 20, 1).empty());
+}
+
+TEST_P(StoreConformance, ClaimOfOneEventSharesOneBody) {
+  auto tenant = add_tenant();
+  add_endpoint(tenant);
+  add_endpoint(tenant);
+  add_endpoint(tenant);
+  auto ev = ingest(tenant, "a.b", T0).event;
+  auto jobs = claim(T0);
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(*jobs[0].payload, ev.payload);
+  EXPECT_EQ(jobs[0].payload.get(), jobs[1].payload.get());
+  EXPECT_EQ(jobs[0].payload.get(), jobs[2].payload.get());
 }
 
 TEST_P(StoreConformance, FifoEndpointHasOneInFlightInCreationOrder) {

@@ -455,10 +455,18 @@ END
 $fn$;
 )sql";
 
+// Claims shared among tenants: the claim finds the tenants with pending work by a skip scan
+// and takes each one's oldest due deliveries from this index.
+constexpr std::string_view kClaimByTenant = R"sql(
+CREATE INDEX deliveries_claimable_by_tenant
+  ON axon.deliveries (tenant_id, (greatest(next_attempt_at, coalesce(lease_expires_at, 0))), id)
+  WHERE status = 'pending';
+)sql";
+
 constexpr Migration kMigrations[] = {{1, kTables},         {2, kOutbox},
                                      {3, kEventTypes},     {4, kOperational},
                                      {5, kRetention},      {6, kClientCertificates},
-                                     {7, kOutboxBatch}};
+                                     {7, kOutboxBatch},    {8, kClaimByTenant}};
 
 // pg_advisory_xact_lock key shared by every process migrating this database ("axonmigr").
 constexpr std::int64_t kMigrationLockKey = 0x61786f6e6d696772;

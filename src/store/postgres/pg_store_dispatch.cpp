@@ -1,7 +1,10 @@
 // PostgresStore: the dispatcher side (leases, attempt outcomes, due times).
 #include <algorithm>
+#include <memory>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
+#include "store/fair_claim.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/rules.hpp"
@@ -13,8 +16,9 @@ namespace {
 // expression the deliveries_claimable index is built on), oldest first, as in SQLite.
 #define AXON_PG_CLAIMABLE_AT "greatest(d.next_attempt_at, coalesce(d.lease_expires_at, 0))"
 
-// One statement: pick claimable deliveries (skipping rows another claimer has locked),
-// lease them, and return them joined with their endpoint and event. A FIFO endpoint offers
+// One statement per tenant visited (store/fair_claim.hpp): pick that tenant's claimable
+// deliveries (skipping rows another claimer has locked), lease them, and return them joined
+// with their endpoint; the event bodies are read once per event afterwards (kEventBodies). A FIFO endpoint offers
 // only its oldest pending delivery (by id, i.e. creation order), and only while no other of
 // its pending deliveries holds a live lease: at most one is in flight across all processes.
 // (A lease always sets or clears lease_owner and lease_expires_at together, so
@@ -24,7 +28,7 @@ constexpr std::string_view kClaimDue = R"sql(
 WITH picked AS (
   SELECT d.id, )sql" AXON_PG_CLAIMABLE_AT R"sql( AS due
     FROM axon.deliveries d JOIN axon.endpoints e ON e.id = d.endpoint_id
-   WHERE d.status = 'pending' AND )sql" AXON_PG_CLAIMABLE_AT R"sql( <= $1
+   WHERE d.status = 'pending' AND d.tenant_id = $5 AND )sql" AXON_PG_CLAIMABLE_AT R"sql( <= $1
      AND NOT e.disabled
      AND (e.ordering <> 'fifo' OR (
            d.id = (SELECT min(o.id) FROM axon.deliveries o
@@ -38,15 +42,42 @@ WITH picked AS (
    FOR UPDATE OF d SKIP LOCKED)
 UPDATE axon.deliveries AS d
    SET lease_owner = $3, lease_expires_at = $1::bigint + $4::bigint
-  FROM picked, axon.endpoints e, axon.events v
- WHERE d.id = picked.id AND e.id = d.endpoint_id AND v.id = d.event_id
+  FROM picked, axon.endpoints e
+ WHERE d.id = picked.id AND e.id = d.endpoint_id
 RETURNING d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, e.url, e.headers::text,
           e.secret_sealed,
           CASE WHEN e.previous_secret_expires_at > $1 THEN e.previous_secret_sealed END,
-          v.payload, d.attempts, d.series_start, e.max_in_flight, e.rate_limit, e.ordering,
+          NULL, d.attempts, d.series_start, e.max_in_flight, e.rate_limit, e.ordering,
           d.lease_expires_at, picked.due, e.operational, e.tls_client_certificate,
           e.tls_client_key_sealed
 )sql";
+
+// The tenants with pending deliveries after $1 (up to $3, if given), in id order: a skip scan
+// over deliveries_claimable_by_tenant, at most $2 tenants, each flagged when it has anything
+// due at $4. Only the due ones come back, and the last one looked at when $2 ran out; the
+// scan is demand-driven, so it stops after the $5 rows asked for.
+constexpr std::string_view kDueTenants = R"sql(
+WITH RECURSIVE t(tenant_id, n) AS (
+  (SELECT d.tenant_id, 1 FROM axon.deliveries d
+    WHERE d.status = 'pending' AND d.tenant_id > $1 ORDER BY d.tenant_id LIMIT 1)
+  UNION ALL
+  SELECT (SELECT d.tenant_id FROM axon.deliveries d
+           WHERE d.status = 'pending' AND d.tenant_id > t.tenant_id ORDER BY d.tenant_id LIMIT 1),
+         t.n + 1
+    FROM t
+   WHERE t.tenant_id IS NOT NULL AND t.n < $2 AND ($3::text IS NULL OR t.tenant_id < $3)),
+probed AS (
+  SELECT t.tenant_id, t.n, EXISTS (
+           SELECT 1 FROM axon.deliveries d
+            WHERE d.tenant_id = t.tenant_id AND d.status = 'pending'
+              AND )sql" AXON_PG_CLAIMABLE_AT R"sql( <= $4) AS due
+    FROM t
+   WHERE t.tenant_id IS NOT NULL AND ($3::text IS NULL OR t.tenant_id <= $3))
+SELECT tenant_id, due FROM probed WHERE due OR n = $2 LIMIT $5
+)sql";
+
+constexpr std::string_view kEventBodies =
+    "SELECT id, payload FROM axon.events WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
 
 // Planner settings for the rest of the transaction (set_config(…, true) = SET LOCAL).
 constexpr std::string_view kIndexedPlansOnly =
@@ -135,50 +166,107 @@ UPDATE axon.endpoints AS e
 )sql";
 
 
+// One pass of the skip scan (see kDueTenants) from `after` up to `upto`; false when it was cut.
+bool list_due_tenants(Transaction& tx, Millis now, const std::string& after,
+                      const std::optional<std::string>& upto, int max, ClaimTurns& turns) {
+  const int wanted = max - static_cast<int>(turns.tenants.size());
+  PgResult r = tx.exec(kDueTenants, Params(after, kMaxTenantProbes, upto, now, wanted + 1));
+  for (int row = 0; row < r.rows(); ++row) {
+    if (static_cast<int>(turns.tenants.size()) >= max) break;
+    std::string tenant = r.text(row, 0);
+    if (r.boolean(row, 1)) turns.tenants.push_back(tenant);
+    if (static_cast<int>(turns.tenants.size()) >= max || !r.boolean(row, 1)) {
+      turns.stopped_at = std::move(tenant);  // the limit, or the probes, ran out here
+      return false;
+    }
+  }
+  return true;
+}
+
+ClaimTurns due_tenants(Transaction& tx, Millis now, const std::string& cursor, int max) {
+  ClaimTurns turns;
+  if (list_due_tenants(tx, now, cursor, std::nullopt, max, turns) && !cursor.empty()) {
+    list_due_tenants(tx, now, "", cursor, max, turns);  // wrap around
+  }
+  return turns;
+}
+
+// Leases up to `n` of one tenant's due deliveries, oldest due first.
+int take_due(Transaction& tx, std::string_view owner, Millis now, Millis lease_ms,
+             const std::string& tenant, int n, const HeaderSealer* header_sealer,
+             std::vector<DeliveryJob>& jobs) {
+  PgResult r = tx.exec(kClaimDue, Params(now, n, owner, lease_ms, tenant));
+  std::vector<std::pair<Millis, DeliveryJob>> due;
+  for (int row = 0; row < r.rows(); ++row) {
+    DeliveryJob job;
+    job.delivery_id = r.text(row, 0);
+    job.tenant_id = r.text(row, 1);
+    job.event_id = r.text(row, 2);
+    job.event_type = r.text(row, 3);
+    job.endpoint_id = r.text(row, 4);
+    job.url = r.text(row, 5);
+    job.headers = decode_header_column(r.view(row, 6), header_sealer);
+    job.secrets_sealed.push_back(r.text(row, 7));
+    if (!r.is_null(row, 8)) job.secrets_sealed.push_back(r.text(row, 8));
+    const int attempts = r.i32(row, 10);
+    job.attempt = attempts + 1;
+    job.attempt_in_series = attempts - r.i32(row, 11) + 1;
+    job.max_in_flight = r.i32(row, 12);
+    job.rate_limit = r.f64(row, 13);
+    job.ordering = parse_ordering(r.view(row, 14));
+    job.lease_expires_at = r.i64(row, 15);
+    job.operational = r.boolean(row, 17);
+    job.tls_client_certificate = r.opt_text(row, 18);
+    job.tls_client_key_sealed = r.opt_text(row, 19);
+    due.emplace_back(r.i64(row, 16), std::move(job));
+  }
+  // RETURNING has no order: oldest due first, as picked.
+  std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second.delivery_id) < std::tie(b.first, b.second.delivery_id);
+  });
+  for (auto& [at, job] : due) jobs.push_back(std::move(job));
+  return r.rows();
+}
+
+// Every job of one event shares one copy of its body, read once.
+void attach_bodies(Transaction& tx, std::vector<DeliveryJob>& jobs) {
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> bodies;
+  for (const auto& job : jobs) bodies.emplace(job.event_id, nullptr);
+  if (bodies.empty()) return;
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& [id, body] : bodies) ids.push_back(id);
+  PgResult r = tx.exec(kEventBodies, Params(ids.dump()));
+  for (int row = 0; row < r.rows(); ++row) {
+    bodies[r.text(row, 0)] = std::make_shared<const std::string>(r.text(row, 1));
+  }
+  for (auto& job : jobs) job.payload = bodies[job.event_id];
+}
+
 }  // namespace
 
 Result<std::vector<DeliveryJob>> PostgresStore::claim_due(std::string_view owner, Millis now,
                                                           Millis lease_ms, int limit) {
+  std::string cursor;
+  {
+    std::lock_guard lock(claim_cursor_mu_);
+    cursor = claim_cursor_;
+  }
   return transact("claim_due", [&](Transaction& tx) {
     std::vector<DeliveryJob> jobs;
     if (limit <= 0) return jobs;
-    // The claim must cost O(limit), not O(backlog): walk deliveries_claimable in order and
+    // The claim must cost O(limit), not O(backlog): walk the claim indexes in order and
     // look every picked row up by key. Left to itself the planner prefers a sequential scan
     // and sort (most rows are due in a backlog) and hash joins over the whole table, whose
     // cost grows with the backlog; so this transaction forbids those, and every statement is
     // planned for its values (unnamed), so the LIMIT is seen.
     tx.exec(kIndexedPlansOnly);
-    PgResult r = tx.exec(kClaimDue, Params(now, limit, owner, lease_ms));
-    std::vector<std::pair<Millis, DeliveryJob>> due;
-    for (int row = 0; row < r.rows(); ++row) {
-      DeliveryJob job;
-      job.delivery_id = r.text(row, 0);
-      job.tenant_id = r.text(row, 1);
-      job.event_id = r.text(row, 2);
-      job.event_type = r.text(row, 3);
-      job.endpoint_id = r.text(row, 4);
-      job.url = r.text(row, 5);
-      job.headers = decode_header_column(r.view(row, 6), header_sealer_);
-      job.secrets_sealed.push_back(r.text(row, 7));
-      if (!r.is_null(row, 8)) job.secrets_sealed.push_back(r.text(row, 8));
-      job.payload = r.text(row, 9);
-      const int attempts = r.i32(row, 10);
-      job.attempt = attempts + 1;
-      job.attempt_in_series = attempts - r.i32(row, 11) + 1;
-      job.max_in_flight = r.i32(row, 12);
-      job.rate_limit = r.f64(row, 13);
-      job.ordering = parse_ordering(r.view(row, 14));
-      job.lease_expires_at = r.i64(row, 15);
-      job.operational = r.boolean(row, 17);
-      job.tls_client_certificate = r.opt_text(row, 18);
-      job.tls_client_key_sealed = r.opt_text(row, 19);
-      due.emplace_back(r.i64(row, 16), std::move(job));
-    }
-    // RETURNING has no order: oldest due first, as picked.
-    std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.first, a.second.delivery_id) < std::tie(b.first, b.second.delivery_id);
+    const ClaimTurns turns = due_tenants(tx, now, cursor, limit);
+    share_claim(turns.tenants, limit, [&](const std::string& tenant, int n) {
+      return take_due(tx, owner, now, lease_ms, tenant, n, header_sealer_, jobs);
     });
-    for (auto& [at, job] : due) jobs.push_back(std::move(job));
+    attach_bodies(tx, jobs);
+    std::lock_guard lock(claim_cursor_mu_);
+    claim_cursor_ = turns.next_cursor();
     return jobs;
   });
 }

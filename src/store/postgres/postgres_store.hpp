@@ -129,6 +129,8 @@ class PostgresStore final : public Store {
   const std::string notify_conninfo_;  // where the listener connects
   std::atomic<const HeaderSealer*> header_sealer_{nullptr};  // set once, before serving
   std::mutex listener_mu_;
+  std::mutex claim_cursor_mu_;
+  std::string claim_cursor_;  // guarded by claim_cursor_mu_: the claim turn starts after this tenant
   std::unique_ptr<PgListener> listener_;
 };
 

@@ -1,76 +1,147 @@
-// SqliteStore: the dispatcher side (claim, complete, release) and auto-disable.
+// SqliteStore: the dispatcher side (claim, complete, release), auto-disable and counters.
+// Claims are shared among tenants (store/fair_claim.hpp).
+#include <memory>
 #include <unordered_map>
 
+#include "store/fair_claim.hpp"
 #include "store/rules.hpp"
 #include "store/sqlite/sqlite_store_internal.hpp"
 
 namespace axon::sqlite {
+namespace {
+
+// The tenants with due work, in turn order from the tenant after `cursor`: a skip scan over
+// deliveries_claimable_by_tenant (one indexed lookup for the next tenant, one for "has it
+// anything due"), so the cost follows the tenants visited, not the backlog.
+ClaimTurns due_tenants(Connection& c, Millis now, const std::string& cursor, int max) {
+  ClaimTurns turns;
+  std::string from = cursor;
+  bool wrapped = false;
+  int probes = 0;
+  while (static_cast<int>(turns.tenants.size()) < max && probes < kMaxTenantProbes) {
+    auto next = c.prepare(
+                     "SELECT tenant_id FROM deliveries WHERE claimable_at IS NOT NULL"
+                     " AND tenant_id > ? ORDER BY tenant_id LIMIT 1")
+                    .bind_all(from);
+    if (!next.step() || (wrapped && next.text_at(0) > cursor)) {
+      if (wrapped || cursor.empty()) return turns;  // every tenant was looked at
+      wrapped = true;
+      from.clear();
+      continue;
+    }
+    from = next.text_at(0);
+    ++probes;
+    auto due = c.prepare("SELECT 1 FROM deliveries WHERE tenant_id = ? AND claimable_at <= ? LIMIT 1")
+                   .bind_all(from, now);
+    if (due.step()) turns.tenants.push_back(from);
+  }
+  turns.stopped_at = from;
+  return turns;
+}
+
+// Leases up to `n` of one tenant's due deliveries, oldest due first, appending them to `jobs`.
+// claimable_at <= now selects exactly the deliveries that are pending, due, not under a live
+// lease, of an enabled endpoint and (FIFO) at the head of their endpoint's queue; the
+// status/disabled tests are belt and braces.
+class TenantClaimer {
+ public:
+  TenantClaimer(Connection& c, std::string_view owner, Millis now, Millis lease_expires_at,
+                const HeaderSealer* header_sealer)
+      : c_(c),
+        owner_(owner),
+        now_(now),
+        lease_expires_at_(lease_expires_at),
+        header_sealer_(header_sealer) {}
+
+  int take(const std::string& tenant, int n) {
+    const std::size_t first = jobs.size();
+    {
+      auto st = c_.prepare(
+                      "SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id,"
+                      " d.attempts, d.series_start, e.url, e.headers, e.secret_sealed,"
+                      " e.previous_secret_sealed, e.previous_secret_expires_at,"
+                      " e.max_in_flight, e.rate_limit, e.ordering, ev.payload, e.operational,"
+                      " e.tls_client_certificate, e.tls_client_key_sealed"
+                      " FROM deliveries d"
+                      " JOIN endpoints e ON e.id = d.endpoint_id"
+                      " JOIN events ev ON ev.id = d.event_id"
+                      " WHERE d.tenant_id = ? AND d.claimable_at <= ? AND d.status = 'pending'"
+                      " AND e.disabled = 0"
+                      " ORDER BY d.claimable_at, d.id LIMIT ?")
+                     .bind_all(tenant, now_, n);
+      while (st.step()) jobs.push_back(read_job(st));
+    }
+    for (std::size_t i = first; i < jobs.size(); ++i) {
+      c_.prepare(
+            "UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?2, claimable_at = ?2"
+            " WHERE id = ?3")
+          .bind_all(owner_, lease_expires_at_, jobs[i].delivery_id)
+          .run();
+    }
+    return static_cast<int>(jobs.size() - first);
+  }
+
+  std::vector<DeliveryJob> jobs;
+
+ private:
+  DeliveryJob read_job(Statement& st) {
+    DeliveryJob job;
+    job.delivery_id = st.text_at(0);
+    job.tenant_id = st.text_at(1);
+    job.event_id = st.text_at(2);
+    job.event_type = st.text_at(3);
+    job.endpoint_id = st.text_at(4);
+    int attempts = st.int_at(5);
+    job.attempt = attempts + 1;
+    job.attempt_in_series = attempts - st.int_at(6) + 1;
+    job.url = st.text_at(7);
+    auto headers = headers_by_endpoint_.find(job.endpoint_id);
+    if (headers == headers_by_endpoint_.end()) {
+      headers = headers_by_endpoint_
+                    .emplace(job.endpoint_id, decode_header_column(st.text_at(8), header_sealer_))
+                    .first;
+    }
+    job.headers = headers->second;
+    job.secrets_sealed.push_back(st.text_at(9));
+    if (!st.is_null(10) && !st.is_null(11) && st.int64_at(11) > now_) {
+      job.secrets_sealed.push_back(st.text_at(10));
+    }
+    job.max_in_flight = st.int_at(12);
+    job.rate_limit = st.double_at(13);
+    job.ordering = parse_ordering(st.text_at(14));
+    auto& body = bodies_[job.event_id];  // one copy per event, not per delivery
+    if (!body) body = std::make_shared<const std::string>(st.text_at(15));
+    job.payload = body;
+    job.operational = st.int_at(16) != 0;
+    job.tls_client_certificate = st.optional_text_at(17);
+    job.tls_client_key_sealed = st.optional_text_at(18);
+    job.lease_expires_at = lease_expires_at_;
+    return job;
+  }
+
+  Connection& c_;
+  std::string_view owner_;
+  Millis now_;
+  Millis lease_expires_at_;
+  const HeaderSealer* header_sealer_;
+  std::unordered_map<std::string, HeaderList> headers_by_endpoint_;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> bodies_;
+};
+
+}  // namespace
 
 Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, Millis now,
                                                         Millis lease_ms, int limit) {
   if (limit <= 0) return std::vector<DeliveryJob>{};
   return write([&](Connection& c) -> Result<std::vector<DeliveryJob>> {
     WriteTransaction tx(c);
-    std::vector<DeliveryJob> jobs;
-    Millis lease_expires_at = now + lease_ms;
-    {
-      // claimable_at <= now selects exactly the deliveries that are pending, due, not under
-      // a live lease, of an enabled endpoint and (FIFO) at the head of their endpoint's queue;
-      // the status/disabled tests are belt and braces.
-      auto st = c.prepare(
-                     "SELECT d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id,"
-                     " d.attempts, d.series_start, e.url, e.headers, e.secret_sealed,"
-                     " e.previous_secret_sealed, e.previous_secret_expires_at,"
-                     " e.max_in_flight, e.rate_limit, e.ordering, ev.payload, e.operational,"
-                     " e.tls_client_certificate, e.tls_client_key_sealed"
-                     " FROM deliveries d"
-                     " JOIN endpoints e ON e.id = d.endpoint_id"
-                     " JOIN events ev ON ev.id = d.event_id"
-                     " WHERE d.claimable_at <= ? AND d.status = 'pending' AND e.disabled = 0"
-                     " ORDER BY d.claimable_at, d.id LIMIT ?")
-                    .bind_all(now, limit);
-      std::unordered_map<std::string, HeaderList> headers_by_endpoint;
-      while (st.step()) {
-        DeliveryJob job;
-        job.delivery_id = st.text_at(0);
-        job.tenant_id = st.text_at(1);
-        job.event_id = st.text_at(2);
-        job.event_type = st.text_at(3);
-        job.endpoint_id = st.text_at(4);
-        int attempts = st.int_at(5);
-        job.attempt = attempts + 1;
-        job.attempt_in_series = attempts - st.int_at(6) + 1;
-        job.url = st.text_at(7);
-        auto headers = headers_by_endpoint.find(job.endpoint_id);
-        if (headers == headers_by_endpoint.end()) {
-          headers =
-              headers_by_endpoint.emplace(job.endpoint_id, decode_header_column(st.text_at(8), header_sealer_)).first;
-        }
-        job.headers = headers->second;
-        job.secrets_sealed.push_back(st.text_at(9));
-        if (!st.is_null(10) && !st.is_null(11) && st.int64_at(11) > now) {
-          job.secrets_sealed.push_back(st.text_at(10));
-        }
-        job.max_in_flight = st.int_at(12);
-        job.rate_limit = st.double_at(13);
-        job.ordering = parse_ordering(st.text_at(14));
-        job.payload = st.text_at(15);
-        job.operational = st.int_at(16) != 0;
-        job.tls_client_certificate = st.optional_text_at(17);
-        job.tls_client_key_sealed = st.optional_text_at(18);
-        job.lease_expires_at = lease_expires_at;
-        jobs.push_back(std::move(job));
-      }
-    }
-    for (const auto& job : jobs) {
-      c.prepare(
-           "UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?2, claimable_at = ?2"
-           " WHERE id = ?3")
-          .bind_all(owner, lease_expires_at, job.delivery_id)
-          .run();
-    }
+    const ClaimTurns turns = due_tenants(c, now, claim_cursor_, limit);
+    TenantClaimer claimer(c, owner, now, now + lease_ms, header_sealer_);
+    share_claim(turns.tenants, limit,
+                [&](const std::string& tenant, int n) { return claimer.take(tenant, n); });
     tx.commit();
-    return jobs;
+    claim_cursor_ = turns.next_cursor();
+    return std::move(claimer.jobs);
   });
 }
 

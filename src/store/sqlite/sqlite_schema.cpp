@@ -177,7 +177,15 @@ ALTER TABLE endpoints ADD COLUMN tls_client_certificate TEXT;
 ALTER TABLE endpoints ADD COLUMN tls_client_key_sealed TEXT;
 )sql";
 
-constexpr const char* kMigrations[] = {kV1, kV2, kV3, kRetention, kClientCertificates};
+// Claims shared among tenants: the claim finds the tenants with claimable work by a skip
+// scan and takes each one's oldest due deliveries from this index.
+constexpr const char* kClaimByTenant = R"sql(
+CREATE INDEX deliveries_claimable_by_tenant ON deliveries(tenant_id, claimable_at, id)
+  WHERE claimable_at IS NOT NULL;
+)sql";
+
+constexpr const char* kMigrations[] = {kV1,        kV2, kV3, kRetention, kClientCertificates,
+                                       kClaimByTenant};
 
 }  // namespace
 

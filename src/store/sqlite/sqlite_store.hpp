@@ -171,6 +171,7 @@ class SqliteStore final : public Store {
     std::optional<std::vector<std::string>> patterns;
   };
   std::unordered_map<std::string, CachedSubscriptions> subscriptions_;  // guarded by write_mu_
+  std::string claim_cursor_;  // guarded by write_mu_: the claim turn starts after this tenant
 
   std::mutex ingest_mu_;
   std::condition_variable ingest_cv_;

@@ -1,0 +1,210 @@
+// FairScheduler on a FakeClock: turn order across tenants and endpoints, the tenant share
+// and its reserve, the per-destination cap by address, hand-backs of work that cannot start
+// soon, and one shared body per event.
+#include "delivery/fair_scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace axon {
+namespace {
+
+class FairSchedulerTest : public ::testing::Test {
+ protected:
+  DeliveryJob job(const std::string& tenant, const std::string& endpoint,
+                  const std::string& url = "http://127.0.0.1:9000/", const std::string& event = "") {
+    DeliveryJob j;
+    j.delivery_id = "dlv_" + std::to_string(++seq_);
+    j.tenant_id = tenant;
+    j.endpoint_id = endpoint;
+    j.event_id = event.empty() ? "evt_" + std::to_string(seq_) : event;
+    j.url = url;
+    j.payload = std::make_shared<const std::string>("{}");
+    j.lease_expires_at = clock_.now_ms() + 60'000;
+    return j;
+  }
+
+  // Starts everything allowed; returns the started jobs.
+  std::vector<FairScheduler::Start> drain(FairScheduler& s) {
+    std::vector<FairScheduler::Start> started;
+    while (auto start = s.next_ready()) started.push_back(std::move(*start));
+    return started;
+  }
+
+  FakeClock clock_;
+  int seq_ = 0;
+};
+
+TEST_F(FairSchedulerTest, TenantsTakeTurnsWhateverTheirBacklog) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 1000});
+  for (int i = 0; i < 50; ++i) s.enqueue(job("noisy", "ep_n" + std::to_string(i)));
+  s.enqueue(job("quiet", "ep_q"));
+  s.enqueue(job("quiet", "ep_q"));
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) order.push_back(s.next_ready()->job.tenant_id);
+  EXPECT_EQ(order, (std::vector<std::string>{"noisy", "quiet", "noisy", "quiet"}));
+}
+
+TEST_F(FairSchedulerTest, EndpointsOfOneTenantTakeTurns) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 1000});
+  for (int i = 0; i < 3; ++i) s.enqueue(job("t", "ep_a"));
+  s.enqueue(job("t", "ep_b"));
+  std::vector<std::string> order;
+  for (const auto& start : drain(s)) order.push_back(start.job.endpoint_id);
+  EXPECT_EQ(order, (std::vector<std::string>{"ep_a", "ep_b", "ep_a", "ep_a"}));
+}
+
+TEST_F(FairSchedulerTest, ATenantAloneLeavesAReserveForLaterTenants) {
+  FairScheduler s(clock_, {.max_in_flight = 100, .max_per_destination = 1000});
+  for (int i = 0; i < 200; ++i) {
+    s.enqueue(job("noisy", "ep_" + std::to_string(i), "http://10.0.0." + std::to_string(i % 200) + "/"));
+  }
+  EXPECT_EQ(drain(s).size(), 75u);  // a quarter stays free
+  s.enqueue(job("late", "ep_late", "http://127.0.0.1:1/"));
+  auto start = s.next_ready();
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->job.tenant_id, "late");
+}
+
+TEST_F(FairSchedulerTest, ShareShrinksAsTenantsArriveAndFinishedAttemptsFreeIt) {
+  FairScheduler s(clock_, {.max_in_flight = 40, .max_per_destination = 1000});
+  for (int i = 0; i < 100; ++i) s.enqueue(job("a", "ep_a" + std::to_string(i)));
+  auto a_started = drain(s);
+  EXPECT_EQ(a_started.size(), 30u);
+  for (int i = 0; i < 100; ++i) s.enqueue(job("b", "ep_b" + std::to_string(i)));
+  EXPECT_EQ(s.tenant_share(), 15);
+  EXPECT_EQ(drain(s).size(), 10u);  // b gets the reserve; a is over its new share
+  for (auto& start : a_started) s.finished(start.slot, 10);
+  std::map<std::string, int> started;
+  for (const auto& start : drain(s)) ++started[start.job.tenant_id];
+  EXPECT_EQ(started, (std::map<std::string, int>{{"a", 15}, {"b", 5}}));  // both up to 15
+}
+
+TEST_F(FairSchedulerTest, DestinationCapCountsTheAddressNotTheHostAndPort) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 4});
+  for (int port = 9000; port < 9020; ++port) {
+    s.enqueue(job("t", "ep_" + std::to_string(port), "http://127.0.0.1:" + std::to_string(port) + "/"));
+  }
+  EXPECT_EQ(drain(s).size(), 4u);
+  // Another tenant has its own count at the same address.
+  s.enqueue(job("other", "ep_o", "http://127.0.0.1:9000/"));
+  EXPECT_EQ(drain(s).size(), 1u);
+}
+
+TEST_F(FairSchedulerTest, EachHostAndPortHasItsOwnSmallerCap) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 100, .max_per_service = 2});
+  for (int i = 0; i < 5; ++i) s.enqueue(job("t", "ep_a" + std::to_string(i), "http://127.0.0.1:1/"));
+  for (int i = 0; i < 5; ++i) s.enqueue(job("t", "ep_b" + std::to_string(i), "http://127.0.0.1:2/"));
+  EXPECT_EQ(drain(s).size(), 4u);
+}
+
+TEST_F(FairSchedulerTest, AHungEndpointCannotHoldAFullDestinationAgainstItsNeighbour) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 4});
+  for (int i = 0; i < 10; ++i) s.enqueue(job("t", "ep_hung", "http://127.0.0.1:1/"));
+  EXPECT_EQ(drain(s).size(), 4u);  // the hung endpoint alone fills the cap
+  for (int i = 0; i < 10; ++i) s.enqueue(job("t", "ep_ok", "http://127.0.0.1:2/"));
+  auto started = drain(s);
+  ASSERT_EQ(started.size(), 2u);  // its neighbour still gets its equal part (4 / 2)
+  EXPECT_EQ(started[0].job.endpoint_id, "ep_ok");
+}
+
+TEST_F(FairSchedulerTest, HostNamesShareTheCapOfTheAddressTheyConnectedTo) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 2});
+  s.learn_address("http://a.example:80/", "192.0.2.7");
+  s.learn_address("http://b.example:81/", "192.0.2.7");
+  for (int i = 0; i < 3; ++i) s.enqueue(job("t", "ep_a" + std::to_string(i), "http://a.example/"));
+  for (int i = 0; i < 3; ++i) s.enqueue(job("t", "ep_b" + std::to_string(i), "http://b.example:81/"));
+  auto started = drain(s);
+  ASSERT_EQ(started.size(), 2u);
+  EXPECT_EQ(started[0].slot.destination, "t 192.0.2.7");
+  s.finished(started[0].slot, 5);
+  EXPECT_EQ(drain(s).size(), 1u);
+}
+
+TEST_F(FairSchedulerTest, HungDestinationHandsBackItsSurplus) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 2});
+  for (int i = 0; i < 100; ++i) s.enqueue(job("t", "ep_" + std::to_string(i % 50)));
+  EXPECT_EQ(drain(s).size(), 2u);
+  clock_.advance(3'000);  // nothing came back
+  std::vector<Handback> back;
+  s.collect_handbacks(clock_.now_ms(), back);
+  std::size_t handed = 0;
+  for (const auto& h : back) {
+    handed += h.delivery_ids.size();
+    EXPECT_GT(h.due_at, clock_.now_ms());
+  }
+  EXPECT_EQ(s.queued(), 6u);  // two rounds of the cap (plus two) stay queued
+  EXPECT_EQ(handed, 92u);
+}
+
+TEST_F(FairSchedulerTest, StalledTenantKeepsLittleQueued) {
+  FairScheduler s(clock_, {.max_in_flight = 80, .max_per_destination = 1000});
+  for (int i = 0; i < 200; ++i) {
+    s.enqueue(job("t", "ep_" + std::to_string(i), "http://10.0.1." + std::to_string(i) + "/"));
+  }
+  EXPECT_EQ(drain(s).size(), 60u);
+  std::vector<Handback> back;
+  s.collect_handbacks(clock_.now_ms(), back);
+  EXPECT_EQ(s.queued(), 140u);  // just started: not stalled yet
+  clock_.advance(1'000);
+  s.collect_handbacks(clock_.now_ms(), back);
+  EXPECT_EQ(s.queued(), 7u);  // an eighth of its share
+}
+
+TEST_F(FairSchedulerTest, FastEndpointKeepsItsBacklog) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 64, .max_per_service = 64});
+  for (int i = 0; i < 500; ++i) s.enqueue(job("t", "ep"));
+  auto started = drain(s);
+  ASSERT_EQ(started.size(), 64u);
+  for (auto& start : started) s.finished(start.slot, 2);
+  std::vector<Handback> back;
+  s.collect_handbacks(clock_.now_ms(), back);
+  EXPECT_TRUE(back.empty());
+  EXPECT_EQ(s.queued(), 436u);
+}
+
+TEST_F(FairSchedulerTest, JobsOfOneEventShareOneBody) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 1000});
+  auto first = job("t", "ep_1", "http://127.0.0.1:1/", "evt_big");
+  auto second = job("t", "ep_2", "http://127.0.0.1:1/", "evt_big");  // a separate claim's copy
+  s.enqueue(first);
+  s.enqueue(second);
+  auto started = drain(s);
+  ASSERT_EQ(started.size(), 2u);
+  EXPECT_EQ(started[0].job.payload.get(), started[1].job.payload.get());
+  EXPECT_EQ(started[0].job.payload.get(), first.payload.get());
+}
+
+TEST_F(FairSchedulerTest, RateLimitedEndpointSaysWhenItsNextTokenComes) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 1000});
+  for (int i = 0; i < 3; ++i) {
+    auto j = job("t", "ep");
+    j.rate_limit = 10;  // burst 1, then one per 100 ms
+    s.enqueue(j);
+  }
+  EXPECT_EQ(drain(s).size(), 1u);
+  ASSERT_TRUE(s.next_rate_wakeup());
+  EXPECT_EQ(*s.next_rate_wakeup(), clock_.steady_ms() + 100);
+  clock_.advance(100);
+  EXPECT_EQ(drain(s).size(), 1u);
+}
+
+TEST_F(FairSchedulerTest, ExpiringLeasesAndDroppedEndpointsLeaveTheQueue) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 1});
+  auto soon = job("t", "ep_a");
+  soon.lease_expires_at = clock_.now_ms() + 1'000;
+  s.enqueue(job("t", "ep_a"));
+  s.enqueue(soon);
+  s.enqueue(job("t", "ep_b", "http://127.0.0.1:2/"));
+  EXPECT_EQ(drain(s).size(), 1u);  // one destination, cap 1
+  std::vector<Handback> back;
+  s.collect_expiring(clock_.now_ms(), clock_.now_ms() + 5'000, back);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].delivery_ids, std::vector<std::string>{soon.delivery_id});
+  EXPECT_EQ(s.drop_endpoint("ep_b").size(), 1u);
+  EXPECT_EQ(s.queued(), 0u);
+}
+
+}  // namespace
+}  // namespace axon
