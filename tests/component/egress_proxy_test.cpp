@@ -29,7 +29,7 @@ struct EgressProxy : ::testing::Test {
   }
 
   HttpResult send_one(HttpSender& sender, const std::string& url) {
-    sender.submit(HttpRequest{url, {{"Content-Type", "application/json"}}, "{}"}, 1);
+    sender.submit(HttpRequest{url, {{"Content-Type", "application/json"}}, std::make_shared<const std::string>("{}")}, 1);
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
       auto results = sender.poll(100);

@@ -47,7 +47,7 @@ struct HttpsFixture : ::testing::Test {
 
   HttpResult send_one(HttpSender& sender, const std::string& url, std::string client_cert = {},
                       std::string client_key = {}) {
-    HttpRequest request{url, {{"Content-Type", "application/json"}}, R"({"a":1})",
+    HttpRequest request{url, {{"Content-Type", "application/json"}}, std::make_shared<const std::string>(R"({"a":1})"),
                         std::move(client_cert), std::move(client_key)};
     sender.submit(std::move(request), 1);
     auto results = collect(sender, 1);

@@ -127,8 +127,10 @@ class PoolerTest(unittest.TestCase):
                         # Woken by NOTIFY: far below the one-second poll.
                         self.assertLess(median, 0.4, latencies)
                     else:
-                        # Polling: a new event waits at most about a second.
+                        # Polling: a new event waits at most about a second. No LISTEN went
+                        # through the pooler (it would stay on a pooled server session).
                         self.assertLess(max(latencies), 3.0, latencies)
+                        self.assertIn("goes through a connection pooler", node.read_log())
                 finally:
                     node.__exit__(None, None, None)
 

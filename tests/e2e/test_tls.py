@@ -102,7 +102,7 @@ class TlsDelivery(unittest.TestCase):
                 [AXON_BIN, "rotate-master-key", "--db", server.db, "--master-key-file", key_file,
                  "--new-key-file", key_file + ".new"], capture_output=True, timeout=60)
             self.assertEqual(done.returncode, 0, done.stderr.decode())
-            self.assertIn(b"re-sealed 3 endpoint secrets", done.stdout)  # 2 secrets + 1 key
+            self.assertIn(b"re-sealed 5 sealed values", done.stdout)  # 2 secrets, 1 key, 2 header lists
             os.replace(key_file + ".new", key_file)
             again = Server("--ca-file", pki("server-ca.pem"), db=server.db,
                            workdir=server.workdir, admin_token=server.admin_token)

@@ -203,7 +203,7 @@ TEST(SqliteStore, ClaimByTenantMigrationKeepsEarlierDeliveriesClaimable) {
     e.url = "https://receiver.example/" + name;
     e.secret_sealed = "sealed";
     e.created_at = e.updated_at = kNow;
-    ASSERT_TRUE((*store)->create_endpoint(e).has_value());
+    ASSERT_TRUE((*store)->create_endpoint(e, Store::kNoEndpointLimit).has_value());
     for (int i = 0; i < 3; ++i) {
       NewEvent ev{"evt_" + name + std::to_string(i), t.id, "a.b", "{}", std::nullopt, kNow};
       ASSERT_TRUE((*store)->ingest_event(ev, kNow, [&] { return "dlv_" + std::to_string(++seq); }));

@@ -43,7 +43,8 @@ TEST_P(StoreConformance, BatchIngestStoresEachEventInOrderAndFansItOut) {
     auto it = std::find_if(events.begin(), events.end(),
                            [&](const NewEvent& e) { return e.id == job.event_id; });
     ASSERT_NE(it, events.end());
-    EXPECT_EQ(job.payload, it->payload);
+    ASSERT_NE(job.payload, nullptr);
+    EXPECT_EQ(*job.payload, it->payload);
   }
 }
 

@@ -3,7 +3,10 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 
 #include "store/postgres/pg_connection.hpp"
@@ -14,12 +17,25 @@ namespace {
 constexpr int kPollMs = 100;  // also the stop latency
 constexpr auto kReconnectDelay = std::chrono::milliseconds(250);
 
+// True when `conn` talks to PostgreSQL itself rather than to a pooler or proxy in front of
+// it: over TCP, the server's own port is the one we connected to (PgBouncer and Supavisor
+// listen on ports of their own). A Unix socket has no port and is always direct.
+bool reaches_server_directly(PgConnection& conn) {
+  PgResult r = conn.exec("SELECT inet_server_port()");
+  if (r.is_null(0, 0)) return true;
+  const char* port = PQport(conn.raw());
+  const long connected = (port && *port) ? std::strtol(port, nullptr, 10) : 5432;
+  return r.i64(0, 0) == connected;
+}
+
 }  // namespace
 
-PgListener::PgListener(std::string conninfo, std::string channel, std::function<void()> on_notify)
+PgListener::PgListener(std::string conninfo, std::string channel, std::function<void()> on_notify,
+                       bool direct_only)
     : conninfo_(std::move(conninfo)),
       channel_(std::move(channel)),
       on_notify_(std::move(on_notify)),
+      direct_only_(direct_only),
       thread_([this] { run(); }) {}
 
 PgListener::~PgListener() {
@@ -47,6 +63,15 @@ void PgListener::run() {
       }
       try {
         conn = std::make_unique<PgConnection>(conninfo_);
+        if (direct_only_ && !reaches_server_directly(*conn)) {
+          spdlog::info(
+              "--db goes through a connection pooler or proxy: not using LISTEN there; new "
+              "work is found by polling every second (give --notify-db a direct URL to be "
+              "woken at once)");
+          conn.reset();
+          while (!stop_) ::poll(nullptr, 0, kPollMs);
+          return;
+        }
         conn->exec_script("LISTEN " + channel_);
       } catch (const PgError&) {
         conn.reset();

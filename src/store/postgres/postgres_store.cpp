@@ -14,6 +14,7 @@ namespace pg {
 
 PostgresStore::PostgresStore(std::string conninfo, PostgresOptions options)
     : pool_(conninfo, options.pool_size),
+      notify_is_separate_(!options.notify_conninfo.empty()),
       notify_conninfo_(options.notify_conninfo.empty() ? std::move(conninfo)
                                                        : std::move(options.notify_conninfo)) {}
 
@@ -155,7 +156,9 @@ void PostgresStore::set_work_callback(std::function<void()> on_work) {
   std::lock_guard lock(listener_mu_);
   listener_.reset();  // stop the old listener before starting the new one
   if (on_work) {
-    listener_ = std::make_unique<PgListener>(notify_conninfo_, "axon_work", std::move(on_work));
+    // An explicit --notify-db is trusted; LISTEN on --db only when it reaches the server.
+    listener_ = std::make_unique<PgListener>(notify_conninfo_, "axon_work", std::move(on_work),
+                                             /*direct_only=*/!notify_is_separate_);
   }
 }
 

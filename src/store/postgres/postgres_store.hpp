@@ -126,6 +126,7 @@ class PostgresStore final : public Store {
   auto transact(std::string_view what, F&& body) -> Result<std::invoke_result_t<F&, Transaction&>>;
 
   PgPool pool_;
+  const bool notify_is_separate_;      // --notify-db was given
   const std::string notify_conninfo_;  // where the listener connects
   std::atomic<const HeaderSealer*> header_sealer_{nullptr};  // set once, before serving
   std::mutex listener_mu_;
