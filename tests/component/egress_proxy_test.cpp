@@ -86,7 +86,8 @@ TEST_F(EgressProxy, ABlockedDestinationIsNeverAskedOfTheProxy) {
     EXPECT_EQ(r.error, AttemptError::blocked) << url << ": " << r.error_message;
     EXPECT_NE(r.error_message.find("SSRF guard"), std::string::npos) << r.error_message;
   }
-  EXPECT_EQ(proxy.log().find("Connect ("), std::string::npos) << proxy.log();
+  // No request reached the proxy. (A bare "Connect" line may appear: the fixture's readiness
+  // probe connects and closes without a request, and tinyproxy may log it late.)
   EXPECT_EQ(proxy.log().find("Request ("), std::string::npos) << proxy.log();
 }
 
