@@ -21,7 +21,6 @@
 namespace axon {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
 
 void global_init_once() {
   static std::once_flag once;
@@ -65,7 +64,7 @@ struct Transfer {
   std::optional<std::string> retry_after;
   std::optional<std::string> blocked_reason;
   Millis started_at = 0;
-  SteadyClock::time_point started{};
+  Millis started_steady = 0;  // Clock::steady_ms(), for the duration
   char error_buffer[CURL_ERROR_SIZE] = {};
 
   void reset_for_reuse() {
@@ -257,7 +256,7 @@ struct HttpSender::Impl {
     t->url = std::move(request.url);
     t->body = std::move(request.body);
     t->started_at = started_at;
-    t->started = SteadyClock::now();
+    t->started_steady = clock.steady_ms();
     std::string line;
     for (const auto& [name, value] : request.headers) {
       line.assign(name);
@@ -315,9 +314,7 @@ struct HttpSender::Impl {
     HttpResult r;
     r.tag = t->tag;
     r.started_at = t->started_at;
-    r.duration_ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - t->started)
-            .count());
+    r.duration_ms = static_cast<int>(clock.steady_ms() - t->started_steady);
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     r.status_code = static_cast<int>(status);

@@ -1,5 +1,6 @@
 // TokenBucket: an endpoint's `rate_limit` (attempts per second) as a token bucket on the
-// steady clock. The burst is a tenth of a second's worth (at least one token), so a limit
+// steady timeline of Clock::steady_ms(); it never reads a clock, the caller passes `now`.
+// The burst is a tenth of a second's worth (at least one token), so a limit
 // of 20/s means at most ~2 back-to-back attempts, then one every 50 ms.
 // Thread-safety: none; owned by the dispatcher thread.
 #pragma once
@@ -7,11 +8,14 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/clock.hpp"
+
 namespace axon {
 
 class TokenBucket {
  public:
-  using TimePoint = std::chrono::steady_clock::time_point;
+  // A point on Clock::steady_ms()'s timeline, finer than a millisecond so that refills add up.
+  using TimePoint = std::chrono::time_point<Clock, std::chrono::nanoseconds>;
 
   // rate <= 0 means unlimited. Changing the rate keeps the tokens already earned (capped).
   void set_rate(double rate, TimePoint now) {
@@ -40,7 +44,7 @@ class TokenBucket {
     refill(now);
     if (!limited() || tokens_ >= n) return now;
     const double seconds = (n - tokens_) / rate_;
-    return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+    return now + std::chrono::duration_cast<TimePoint::duration>(
                      std::chrono::duration<double>(seconds));
   }
 
