@@ -6,43 +6,41 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include "delivery/attempt_outcome.hpp"
 #include "delivery/attempt_report.hpp"
+#include "delivery/auto_disable.hpp"
+#include "delivery/claim_pacer.hpp"
 #include "delivery/fair_scheduler.hpp"
 #include "delivery/http_sender.hpp"
+#include "delivery/lease_keeper.hpp"
 #include "delivery/operational_emitter.hpp"
+#include "delivery/outcome_recorder.hpp"
+#include "delivery/pacing.hpp"
+#include "delivery/secret_cache.hpp"
 #include "delivery/store_lane.hpp"
 #include "delivery/webhook_request.hpp"
 
 namespace axon {
 namespace {
 
-
-// How long a leased job may sit in the local queue before its lease is handed back: an
-// attempt started later could outlive the lease.
-constexpr Millis kLeaseMargin = 5'000;
-constexpr Millis kLeaseCheckInterval = 1'000;
-constexpr Millis kMinIdleSleep = 10;
-constexpr Millis kNotifyCoalesce = 2;  // next_due_at said "now" but nothing was claimable
-constexpr Millis kMaxStoreBackoff = 5'000;
 constexpr int kStopFlushTries = 5;
-// A delivery whose secret this node cannot open waits this long before anyone claims it again.
-constexpr Millis kUnsignableRetryDelay = 30'000;
 
 }  // namespace
 
+// The dispatcher thread's turn wires the parts together; each part keeps one rule:
+// ClaimPacer (when and how much to claim), FairScheduler (which job starts next),
+// SecretCache (opening secrets), HttpSender (the network), OutcomeRecorder (group commit of
+// outcomes), LeaseKeeper (hand-backs and expiring leases), StoreLane (every store call, off
+// the network loop).
 struct Dispatcher::Impl {
   Store& store;
-  const SecretBox& secrets;
   const Clock& clock;
   Random& random;
   const DispatcherOptions options;
-  const Millis lease_ms;
   DispatcherStats stats;
   HttpSender sender;
   // Every store call of the running dispatcher goes through the lane (its own thread), so
@@ -57,12 +55,19 @@ struct Dispatcher::Impl {
   std::atomic<bool> stop_requested{false};
   std::atomic<Millis> grace_ms{0};
   std::atomic<bool> notified{false};
-  bool notify_pending = false;  // dispatcher thread: a notify() not yet applied to next_claim_at
 
   // --- dispatcher-thread state (touched only by the thread) ---
   FairScheduler scheduler{clock, SchedulerOptions{.max_in_flight = options.max_in_flight,
                                                    .max_per_destination = options.max_per_address,
                                                    .max_per_service = options.max_per_host}};
+  ClaimPacer pacer{ClaimPacerOptions{.max_in_flight = options.max_in_flight,
+                                     .claim_batch = options.claim_batch,
+                                     .poll_interval = options.poll_interval}};
+  OutcomeRecorder outcomes{options.flush_delay, options.claim_batch};
+  LeaseKeeper leases{LeaseKeeper::lease_for(options.lease_ms, options.request_timeout),
+                     options.request_timeout};
+  SecretCache secret_cache;
+  Periodic auto_disable_check{options.auto_disable_check_interval};  // wall time
   struct InFlight {
     AttemptContext context;
     Slot slot;
@@ -70,27 +75,12 @@ struct Dispatcher::Impl {
   };
   std::unordered_map<std::uint64_t, InFlight> in_flight;
   std::uint64_t next_tag = 1;
-  std::vector<AttemptRecord> outcomes;  // recorded by the next flush
-  std::size_t recording = 0;  // outcomes of the batch on the lane (0 = none), not yet committed
-  int claim_outstanding = 0;            // limit of the claim on the lane (0 = none)
-  Millis oldest_outcome = 0;  // steady
-  Millis next_flush_try = 0;  // steady
-  Millis flush_backoff = 0;
-  Millis claim_backoff = 0;
-  Millis next_claim_at = 0;  // wall clock; 0 = now
-  Millis last_claim_at = 0;
-  std::vector<Handback> releases;
-  Millis next_lease_check = 0;  // steady
-  Millis next_auto_disable_at = 0;
-  std::unordered_map<std::string, std::string> secret_cache;  // sealed -> opened
 
   Impl(Store& s, const SecretBox& sb, const Clock& c, Random& r, DispatcherOptions o)
       : store(s),
-        secrets(sb),
         clock(c),
         random(r),
         options(std::move(o)),
-        lease_ms(options.lease_ms > 0 ? options.lease_ms : options.request_timeout + 10'000),
         sender(c, HttpSenderOptions{
                       .request_timeout = options.request_timeout,
                       .connect_timeout = options.connect_timeout,
@@ -101,7 +91,8 @@ struct Dispatcher::Impl {
                       .max_host_connections = 0,
                       .max_cached_connections = std::max(64, options.max_in_flight),
                       .egress = options.egress,
-                  }) {}
+                  }),
+        secret_cache(sb) {}
 
   // ---------------------------------------------------------------- main loop
 
@@ -122,19 +113,10 @@ struct Dispatcher::Impl {
   void turn() {
     lane.run_completions();
     const Millis now = clock.now_ms();
-    // A burst of notify() calls (one per ingested event) shares one claim. A notification
-    // that arrives while a claim is on the lane applies after it (the claim may have missed
-    // the new work).
-    if (notified.exchange(false)) notify_pending = true;
-    if (notify_pending && claim_outstanding == 0) {
-      notify_pending = false;
-      next_claim_at = std::min(next_claim_at, last_claim_at + kNotifyCoalesce);
-    }
+    pacer.on_turn(notified.exchange(false));
     claim(now);
-    if (clock.steady_ms() >= next_lease_check) {
-      const Millis needed = now + std::min(options.request_timeout + kLeaseMargin, lease_ms / 2);
-      scheduler.collect_expiring(now, needed, releases);
-      next_lease_check = clock.steady_ms() + kLeaseCheckInterval;
+    if (leases.check_due(clock.steady_ms())) {
+      scheduler.collect_expiring(now, leases.needed_until(now), leases.pending());
     }
     start_ready(now);
     send_releases();
@@ -143,60 +125,39 @@ struct Dispatcher::Impl {
     housekeeping();
   }
 
-  // Outcomes not yet recorded and an outstanding claim count against capacity: during a
-  // store outage claiming pauses instead of piling up work that cannot be recorded.
-  int free_capacity() const {
-    return options.max_in_flight - claim_outstanding -
-           static_cast<int>(in_flight.size() + scheduler.queued() + outcomes.size() + recording);
-  }
-
-  // Claim only when a worthwhile batch fits, so a busy dispatcher does not run one
-  // transaction per finished attempt.
-  bool may_claim() const {
-    const int capacity = free_capacity();
-    if (capacity <= 0) return false;
-    const int low_water = std::max(1, std::min(options.claim_batch, options.max_in_flight) / 4);
-    return capacity >= low_water || (in_flight.empty() && scheduler.queued() == 0);
+  DispatcherLoad load() const {
+    return DispatcherLoad{.in_flight = in_flight.size(),
+                          .queued = scheduler.queued(),
+                          .unrecorded = outcomes.unrecorded()};
   }
 
   void claim(Millis now) {
-    if (claim_outstanding > 0 || now < next_claim_at || !may_claim()) return;
-    const int limit = std::min(options.claim_batch, free_capacity());
-    last_claim_at = now;
-    claim_outstanding = limit;
-    lane.post([this, now, limit]() -> StoreLane::Continuation {
-      auto jobs = store.claim_due(options.owner, now, lease_ms, limit);
-      std::optional<Result<std::optional<Millis>>> next_due;
+    const auto limit = pacer.claim_now(now, load());
+    if (!limit) return;
+    lane.post([this, now, limit = *limit]() -> StoreLane::Continuation {
+      auto jobs = store.claim_due(options.owner, now, leases.lease_ms(), limit);
+      std::optional<Millis> next_due;
       // Everything due was claimed: ask when the next delivery becomes due.
-      if (jobs && static_cast<int>(jobs->size()) < limit) next_due = store.next_due_at();
-      return [this, now, limit, jobs = std::move(jobs), next_due = std::move(next_due)]() mutable {
-        claim_outstanding = 0;
+      if (jobs && static_cast<int>(jobs->size()) < limit) {
+        if (auto at = store.next_due_at(); at && *at) next_due = **at;
+      }
+      return [this, now, limit, jobs = std::move(jobs), next_due]() mutable {
         on_claimed(now, limit, jobs, next_due);
       };
     });
   }
 
   void on_claimed(Millis now, int limit, Result<std::vector<DeliveryJob>>& jobs,
-                  const std::optional<Result<std::optional<Millis>>>& next_due) {
+                  std::optional<Millis> next_due) {
     if (!jobs) {
-      claim_backoff = std::min(kMaxStoreBackoff, std::max<Millis>(100, claim_backoff * 2));
+      const Millis delay = pacer.on_claim_failed(now);
       spdlog::warn("dispatcher: claim failed ({}), retrying in {} ms", jobs.error().message,
-                   claim_backoff);
-      next_claim_at = now + claim_backoff;
+                   delay);
       return;
     }
-    claim_backoff = 0;
     const auto count = static_cast<int>(jobs->size());
     for (auto& job : *jobs) scheduler.enqueue(std::move(job));
-    if (count >= limit) {
-      next_claim_at = now;  // probably more due
-      return;
-    }
-    // Everything due is ours: sleep until the next delivery becomes due.
-    next_claim_at = now + options.poll_interval;
-    if (next_due && *next_due && **next_due) {
-      next_claim_at = std::clamp(***next_due, now + kMinIdleSleep, now + options.poll_interval);
-    }
+    pacer.on_claimed(now, limit, count, next_due);
   }
 
   // Starts every job the scheduler allows now and collects the surplus it hands back.
@@ -204,31 +165,25 @@ struct Dispatcher::Impl {
     while (auto ready = scheduler.next_ready()) {
       start(std::move(ready->job), std::move(ready->slot), now);
     }
-    scheduler.collect_handbacks(now, releases);
+    scheduler.collect_handbacks(now, leases.pending());
   }
 
   void send_releases() {
-    if (releases.empty()) return;
-    for (const auto& release : releases) next_claim_at = std::min(next_claim_at, release.due_at);
-    lane.post([this, batch = std::move(releases)]() -> StoreLane::Continuation {
-      for (const auto& [due_at, ids] : batch) {
-        if (auto r = store.release_deliveries(options.owner, ids, due_at); !r) {
-          // They stay leased to us until the lease expires; then anyone may claim them.
-          spdlog::warn("dispatcher: could not hand back {} deliveries: {}", ids.size(),
-                       r.error().message);
-        }
-      }
+    const auto earliest = leases.earliest_due();
+    if (!earliest) return;
+    pacer.due_by(*earliest);  // handed-back work is claimable again then
+    lane.post([this, batch = leases.take()]() -> StoreLane::Continuation {
+      release_handbacks(store, options.owner, batch);
       return {};
     });
-    releases.clear();
   }
 
   // ---------------------------------------------------------------- one attempt
 
   void start(DeliveryJob job, Slot slot, Millis now) {
-    std::vector<std::string> keys = open_secrets(job.secrets_sealed);
+    std::vector<std::string> keys = secret_cache.open(job.secrets_sealed);
     std::vector<std::string> client_key;  // the mTLS key, opened like the secrets
-    if (job.tls_client_key_sealed) client_key = open_secrets({*job.tls_client_key_sealed});
+    if (job.tls_client_key_sealed) client_key = secret_cache.open({*job.tls_client_key_sealed});
     if (keys.empty() || (job.tls_client_key_sealed && client_key.empty())) {
       hand_back_unsignable(std::move(job), slot, now);
       return;
@@ -258,25 +213,7 @@ struct Dispatcher::Impl {
               {{"tenant_id", job.tenant_id},
                {"endpoint_id", job.endpoint_id},
                {"delivery_id", job.delivery_id}});
-    releases.emplace_back(now + kUnsignableRetryDelay,
-                          std::vector<std::string>{std::move(job.delivery_id)});
-  }
-
-  std::vector<std::string> open_secrets(const std::vector<std::string>& sealed) {
-    std::vector<std::string> keys;
-    keys.reserve(sealed.size());
-    for (const auto& s : sealed) {
-      if (auto cached = secret_cache.find(s); cached != secret_cache.end()) {
-        keys.push_back(cached->second);
-        continue;
-      }
-      auto opened = secrets.open(s);
-      if (!opened) continue;
-      if (secret_cache.size() > 10'000) secret_cache.clear();
-      secret_cache.emplace(s, *opened);
-      keys.push_back(std::move(*opened));
-    }
-    return keys;
+    leases.hand_back_unsignable(now, std::move(job.delivery_id));
   }
 
   void on_result(const HttpResult& result) {
@@ -292,132 +229,71 @@ struct Dispatcher::Impl {
     AttemptRecord record = make_attempt_record(context, result, decision);
     operational.collect(context, record);
     report_attempt(stats, options.metrics, clock.now_ms(), context, record, result);
-    if (record.disable_endpoint) hold_endpoint(context.endpoint_id, now);
-    if (outcomes.empty()) oldest_outcome = clock.steady_ms();
-    outcomes.push_back(std::move(record));
-  }
-
-  // The endpoint answered 410 and is being disabled: its queued jobs go back unattempted
-  // (they wait in the store until it is enabled again).
-  void hold_endpoint(const std::string& endpoint_id, Millis now) {
-    auto ids = scheduler.drop_endpoint(endpoint_id);
-    if (!ids.empty()) releases.push_back(Handback{now, std::move(ids)});
+    // The endpoint answered 410 and is being disabled: its queued jobs go back unattempted
+    // (they wait in the store until it is enabled again).
+    if (record.disable_endpoint) leases.hand_back(now, scheduler.drop_endpoint(context.endpoint_id));
+    outcomes.add(std::move(record), clock.steady_ms());
   }
 
   // ---------------------------------------------------------------- recording
 
-  // Group commit: one complete_attempts per batch, on the lane, at most one batch at a time
-  // (outcomes that finish meanwhile form the next, bigger batch). On a store outage the
-  // records stay buffered (they count against capacity, so claiming pauses) and the flush is
-  // retried with backoff; nothing is dropped.
   void flush() {
-    if (outcomes.empty() || recording > 0) return;
-    const Millis now = clock.steady_ms();
-    if (now < next_flush_try) return;
-    const bool due =
-        in_flight.empty() ||
-        outcomes.size() >= static_cast<std::size_t>(std::max(1, options.claim_batch)) ||
-        now - oldest_outcome >= options.flush_delay;
-    if (!due) return;
-    recording = outcomes.size();
-    lane.post([this, batch = std::move(outcomes)]() mutable -> StoreLane::Continuation {
+    auto batch = outcomes.take_batch(clock.steady_ms(), in_flight.empty());
+    if (!batch) return;
+    lane.post([this, batch = std::move(*batch)]() mutable -> StoreLane::Continuation {
       auto r = record(batch);
       return [this, r = std::move(r), batch = std::move(batch)]() mutable {
-        recording = 0;
         on_recorded(r, std::move(batch));
       };
     });
-    outcomes.clear();
   }
 
   // Store side of a flush (lane thread, or the dispatcher thread once the lane is idle).
   Result<void> record(std::vector<AttemptRecord>& batch) {
     if (auto emitted = operational.emit_pending(); !emitted) return emitted;  // before outcomes
-    auto r = store.complete_attempts(options.owner, batch, clock.now_ms());
-    if (!r && !is_store_outage(r.error().code)) r = record_one_by_one(batch);
-    return r;
+    return commit_attempts(batch, [this](std::span<const AttemptRecord> records) {
+      return store.complete_attempts(options.owner, records, clock.now_ms());
+    });
   }
 
   void on_recorded(const Result<void>& r, std::vector<AttemptRecord> batch) {
     if (!r) {
-      flush_backoff = std::min(kMaxStoreBackoff, std::max<Millis>(100, flush_backoff * 2));
-      next_flush_try = clock.steady_ms() + flush_backoff;
-      spdlog::warn("dispatcher: recording {} attempts failed ({}), retrying in {} ms",
-                   batch.size(), r.error().message, flush_backoff);
-      // Keep them, oldest first, ahead of outcomes that finished meanwhile.
-      if (outcomes.empty()) oldest_outcome = clock.steady_ms();
-      batch.insert(batch.end(), std::make_move_iterator(outcomes.begin()),
-                   std::make_move_iterator(outcomes.end()));
-      outcomes = std::move(batch);
+      const std::size_t count = batch.size();
+      const Millis delay = outcomes.on_failed(std::move(batch), clock.steady_ms());
+      spdlog::warn("dispatcher: recording {} attempts failed ({}), retrying in {} ms", count,
+                   r.error().message, delay);
       return;
     }
-    flush_backoff = 0;
+    outcomes.on_recorded();
     for (const auto& rec : batch) {
       if (rec.new_status == DeliveryStatus::pending) {
-        next_claim_at = std::min(next_claim_at, rec.next_attempt_at);
+        pacer.due_by(rec.next_attempt_at);
       } else if (scheduler.is_fifo(rec.endpoint_id)) {
         // The head of a FIFO endpoint left `pending`: its successor is claimable right now.
-        next_claim_at = std::min(next_claim_at, clock.now_ms());
+        pacer.due_by(clock.now_ms());
       }
     }
-  }
-
-  // A batch the store refuses for a reason other than an outage: record what it accepts,
-  // drop (and log) only the records it refuses one by one, so one bad record cannot block
-  // every outcome. A dropped record's delivery is retried when its lease expires. On an
-  // outage, `batch` keeps the records not yet recorded.
-  Result<void> record_one_by_one(std::vector<AttemptRecord>& batch) {
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      auto r = store.complete_attempts(options.owner, std::span(&batch[i], 1), clock.now_ms());
-      if (r) continue;
-      if (is_store_outage(r.error().code)) {
-        batch.erase(batch.begin(), batch.begin() + static_cast<long>(i));
-        return r;
-      }
-      spdlog::error("dispatcher: dropping the outcome of attempt {} of delivery {}: {}",
-                    batch[i].attempt.n, batch[i].delivery_id, r.error().message);
-    }
-    batch.clear();
-    return {};
   }
 
   // How long poll() may sleep: until the next claim, token, flush or housekeeping.
   Millis sleep_budget() const {
+    if (notified.load()) return 0;
     const Millis now = clock.now_ms();
     const Millis steady_now = clock.steady_ms();
     Millis budget = options.poll_interval;
-    if (notified.load()) return 0;
-    if (claim_outstanding == 0 && may_claim()) {
-      budget = std::min(budget, std::max<Millis>(0, next_claim_at - now));
-    }
-    if (auto at = scheduler.next_rate_wakeup()) {
-      budget = std::min(budget, std::max<Millis>(0, *at - steady_now));
-    }
-    if (!outcomes.empty() && recording == 0) {
-      const Millis at = std::max(next_flush_try, oldest_outcome + options.flush_delay);
-      budget = std::min(budget, std::max<Millis>(0, at - steady_now));
-    }
-    budget = std::min(budget, std::max<Millis>(0, next_auto_disable_at - now));
+    if (auto wait = pacer.wait_ms(now, load())) budget = std::min(budget, *wait);
+    if (auto at = scheduler.next_rate_wakeup()) budget = std::min(budget, *at - steady_now);
+    if (auto at = outcomes.wake_at()) budget = std::min(budget, *at - steady_now);
+    budget = std::min(budget, auto_disable_check.next_at() - now);
     return std::max<Millis>(budget, 0);
   }
 
   void housekeeping() {
     const Millis now = clock.now_ms();
-    if (now >= next_auto_disable_at) {
-      next_auto_disable_at = now + options.auto_disable_check_interval;
+    if (auto_disable_check.due(now)) {
       lane.post([this, now]() -> StoreLane::Continuation {
-        auto disabled = store.disable_failing_endpoints(now, options.auto_disable_after);
-        if (!disabled) {
-          spdlog::warn("dispatcher: auto-disable check failed: {}", disabled.error().message);
-          return {};
-        }
-        for (const auto& ep : *disabled) {
-          operational.endpoint_auto_disabled(ep);
-          if (options.metrics) options.metrics->endpoint_disabled();
-          log_event(spdlog::level::warn, "endpoint disabled",
-                    {{"tenant_id", ep.tenant_id}, {"endpoint_id", ep.id},
-                     {"reason", ep.disabled_reason}});
-        }
+        disable_failing_endpoints(store, operational, options.metrics, now,
+                                  options.auto_disable_after);
         return {};
       });
     }
@@ -433,17 +309,13 @@ struct Dispatcher::Impl {
     lane.run_completions();
     // Jobs that never started go back via release_leases below.
     scheduler.drop_all_queued();
-    releases.clear();
+    leases.take();  // … and so do the hand-backs not yet sent
 
-    // Real time: the grace is for the network, which a fake clock does not move.
-    using Steady = std::chrono::steady_clock;
-    const auto deadline = Steady::now() + std::chrono::milliseconds(grace_ms.load());
+    const Millis deadline = clock.steady_ms() + grace_ms.load();
     while (!in_flight.empty()) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Steady::now());
-      if (left.count() <= 0) break;
-      for (auto& result : sender.poll(std::min<Millis>(left.count(), 100))) {
-        on_result(result);
-      }
+      const Millis left = deadline - clock.steady_ms();
+      if (left <= 0) break;
+      for (auto& result : sender.poll(std::min<Millis>(left, 100))) on_result(result);
     }
     const auto aborted = sender.abort_all();
     if (!aborted.empty()) {
@@ -455,15 +327,16 @@ struct Dispatcher::Impl {
     stats.in_flight.store(0);
 
     // The lane is idle now: record the last outcomes directly.
-    for (int i = 0; i < kStopFlushTries && !outcomes.empty(); ++i) {
+    auto& left_over = outcomes.buffered();
+    for (int i = 0; i < kStopFlushTries && !left_over.empty(); ++i) {
       if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << i));
-      if (record(outcomes)) outcomes.clear();
+      if (record(left_over)) left_over.clear();
     }
-    if (!outcomes.empty()) {
+    if (!left_over.empty()) {
       spdlog::error(
           "dispatcher: {} attempt outcomes could not be recorded before exit; those "
           "deliveries will be attempted again",
-          outcomes.size());
+          left_over.size());
     }
     if (auto r = store.release_leases(options.owner); !r) {
       spdlog::warn("dispatcher: could not hand back leases ({}); they expire on their own",

@@ -10,6 +10,12 @@
 // When nothing is due it sleeps until Store::next_due_at() or until notify() — a delivery
 // that is not yet due costs nothing while it waits.
 //
+// The dispatcher wires parts that each keep one rule and are tested on their own with a
+// FakeClock: ClaimPacer (when and how much to claim), FairScheduler (which job starts
+// next), SecretCache, HttpSender (the network), OutcomeRecorder (group commit of outcomes,
+// store-outage backoff), LeaseKeeper (expiring leases and hand-backs), StoreLane (store
+// calls off the network loop) and the auto-disable check. All time comes from `clock`.
+//
 // Thread-safety: start/notify/stop may be called from any thread; notify() is cheap and
 // never blocks (the API calls it after every accepted event).
 #pragma once

@@ -1,0 +1,66 @@
+#include "delivery/claim_pacer.hpp"
+
+#include <algorithm>
+
+namespace axon {
+
+void ClaimPacer::on_turn(bool notified) {
+  if (notified) notify_pending_ = true;
+  if (notify_pending_ && outstanding_ == 0) {
+    notify_pending_ = false;
+    next_claim_at_ = std::min(next_claim_at_, last_claim_at_ + kNotifyCoalesce);
+  }
+}
+
+int ClaimPacer::free_capacity(const DispatcherLoad& load) const {
+  return options_.max_in_flight - outstanding_ -
+         static_cast<int>(load.in_flight + load.queued + load.unrecorded);
+}
+
+bool ClaimPacer::may_claim(const DispatcherLoad& load) const {
+  const int capacity = free_capacity(load);
+  if (capacity <= 0) return false;
+  const int low_water =
+      std::max(1, std::min(options_.claim_batch, options_.max_in_flight) / 4);
+  return capacity >= low_water || (load.in_flight == 0 && load.queued == 0);
+}
+
+std::optional<int> ClaimPacer::claim_now(Millis now, const DispatcherLoad& load) {
+  if (outstanding_ > 0 || now < next_claim_at_ || !may_claim(load)) return std::nullopt;
+  const int limit = std::min(options_.claim_batch, free_capacity(load));
+  last_claim_at_ = now;
+  outstanding_ = limit;
+  return limit;
+}
+
+void ClaimPacer::on_claimed(Millis claimed_at, int limit, int count,
+                            std::optional<Millis> next_due) {
+  outstanding_ = 0;
+  backoff_.succeeded();
+  if (count >= limit) {
+    next_claim_at_ = claimed_at;  // probably more due
+    return;
+  }
+  // Everything due is ours: sleep until the next delivery becomes due.
+  next_claim_at_ = claimed_at + options_.poll_interval;
+  if (next_due) {
+    next_claim_at_ = std::clamp(*next_due, claimed_at + kMinIdleSleep,
+                                claimed_at + options_.poll_interval);
+  }
+}
+
+Millis ClaimPacer::on_claim_failed(Millis claimed_at) {
+  outstanding_ = 0;
+  const Millis delay = backoff_.failed();
+  next_claim_at_ = claimed_at + delay;
+  return delay;
+}
+
+void ClaimPacer::due_by(Millis at) { next_claim_at_ = std::min(next_claim_at_, at); }
+
+std::optional<Millis> ClaimPacer::wait_ms(Millis now, const DispatcherLoad& load) const {
+  if (outstanding_ > 0 || !may_claim(load)) return std::nullopt;
+  return std::max<Millis>(0, next_claim_at_ - now);
+}
+
+}  // namespace axon
