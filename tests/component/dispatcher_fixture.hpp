@@ -1,6 +1,8 @@
 // Shared setup for the dispatcher component tests: a real SqliteStore in a temp dir, one
 // tenant, endpoints pointing at a TestReceiver on 127.0.0.1, events ingested through the
-// Store, and a Dispatcher on the system clock with a short retry schedule.
+// Store, and a Dispatcher with a short retry schedule. DispatcherFixture runs on the system
+// clock; DispatcherFixtureOn<FakeClock> on a fake one that the test moves (the dispatcher's
+// waits for due times then cost no real time).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,7 +29,8 @@ namespace axon::test {
 
 using namespace std::chrono_literals;
 
-class DispatcherFixture : public ::testing::Test {
+template <class TestClock>
+class DispatcherFixtureOn : public ::testing::Test {
  protected:
   void SetUp() override {
     auto opened = open_sqlite_store(dir_.file("axon.db"));
@@ -43,8 +46,9 @@ class DispatcherFixture : public ::testing::Test {
     tenant_id_ = created->id;
   }
 
+  // No grace: attempts still in flight are aborted at once (the tests assert before this).
   void TearDown() override {
-    if (dispatcher_) dispatcher_->stop(2'000);
+    if (dispatcher_) dispatcher_->stop(0);
     dispatcher_.reset();
   }
 
@@ -59,8 +63,10 @@ class DispatcherFixture : public ::testing::Test {
     return o;
   }
 
-  Dispatcher& start_dispatcher(DispatcherOptions options) {
-    dispatcher_ = std::make_unique<Dispatcher>(*store_, *box_, clock_, random_, std::move(options));
+  // The dispatcher works on `store` (a wrapper of store_ in some tests), or on store_ itself.
+  Dispatcher& start_dispatcher(DispatcherOptions options, Store* store = nullptr) {
+    dispatcher_ = std::make_unique<Dispatcher>(store ? *store : *store_, *box_, clock_, random_,
+                                               std::move(options));
     dispatcher_->start();
     return *dispatcher_;
   }
@@ -132,7 +138,7 @@ class DispatcherFixture : public ::testing::Test {
   }
 
   TempDir dir_{"axon-dispatcher-"};
-  SystemClock clock_;
+  TestClock clock_;
   SecureRandom random_;
   IdGenerator ids_{clock_, random_};
   std::unique_ptr<Store> store_;
@@ -143,5 +149,7 @@ class DispatcherFixture : public ::testing::Test {
   std::string last_payload_;
   std::string last_event_id_;
 };
+
+using DispatcherFixture = DispatcherFixtureOn<SystemClock>;
 
 }  // namespace axon::test

@@ -62,9 +62,9 @@ TEST_F(DispatcherLifecycle, StopRecordsFinishedAttemptsAndHandsBackTheRest) {
   }
   ASSERT_EQ(succeeded, 2);
 
-  const auto stop_started = std::chrono::steady_clock::now();
-  dispatcher_->stop(300);
-  EXPECT_LT(std::chrono::steady_clock::now() - stop_started, 5s);
+  // No grace: the hung attempts are aborted at once (the grace is counted on the dispatcher's
+  // Clock, and these would not finish within any).
+  dispatcher_->stop(0);
   EXPECT_EQ(dispatcher_->stats().in_flight.load(), 0);
 
   std::vector<std::string> unfinished;

@@ -47,28 +47,17 @@ TEST_F(DispatcherLimits, UnlimitedEndpointRunsRequestsConcurrently) {
   EXPECT_GE(rx.max_concurrent(), 4);
 }
 
-TEST_F(DispatcherLimits, RateLimitSpreadsAttemptsOverTime) {
+// A rate-limited endpoint (20/s: a burst of 2, then a token every 50 ms) gets every
+// delivery. How the limit spreads attempts over time is the token bucket's rule, tested on a
+// fake clock in tests/unit/token_bucket_test.cpp.
+TEST_F(DispatcherLimits, RateLimitedEndpointGetsEveryDelivery) {
   TestReceiver rx;
   add_endpoint(rx.url(), [](Endpoint& e) { e.rate_limit = 20; });
-  auto ids = publish_many(60);
+  auto ids = publish_many(4);
   start_dispatcher();
-  ASSERT_TRUE(rx.wait_for_requests(60, 30s));
+  ASSERT_TRUE(rx.wait_for_requests(4, 30s));
   expect_all_succeeded(ids);
-  auto reqs = rx.requests();
-  ASSERT_EQ(reqs.size(), 60u);
-  const auto span = reqs.back().arrived_at - reqs.front().arrived_at;
-  std::printf(
-      "[ rate ] 60 deliveries at 20/s took %lld ms\n",
-      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(span).count()));
-  EXPECT_GE(span, 2'500ms);
-  // In any one-second window: at most the rate plus the small burst (and some slack).
-  for (std::size_t i = 0; i < reqs.size(); ++i) {
-    std::size_t in_window = 0;
-    for (std::size_t j = i; j < reqs.size() && reqs[j].arrived_at - reqs[i].arrived_at < 1s; ++j) {
-      ++in_window;
-    }
-    EXPECT_LE(in_window, 24u) << "window starting at request " << i;
-  }
+  EXPECT_EQ(rx.request_count(), 4u);
 }
 
 TEST_F(DispatcherLimits, FifoEndpointGetsOneAtATimeInCreationOrder) {

@@ -1,14 +1,58 @@
 // Outcome rules (docs/receiving.md, "Retries"): retries with the schedule, dead letters, 410,
 // redirects, Retry-After, and the error class of each kind of failure.
+//
+// The dispatcher runs on a FakeClock: a retry's due time is read from the store, the clock
+// is moved to just before it (a claim then finds nothing to send) and then past it, so the
+// schedule is checked exactly and no test waits for a retry delay in real time.
 #include <atomic>
+#include <map>
+#include <mutex>
 
+#include "delivery/claim_pacer.hpp"
 #include "dispatcher_fixture.hpp"
+#include "support/store_wrapper.hpp"
 
 namespace axon::test {
 namespace {
 
-class DispatcherRetry : public DispatcherFixture {
+// Forwards to the real store and remembers what each claim (by its time) returned.
+class ClaimLog final : public StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  Result<std::vector<DeliveryJob>> claim_due(std::string_view owner, Millis now, Millis lease_ms,
+                                             int limit) override {
+    auto jobs = StoreWrapper::claim_due(owner, now, lease_ms, limit);
+    std::lock_guard lock(mu_);
+    if (jobs) claimed_at_[now] += static_cast<int>(jobs->size());
+    return jobs;
+  }
+  // How many jobs the claims at `now` returned, once one has returned.
+  std::optional<int> claimed_at(Millis now) const {
+    std::lock_guard lock(mu_);
+    auto it = claimed_at_.find(now);
+    return it == claimed_at_.end() ? std::nullopt : std::optional<int>(it->second);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<Millis, int> claimed_at_;
+};
+
+class DispatcherRetry : public DispatcherFixtureOn<FakeClock> {
  protected:
+  void SetUp() override {
+    DispatcherFixtureOn<FakeClock>::SetUp();
+    claims_ = std::make_unique<ClaimLog>(*store_);
+  }
+  void TearDown() override {
+    DispatcherFixtureOn<FakeClock>::TearDown();  // stops the dispatcher before claims_ goes
+  }
+
+  Dispatcher& start(DispatcherOptions options) {
+    return start_dispatcher(std::move(options), claims_.get());
+  }
+  Dispatcher& start() { return start(default_options()); }
+
   // One attempt only: the first retry is a minute away, far beyond any test.
   DispatcherOptions single_attempt() const {
     auto o = default_options();
@@ -22,12 +66,40 @@ class DispatcherRetry : public DispatcherFixture {
     return d.attempt_log.empty() ? Attempt{} : d.attempt_log[0];
   }
 
-  // Rounded up: due times are whole wall-clock milliseconds, so a retry due "400 ms later"
-  // can arrive up to 1 ms less than 400 ms after the first attempt's arrival (truncation).
-  static Millis gap_ms(const ReceivedRequest& a, const ReceivedRequest& b) {
-    return std::chrono::ceil<std::chrono::milliseconds>(b.arrived_at - a.arrived_at).count();
+  // Moves the fake clock to `t` (never back) and wakes the dispatcher. A notification
+  // claims only once the clock has moved ClaimPacer::kNotifyCoalesce past the last claim.
+  void move_clock_to(Millis t) {
+    if (t > clock_.now_ms()) clock_.advance(t - clock_.now_ms());
+    dispatcher_->notify();
   }
+
+  // The pending delivery's next attempt: the clock goes to 1 ms before it is due, where a
+  // claim must find nothing, then past the due time; returns the delivery once that attempt
+  // is recorded.
+  Delivery next_attempt(const std::string& delivery_id, const TestReceiver& rx) {
+    const Delivery before = get(delivery_id);
+    EXPECT_EQ(before.status, DeliveryStatus::pending);
+    const std::size_t sent = rx.request_count();
+    const Millis early = before.next_attempt_at - 1;
+    EXPECT_GE(early, clock_.now_ms() + ClaimPacer::kNotifyCoalesce);
+    move_clock_to(early);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!claims_->claimed_at(early) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(claims_->claimed_at(early), 0) << "claimed 1 ms before the delivery was due";
+    EXPECT_EQ(rx.request_count(), sent);
+    move_clock_to(before.next_attempt_at + ClaimPacer::kMinIdleSleep);
+    return wait_for_attempts(delivery_id, before.attempts + 1);
+  }
+
+  std::unique_ptr<ClaimLog> claims_;
 };
+
+// The wait before a retry, as scheduled (a fake-clock duration: exact).
+Millis scheduled_wait(const Delivery& d) {
+  return d.next_attempt_at - d.attempt_log.back().started_at;
+}
 
 TEST_F(DispatcherRetry, FailsTwiceThenSucceedsWithGrowingGaps) {
   TestReceiver rx([](const ReceivedRequest& r) {
@@ -37,9 +109,18 @@ TEST_F(DispatcherRetry, FailsTwiceThenSucceedsWithGrowingGaps) {
   auto ids = publish();
   auto options = default_options();
   options.retry_policy = RetryPolicy({100, 400, 1'000});
-  start_dispatcher(options);
+  start(options);
 
-  Delivery d = wait_for_status(ids[0], DeliveryStatus::succeeded);
+  Delivery d = wait_for_attempts(ids[0], 1);
+  const Millis wait1 = scheduled_wait(d);
+  EXPECT_GE(wait1, 80);  // 100 ms ± 20 %
+  EXPECT_LE(wait1, 120);
+  d = next_attempt(ids[0], rx);
+  const Millis wait2 = scheduled_wait(d);
+  EXPECT_GE(wait2, 320);  // 400 ms ± 20 %
+  EXPECT_LE(wait2, 480);
+  EXPECT_GT(wait2, wait1);
+  d = next_attempt(ids[0], rx);
   ASSERT_EQ(d.status, DeliveryStatus::succeeded);
   ASSERT_EQ(d.attempt_log.size(), 3u);
   EXPECT_EQ(d.attempts, 3);
@@ -57,10 +138,9 @@ TEST_F(DispatcherRetry, FailsTwiceThenSucceedsWithGrowingGaps) {
     EXPECT_EQ(reqs[i].header("X-Axon-Delivery-Id"), ids[0]);
     EXPECT_EQ(reqs[i].body, last_payload_);
   }
-  const Millis gap1 = gap_ms(reqs[0], reqs[1]), gap2 = gap_ms(reqs[1], reqs[2]);
-  EXPECT_GE(gap1, 80);   // 100 ms - 20 %
-  EXPECT_GE(gap2, 320);  // 400 ms - 20 %
-  EXPECT_GT(gap2, gap1);
+  // Each retry started once due, not before.
+  EXPECT_GE(d.attempt_log[1].started_at - d.attempt_log[0].started_at, wait1);
+  EXPECT_GE(d.attempt_log[2].started_at - d.attempt_log[1].started_at, wait2);
   EXPECT_EQ(dispatcher_->stats().retried.load(), 2);
   EXPECT_EQ(dispatcher_->stats().succeeded.load(), 1);
 }
@@ -69,8 +149,9 @@ TEST_F(DispatcherRetry, AlwaysFailingBecomesDeadAfterFourAttempts) {
   TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::with_status(500); });
   add_endpoint(rx.url());
   auto ids = publish();
-  start_dispatcher();  // schedule 50,100,200 ms: 4 attempts
-  Delivery d = wait_for_status(ids[0], DeliveryStatus::dead);
+  start();  // schedule 50,100,200 ms: 4 attempts
+  Delivery d = wait_for_attempts(ids[0], 1);
+  for (int retry = 0; retry < 3; ++retry) d = next_attempt(ids[0], rx);
   ASSERT_EQ(d.status, DeliveryStatus::dead);
   EXPECT_EQ(d.attempts, 4);
   ASSERT_EQ(d.attempt_log.size(), 4u);
@@ -90,7 +171,7 @@ TEST_F(DispatcherRetry, GoneKillsTheDeliveryAndDisablesTheEndpoint) {
   TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::with_status(410); });
   Endpoint ep = add_endpoint(rx.url());
   auto ids = publish();
-  start_dispatcher();
+  start();
   Delivery d = wait_for_status(ids[0], DeliveryStatus::dead);
   ASSERT_EQ(d.status, DeliveryStatus::dead);
   EXPECT_EQ(d.attempts, 1);
@@ -111,7 +192,7 @@ TEST_F(DispatcherRetry, RedirectIsNotFollowedAndCountsAsFailure) {
   });
   add_endpoint(rx.url("/hook"));
   auto ids = publish();
-  start_dispatcher(single_attempt());
+  start(single_attempt());
   Attempt a = only_attempt(ids[0]);
   EXPECT_EQ(a.status_code, 302);
   EXPECT_EQ(a.error, "http");
@@ -134,12 +215,12 @@ TEST_F(DispatcherRetry, RetryAfterLengthensTheWait) {
   auto ids = publish();
   auto options = default_options();
   options.retry_policy = RetryPolicy({50, 1'500});  // largest entry 1.5 s: 1 s is not capped
-  start_dispatcher(options);
-  Delivery d = wait_for_status(ids[0], DeliveryStatus::succeeded);
+  start(options);
+  Delivery d = wait_for_attempts(ids[0], 1);
+  EXPECT_EQ(scheduled_wait(d), 1'000);  // max(50 ms ± 20 %, Retry-After)
+  d = next_attempt(ids[0], rx);
   ASSERT_EQ(d.status, DeliveryStatus::succeeded);
-  auto reqs = rx.requests();
-  ASSERT_EQ(reqs.size(), 2u);
-  EXPECT_GE(gap_ms(reqs[0], reqs[1]), 1'000);
+  EXPECT_EQ(rx.request_count(), 2u);
   EXPECT_EQ(d.attempt_log.at(0).status_code, 429);
 }
 
@@ -154,35 +235,19 @@ TEST_F(DispatcherRetry, RetryAfterIsCappedAtTheLargestScheduleEntry) {
   auto ids = publish();
   auto options = default_options();
   options.retry_policy = RetryPolicy({50, 400});  // an hour is capped to 400 ms
-  start_dispatcher(options);
-  Delivery d = wait_for_status(ids[0], DeliveryStatus::succeeded);
+  start(options);
+  Delivery d = wait_for_attempts(ids[0], 1);
+  EXPECT_EQ(scheduled_wait(d), 400);
+  d = next_attempt(ids[0], rx);
   ASSERT_EQ(d.status, DeliveryStatus::succeeded);
-  auto reqs = rx.requests();
-  ASSERT_EQ(reqs.size(), 2u);
-  EXPECT_GE(gap_ms(reqs[0], reqs[1]), 400);
-  EXPECT_LT(gap_ms(reqs[0], reqs[1]), 8'000);
-}
-
-TEST_F(DispatcherRetry, HangingReceiverIsATimeout) {
-  TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::hang(10s); });
-  add_endpoint(rx.url());
-  auto ids = publish();
-  auto options = single_attempt();
-  options.request_timeout = 300;
-  start_dispatcher(options);
-  Attempt a = only_attempt(ids[0]);
-  EXPECT_EQ(a.error, "timeout");
-  EXPECT_EQ(a.status_code, 0);
-  EXPECT_GE(a.duration_ms, 250);
-  EXPECT_LT(a.duration_ms, 5'000);
-  EXPECT_EQ(get(ids[0]).status, DeliveryStatus::pending);
+  EXPECT_EQ(rx.request_count(), 2u);
 }
 
 TEST_F(DispatcherRetry, ConnectionResetIsAConnectError) {
   TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::reset_connection(); });
   add_endpoint(rx.url());
   auto ids = publish();
-  start_dispatcher(single_attempt());
+  start(single_attempt());
   Attempt a = only_attempt(ids[0]);
   EXPECT_EQ(a.error, "connect");
   EXPECT_EQ(a.status_code, 0);
@@ -193,7 +258,7 @@ TEST_F(DispatcherRetry, ClosedWithoutAnswerIsAConnectError) {
   TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::close_connection(); });
   add_endpoint(rx.url());
   auto ids = publish();
-  start_dispatcher(single_attempt());
+  start(single_attempt());
   Attempt a = only_attempt(ids[0]);
   EXPECT_EQ(a.error, "connect");
   EXPECT_EQ(a.status_code, 0);
@@ -206,15 +271,39 @@ TEST_F(DispatcherRetry, ReplayedDeadLetterContinuesTheAttemptCount) {
   });
   add_endpoint(rx.url());
   auto ids = publish();
-  start_dispatcher();
-  ASSERT_EQ(wait_for_status(ids[0], DeliveryStatus::dead).status, DeliveryStatus::dead);
+  start();
+  wait_for_attempts(ids[0], 1);
+  for (int retry = 0; retry < 3; ++retry) next_attempt(ids[0], rx);
+  ASSERT_EQ(get(ids[0]).status, DeliveryStatus::dead);
   healthy = true;
   ASSERT_TRUE(store_->replay_delivery(tenant_id_, ids[0], clock_.now_ms()));
-  dispatcher_->notify();
+  move_clock_to(clock_.now_ms() + ClaimPacer::kNotifyCoalesce);
   Delivery d = wait_for_status(ids[0], DeliveryStatus::succeeded);
   ASSERT_EQ(d.status, DeliveryStatus::succeeded);
   EXPECT_EQ(d.attempts, 5);
   EXPECT_EQ(rx.requests().back().header("X-Axon-Attempt"), "5");
+}
+
+// A request timeout is libcurl's, in real time, and so is the duration recorded: on the
+// system clock.
+class DispatcherTimeout : public DispatcherFixture {};
+
+TEST_F(DispatcherTimeout, HangingReceiverIsATimeout) {
+  TestReceiver rx([](const ReceivedRequest&) { return ScriptedResponse::hang(10s); });
+  add_endpoint(rx.url());
+  auto ids = publish();
+  auto options = default_options();
+  options.retry_policy = RetryPolicy({60'000});
+  options.request_timeout = 300;
+  start_dispatcher(options);
+  Delivery d = wait_for_attempts(ids[0], 1);
+  ASSERT_EQ(d.attempt_log.size(), 1u);
+  const Attempt& a = d.attempt_log[0];
+  EXPECT_EQ(a.error, "timeout");
+  EXPECT_EQ(a.status_code, 0);
+  EXPECT_GE(a.duration_ms, 250);
+  EXPECT_LT(a.duration_ms, 5'000);
+  EXPECT_EQ(get(ids[0]).status, DeliveryStatus::pending);
 }
 
 }  // namespace
