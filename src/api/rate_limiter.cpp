@@ -10,14 +10,14 @@ CredentialRateLimiter::CredentialRateLimiter(double rate, double burst,
                                              std::size_t max_credentials)
     : rate_(rate), burst_(std::max(1.0, burst)), max_credentials_(max_credentials) {}
 
-void CredentialRateLimiter::refill(Bucket& bucket, TimePoint now) const {
+void CredentialRateLimiter::refill(Bucket& bucket, Millis now) const {
   if (now <= bucket.refilled) return;
-  const double elapsed = std::chrono::duration<double>(now - bucket.refilled).count();
+  const double elapsed = static_cast<double>(now - bucket.refilled) / 1000.0;
   bucket.tokens = std::min(burst_, bucket.tokens + elapsed * rate_);
   bucket.refilled = now;
 }
 
-void CredentialRateLimiter::prune(TimePoint now) {
+void CredentialRateLimiter::prune(Millis now) {
   for (auto it = buckets_.begin(); it != buckets_.end();) {
     refill(it->second, now);
     it = it->second.tokens >= burst_ ? buckets_.erase(it) : std::next(it);
@@ -26,7 +26,7 @@ void CredentialRateLimiter::prune(TimePoint now) {
 }
 
 std::optional<int> CredentialRateLimiter::admit(std::string_view credential_hash,
-                                                TimePoint now) {
+                                                Millis now) {
   if (!enabled()) return std::nullopt;
   std::lock_guard lock(mu_);
   auto it = buckets_.find(std::string(credential_hash));

@@ -265,7 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!state_.rate_limiter.enabled()) return std::nullopt;
     auto token = api::bearer_token(request);
     if (!token) return std::nullopt;
-    return state_.rate_limiter.admit(sha256_hex(*token), std::chrono::steady_clock::now());
+    return state_.rate_limiter.admit(sha256_hex(*token), state_.context.clock.steady_ms());
   }
 
   void write(api::ApiResponse answer, bool keep_alive) {
