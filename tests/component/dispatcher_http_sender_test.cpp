@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -228,13 +229,18 @@ TEST(DispatcherHttpSender, OnlyHttpAndHttpsAreSpoken) {
 TEST(DispatcherHttpSender, WakeupInterruptsAWaitingPoll) {
   SystemClock clock;
   HttpSender sender(clock, private_ok());
+  // Wakes until poll() has returned, so one wakeup lands while it waits (whenever that is).
+  std::atomic<bool> returned{false};
   std::thread waker([&] {
-    std::this_thread::sleep_for(50ms);  // let poll() start waiting; the wait is what we test
-    sender.wakeup();
+    while (!returned.load()) {
+      sender.wakeup();
+      std::this_thread::yield();
+    }
   });
   const auto start = std::chrono::steady_clock::now();
   auto results = sender.poll(10'000);
   const auto waited = std::chrono::steady_clock::now() - start;
+  returned = true;
   waker.join();
   EXPECT_TRUE(results.empty());
   EXPECT_LT(waited, 5s);
