@@ -40,12 +40,10 @@ class ClaimLog final : public StoreWrapper {
 
 class DispatcherRetry : public DispatcherFixtureOn<FakeClock> {
  protected:
+  // The fixture's TearDown stops the dispatcher, before claims_ goes.
   void SetUp() override {
     DispatcherFixtureOn<FakeClock>::SetUp();
     claims_ = std::make_unique<ClaimLog>(*store_);
-  }
-  void TearDown() override {
-    DispatcherFixtureOn<FakeClock>::TearDown();  // stops the dispatcher before claims_ goes
   }
 
   Dispatcher& start(DispatcherOptions options) {
