@@ -30,6 +30,9 @@ constexpr Millis kLeaseCheckInterval = 1'000;
 constexpr Millis kMinIdleSleep = 10;
 constexpr Millis kNotifyCoalesce = 2;  // next_due_at said "now" but nothing was claimable
 constexpr Millis kMaxStoreBackoff = 5'000;
+// How long claims wait after most of a claim was handed back as surplus. Short: a claim also
+// brings other tenants' new work, which must not wait long for a hung tenant.
+constexpr Millis kSurplusClaimPause = 200;
 constexpr int kStopFlushTries = 5;
 // A delivery whose secret this node cannot open waits this long before anyone claims it again.
 constexpr Millis kUnsignableRetryDelay = 30'000;
@@ -77,6 +80,8 @@ struct Dispatcher::Impl {
   Millis next_flush_try = 0;  // steady
   Millis flush_backoff = 0;
   Millis claim_backoff = 0;
+  Millis claim_paused_until = 0;  // wall clock: claims wait after a claim mostly handed back
+  std::size_t last_claimed = 0;   // deliveries the last claim leased
   Millis next_claim_at = 0;  // wall clock; 0 = now
   Millis last_claim_at = 0;
   std::vector<Handback> releases;
@@ -160,7 +165,10 @@ struct Dispatcher::Impl {
   }
 
   void claim(Millis now) {
-    if (claim_outstanding > 0 || now < next_claim_at || !may_claim()) return;
+    if (claim_outstanding > 0 || now < std::max(next_claim_at, claim_paused_until) ||
+        !may_claim()) {
+      return;
+    }
     const int limit = std::min(options.claim_batch, free_capacity());
     last_claim_at = now;
     claim_outstanding = limit;
@@ -187,6 +195,7 @@ struct Dispatcher::Impl {
     }
     claim_backoff = 0;
     const auto count = static_cast<int>(jobs->size());
+    last_claimed = jobs->size();
     for (auto& job : *jobs) scheduler.enqueue(std::move(job));
     if (count >= limit) {
       next_claim_at = now;  // probably more due
@@ -204,7 +213,13 @@ struct Dispatcher::Impl {
     while (auto ready = scheduler.next_ready()) {
       start(std::move(ready->job), std::move(ready->slot), now);
     }
+    const std::size_t before = releases.size();
     scheduler.collect_handbacks(now, releases);
+    std::size_t surplus = 0;
+    for (std::size_t i = before; i < releases.size(); ++i) surplus += releases[i].delivery_ids.size();
+    // Most of what was claimed cannot start (its destinations are full or hung): claiming
+    // again at once would only lease more of it and hand it back, over and over.
+    if (surplus > 0 && 2 * surplus >= last_claimed) claim_paused_until = now + kSurplusClaimPause;
   }
 
   void send_releases() {
