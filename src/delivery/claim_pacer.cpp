@@ -26,7 +26,9 @@ bool ClaimPacer::may_claim(const DispatcherLoad& load) const {
 }
 
 std::optional<int> ClaimPacer::claim_now(Millis now, const DispatcherLoad& load) {
-  if (outstanding_ > 0 || now < next_claim_at_ || !may_claim(load)) return std::nullopt;
+  if (outstanding_ > 0 || now < std::max(next_claim_at_, paused_until_) || !may_claim(load)) {
+    return std::nullopt;
+  }
   const int limit = std::min(options_.claim_batch, free_capacity(load));
   last_claim_at_ = now;
   outstanding_ = limit;
@@ -37,6 +39,7 @@ void ClaimPacer::on_claimed(Millis claimed_at, int limit, int count,
                             std::optional<Millis> next_due) {
   outstanding_ = 0;
   backoff_.succeeded();
+  last_claimed_ = static_cast<std::size_t>(count);
   if (count >= limit) {
     next_claim_at_ = claimed_at;  // probably more due
     return;
@@ -58,9 +61,13 @@ Millis ClaimPacer::on_claim_failed(Millis claimed_at) {
 
 void ClaimPacer::due_by(Millis at) { next_claim_at_ = std::min(next_claim_at_, at); }
 
+void ClaimPacer::on_surplus(Millis now, std::size_t surplus) {
+  if (surplus > 0 && 2 * surplus >= last_claimed_) paused_until_ = now + kSurplusClaimPause;
+}
+
 std::optional<Millis> ClaimPacer::wait_ms(Millis now, const DispatcherLoad& load) const {
   if (outstanding_ > 0 || !may_claim(load)) return std::nullopt;
-  return std::max<Millis>(0, next_claim_at_ - now);
+  return std::max<Millis>(0, std::max(next_claim_at_, paused_until_) - now);
 }
 
 }  // namespace axon

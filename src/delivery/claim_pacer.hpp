@@ -41,6 +41,9 @@ class ClaimPacer {
  public:
   static constexpr Millis kMinIdleSleep = 10;
   static constexpr Millis kNotifyCoalesce = 2;  // next_due_at said "now" but nothing was claimable
+  // How long claims wait after most of a claim was handed back as surplus. Short: a claim also
+  // brings other tenants' new work, which must not wait long for a hung tenant.
+  static constexpr Millis kSurplusClaimPause = 200;
 
   explicit ClaimPacer(ClaimPacerOptions options) : options_(options) {}
 
@@ -57,6 +60,10 @@ class ClaimPacer {
 
   // Work becomes claimable at `at` (a retry recorded, a hand-back): claim no later.
   void due_by(Millis at);
+  // The scheduler handed back `surplus` claimed jobs that cannot start soon. When that is most
+  // of the last claim, claiming again at once would only lease more of it and hand it back,
+  // over and over: claims pause for kSurplusClaimPause.
+  void on_surplus(Millis now, std::size_t surplus);
 
   // How long the dispatcher may sleep as far as claiming goes (nullopt: no claim to wait for).
   std::optional<Millis> wait_ms(Millis now, const DispatcherLoad& load) const;
@@ -73,6 +80,8 @@ class ClaimPacer {
   bool notify_pending_ = false;
   Millis next_claim_at_ = 0;  // 0 = now
   Millis last_claim_at_ = 0;
+  std::size_t last_claimed_ = 0;  // jobs the last claim returned
+  Millis paused_until_ = 0;       // no claim before this (surplus pause)
 };
 
 }  // namespace axon

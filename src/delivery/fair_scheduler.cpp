@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <unordered_set>
 
 #include "core/url_policy.hpp"
 
@@ -18,6 +19,8 @@ constexpr Millis kStalledAfter = 250;
 constexpr Millis kForgetAfter = 10'000;
 // Work handed back because a cap shared by several endpoints is full is due again this soon.
 constexpr double kSharedHandbackMs = 1'000;
+// … and never later than this, however often it repeats.
+constexpr Millis kMaxSharedHandbackMs = 4'000;
 constexpr Millis kGcInterval = 60'000;
 
 TokenBucket::TimePoint steady_point(Millis ms) {
@@ -58,6 +61,7 @@ void FairScheduler::Activity::started(Millis now) {
 
 void FairScheduler::Activity::ended(Millis now, int duration_ms) {
   --in_flight;
+  handbacks = 0;  // it answers again
   avg_ms = 0.8 * avg_ms + 0.2 * duration_ms;
   last_result = now;
 }
@@ -249,6 +253,7 @@ void FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& out) {
   const Millis steady = clock_.steady_ms();
   const int share = tenant_share();
   std::unordered_map<std::string, std::size_t> kept_per_destination;
+  std::unordered_set<std::string> backed_off;  // destinations that handed back this pass
   for (auto& [tenant_id, tenant] : tenants_) {
     if (tenant.queued == 0) continue;
     // A stalled tenant: every slot of its share is held by attempts silent for a while.
@@ -286,18 +291,23 @@ void FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& out) {
       const std::size_t before = ep.queue.size();
       if (keep <= shared_keep) {
         trim(ep, tenant, keep, now, drain_ms, ep.handbacks, out);
-      } else {
-        // Surplus of a shared cap: back soon, without backoff (the endpoint itself is not
-        // slow; another of the tenant's endpoints, or the whole address, is).
-        int no_backoff = 0;
+      } else if (ep.queue.size() > shared_keep) {
+        // Surplus of a shared cap: the endpoint itself is not slow; another of the tenant's
+        // endpoints, or the whole address, is. Back soon, backing off per destination (not
+        // per endpoint) while the address stays full, so a hung address is not re-claimed
+        // and handed back over and over; capped so the work returns soon after it recovers.
+        int repeats = d == destinations_.end() ? 0 : d->second.handbacks;
         trim(ep, tenant, shared_keep, now, std::min<double>(dest_per_attempt, kSharedHandbackMs),
-             no_backoff, out);
+             repeats, out);
+        out.back().due_at = std::min(out.back().due_at, now + kMaxSharedHandbackMs);
+        if (d != destinations_.end()) backed_off.insert(dest);
       }
       if (ep.queue.size() == before) ep.handbacks = 0;
       dest_kept += ep.queue.size();
       tenant_keep -= std::min(tenant_keep, ep.queue.size());
     }
   }
+  for (const auto& dest : backed_off) ++destinations_[dest].handbacks;
 }
 
 void FairScheduler::collect_expiring(Millis now, Millis needed_until, std::vector<Handback>& out) {

@@ -125,5 +125,17 @@ TEST(ClaimPacer, WorkDueAgainBringsTheClaimForwardNeverBack) {
   EXPECT_EQ(p.wait_ms(kT0 + 100, {}), 50);
 }
 
+TEST(ClaimPacer, ClaimsPauseWhenMostOfAClaimIsHandedBack) {
+  auto p = pacer();
+  ASSERT_TRUE(p.claim_now(kT0, {}));
+  p.on_claimed(kT0, 40, 40, std::nullopt);  // full: would claim again at once
+  p.on_surplus(kT0, 19);                    // less than half handed back: no pause
+  EXPECT_EQ(p.wait_ms(kT0, {}), 0);
+  p.on_surplus(kT0, 20);
+  EXPECT_EQ(p.wait_ms(kT0, {}), ClaimPacer::kSurplusClaimPause);
+  EXPECT_EQ(p.claim_now(kT0 + ClaimPacer::kSurplusClaimPause - 1, {}), std::nullopt);
+  EXPECT_TRUE(p.claim_now(kT0 + ClaimPacer::kSurplusClaimPause, {}));
+}
+
 }  // namespace
 }  // namespace axon

@@ -138,6 +138,30 @@ TEST_F(FairSchedulerTest, HungDestinationHandsBackItsSurplus) {
   EXPECT_EQ(handed, 92u);
 }
 
+// A hung address is not re-leased and handed back over and over: each new batch of its
+// surplus is due later than the last (doubling, at most 4 s), until an attempt there ends.
+TEST_F(FairSchedulerTest, HungDestinationBacksOffItsHandbacksUntilItAnswers) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 2});
+  std::vector<FairScheduler::Start> hung;
+  auto surplus_delay = [&] {
+    for (int i = 0; i < 100; ++i) s.enqueue(job("t", "ep_" + std::to_string(i % 50)));
+    for (auto& start : drain(s)) hung.push_back(std::move(start));
+    clock_.advance(3'000);  // still nothing came back
+    std::vector<Handback> back;
+    s.collect_handbacks(clock_.now_ms(), back);
+    Millis latest = 0;
+    for (const auto& h : back) latest = std::max(latest, h.due_at - clock_.now_ms());
+    return latest;
+  };
+  std::vector<Millis> delays;
+  for (int round = 0; round < 5; ++round) delays.push_back(surplus_delay());
+  EXPECT_EQ(delays, (std::vector<Millis>{1'000, 2'000, 4'000, 4'000, 4'000}));
+
+  ASSERT_FALSE(hung.empty());
+  s.finished(hung.front().slot, 20);  // it answers again
+  EXPECT_EQ(surplus_delay(), 1'000);
+}
+
 TEST_F(FairSchedulerTest, StalledTenantKeepsLittleQueued) {
   FairScheduler s(clock_, {.max_in_flight = 80, .max_per_destination = 1000});
   for (int i = 0; i < 200; ++i) {
