@@ -7,7 +7,8 @@
 #   options: --stores sqlite,postgres     which stores (default both; postgres is skipped with
 #                                         a note when no PostgreSQL server binaries exist)
 #            --bin-dir DIR --axon PATH    use already built tools instead of building
-#            --results FILE               also keep the raw RESULT lines here
+#            --results FILE               also keep the raw RESULT lines here, and the
+#                                         soak's samples over time in FILE.samples
 #            --only a,b                   only these of: ceiling drain https ingest latency noisy
 #                                         tenants backlog scaleout soak e2e e2e_batch
 #                                         ingest_alone batch_alone (https = the HTTPS drain,
@@ -74,8 +75,8 @@ CEIL_CONCURRENCY=64
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/axon-benchsh-XXXXXX")
 chmod 755 "$work"
-results=$work/results.txt; log=$work/bench.log
-: >"$results"
+results=$work/results.txt; samples=$work/samples.txt; log=$work/bench.log
+: >"$results"; : >"$samples"
 pg_dir=""; pg_ctl_user=()
 
 cleanup() {
@@ -83,7 +84,10 @@ cleanup() {
     "${pg_ctl_user[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_dir/data" -m immediate stop \
       >/dev/null 2>&1 || true
   fi
-  [[ -n $results_copy ]] && cp "$results" "$results_copy" 2>/dev/null || true
+  if [[ -n $results_copy ]]; then
+    cp "$results" "$results_copy" 2>/dev/null || true
+    [[ -s $samples ]] && cp "$samples" "$results_copy.samples" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -137,6 +141,7 @@ run() {
     fi
     echo "$tag $store ${line#RESULT }" >>"$results"
   done <<<"$out"
+  grep '^SAMPLE' <<<"$out" >>"$samples" || true
   echo "rc=$rc $((SECONDS - start))s" >&2
   return 0
 }
