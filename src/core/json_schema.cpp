@@ -17,7 +17,7 @@
 #include <unordered_set>
 
 #include "core/json_limits.hpp"
-#include "core/regex_validation_visitor.hpp"
+#include "vendor/valijson_re2_validation_visitor.hpp"
 #include "core/schema_regex.hpp"
 
 namespace axon {

@@ -12,7 +12,7 @@
 // Schemas come from tenants, so compiling bounds what validation may cost: the schema's size
 // and nesting are capped, $ref loops are refused, every `pattern`/`patternProperties` regex
 // is compiled up front on RE2 (core/schema_regex: linear time, no recursion), refusing what
-// RE2 cannot run, and validation's recursion is bounded (regex_validation_visitor.hpp).
+// RE2 cannot run, and validation's recursion is bounded (vendor/valijson_re2_validation_visitor.hpp).
 // compile() parses on a thread of its own with a large stack (valijson's parser recurses).
 //
 // Thread-safety: a compiled JsonSchema is immutable; validate() may run on many threads.
