@@ -10,10 +10,6 @@
 namespace axon::test {
 namespace {
 
-constexpr Millis kMinute = 60'000;
-constexpr Millis kHour = 60 * kMinute;
-constexpr Millis kDay = 24 * kHour;
-
 // Runs a whole sweep in steps of `scan_limit`; returns the totals.
 PurgeStep sweep(Store& store, Millis cutoff, int scan_limit = 2) {
   PurgeStep total;
