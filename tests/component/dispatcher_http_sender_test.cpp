@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "component/http_sender_results.hpp"
 #include "delivery/http_sender.hpp"
 #include "support/test_receiver.hpp"
 
@@ -22,16 +23,6 @@ HttpSenderOptions private_ok() {
   o.connect_timeout = 1'000;
   o.allow_private = true;
   return o;
-}
-
-// Polls until `n` results arrived (deadline 10 s).
-std::vector<HttpResult> collect(HttpSender& sender, std::size_t n) {
-  std::vector<HttpResult> all;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (all.size() < n && std::chrono::steady_clock::now() < deadline) {
-    for (auto& r : sender.poll(100)) all.push_back(std::move(r));
-  }
-  return all;
 }
 
 HttpRequest post(const std::string& url, std::string body = R"({"a":1})") {
