@@ -103,6 +103,16 @@ void StoreConformance::complete(const std::vector<AttemptRecord>& records, Milli
   must(store().complete_attempts(owner, records, now), "complete_attempts");
 }
 
+std::vector<DeliveryJob> StoreConformance::ingest_and_claim(const Tenant& tenant, int n) {
+  for (int i = 0; i < n; ++i) ingest(tenant, "a.b", T0);
+  auto jobs = claim(T0);
+  if (jobs.size() != static_cast<std::size_t>(n)) {
+    throw std::runtime_error("ingest_and_claim: claimed " + std::to_string(jobs.size()) +
+                             " deliveries, expected " + std::to_string(n));
+  }
+  return jobs;
+}
+
 DeliveryJob StoreConformance::make_dead(Millis now, int failures) {
   DeliveryJob job;
   for (int i = 1; i <= failures; ++i) {

@@ -127,6 +127,9 @@ class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
                                Millis next_attempt_at = 0);
   void complete(const std::vector<AttemptRecord>& records, Millis now,
                 const std::string& owner = "w1");
+  // Ingests `n` events of `tenant`, which has one endpoint, at T0 and claims their `n`
+  // deliveries (throws when the claim gets another number).
+  std::vector<DeliveryJob> ingest_and_claim(const Tenant& tenant, int n);
   // Claims the only due delivery and fails it `failures` times (retry due at `now`), the
   // last failure making it dead. Returns the last job.
   DeliveryJob make_dead(Millis now, int failures = 1);

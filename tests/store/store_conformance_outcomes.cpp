@@ -124,9 +124,7 @@ TEST_P(StoreConformance, CompleteCanDisableTheEndpoint) {
 TEST_P(StoreConformance, CompleteBatchesAndIgnoresDuplicateAttemptNumbers) {
   auto tenant = add_tenant();
   add_endpoint(tenant);
-  for (int i = 0; i < 5; ++i) ingest(tenant, "a.b", T0);
-  auto jobs = claim(T0);
-  ASSERT_EQ(jobs.size(), 5u);
+  auto jobs = ingest_and_claim(tenant, 5);
   std::vector<AttemptRecord> records;
   for (const auto& j : jobs) records.push_back(outcome(j, DeliveryStatus::succeeded, T0 + 1));
   // The same attempt reported twice (e.g. a retried batch) keeps the first record.
@@ -253,9 +251,7 @@ TEST_P(StoreConformance, ReleaseLeasesGivesBackOnlyThatOwnersLeases) {
 TEST_P(StoreConformance, ReleaseDeliveriesMakesThemDueLater) {
   auto tenant = add_tenant();
   add_endpoint(tenant);
-  for (int i = 0; i < 3; ++i) ingest(tenant, "a.b", T0);
-  auto jobs = claim(T0);
-  ASSERT_EQ(jobs.size(), 3u);
+  auto jobs = ingest_and_claim(tenant, 3);
   std::vector<std::string> give_back{jobs[0].delivery_id, jobs[1].delivery_id};
   must(store().release_deliveries("someone-else", give_back, T0));  // not theirs: no effect
   EXPECT_TRUE(claim(T0 + 1).empty());
@@ -328,9 +324,7 @@ TEST_P(StoreConformance, DeliveryCounts) {
   EXPECT_EQ(zero.pending_due + zero.pending_scheduled + zero.succeeded + zero.dead, 0);
   auto tenant = add_tenant();
   add_endpoint(tenant);
-  for (int i = 0; i < 6; ++i) ingest(tenant, "a.b", T0);
-  auto jobs = claim(T0);
-  ASSERT_EQ(jobs.size(), 6u);
+  auto jobs = ingest_and_claim(tenant, 6);
   complete(
       {outcome(jobs[0], DeliveryStatus::succeeded, T0),
        outcome(jobs[1], DeliveryStatus::succeeded, T0), outcome(jobs[2], DeliveryStatus::dead, T0),

@@ -124,9 +124,7 @@ TEST_P(StoreConformance, PurgeStepsAreBoundedAndResumeFromTheCursor) {
 TEST_P(StoreConformance, PurgeKeepsCountsInStep) {
   auto tenant = add_tenant();
   add_endpoint(tenant);
-  for (int i = 0; i < 3; ++i) ingest(tenant, "a.b", T0);
-  auto jobs = claim(T0);
-  ASSERT_EQ(jobs.size(), 3u);
+  auto jobs = ingest_and_claim(tenant, 3);
   complete({outcome(jobs[0], DeliveryStatus::succeeded, T0),
             outcome(jobs[1], DeliveryStatus::dead, T0)},
            T0);
