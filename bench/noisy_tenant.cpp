@@ -1,28 +1,19 @@
 #include "noisy_tenant.hpp"
 
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "http_client.hpp"
+#include "loadgen_support.hpp"
+#include "wall_clock.hpp"
 
 namespace bench {
 namespace {
-
-std::int64_t wall_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
-void say(const std::string& msg) { std::cerr << "[loadgen] " << msg << std::endl; }
 
 struct Tenant {
   std::string id;
@@ -95,11 +86,7 @@ int run_noisy_tenant(const NoisyTenantRun& run, Receiver& receiver) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::sort(latency_ns.begin(), latency_ns.end());
-  auto pct = [&](double q) {
-    if (latency_ns.empty()) return 0.0;
-    const auto i = std::min(latency_ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(latency_ns.size())));
-    return static_cast<double>(latency_ns[i]) / 1e6;
-  };
+  auto pct = [&](double q) { return percentile_ms(latency_ns, q); };
   const bool complete = latency_ns.size() == accepted_at.size();
   std::printf(
       "RESULT scenario=tenants store=%s noisy_endpoints=%d noisy_event_kb=%d healthy_events=%zu "

@@ -1,6 +1,7 @@
-# The receiver library: include/axon/verify.hpp, header-only, OpenSSL libcrypto its only
-# dependency. Builds the INTERFACE target axon_verify (alias axon::verify), installs the
-# header and a CMake package so another project can:
+# The receiver library: include/axon/verify.hpp (with its definitions in
+# include/axon/detail/verify_impl.hpp), header-only, OpenSSL libcrypto its only dependency.
+# Builds the INTERFACE target axon_verify (alias axon::verify), installs the headers and a
+# CMake package so another project can:
 #
 #   find_package(AxonVerify 0.1 REQUIRED)
 #   target_link_libraries(app PRIVATE axon::verify)
@@ -21,6 +22,8 @@ target_compile_features(axon_verify INTERFACE cxx_std_17)
 set(AXON_VERIFY_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/AxonVerify)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/../include/axon/verify.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/axon COMPONENT axon_verify)
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/../include/axon/detail/verify_impl.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/axon/detail COMPONENT axon_verify)
 install(TARGETS axon_verify EXPORT AxonVerifyTargets COMPONENT axon_verify)
 install(EXPORT AxonVerifyTargets NAMESPACE axon:: DESTINATION ${AXON_VERIFY_CMAKE_DIR}
         COMPONENT axon_verify)

@@ -15,6 +15,7 @@
 #include "core/encoding.hpp"
 #include "store/store.hpp"
 #include "support/http_client.hpp"
+#include "support/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace axon::test {
@@ -26,11 +27,7 @@ class ApiFixture : public ::testing::Test {
   // Tests may change options before calling start_server() (SetUp starts with defaults
   // unless `autostart_` is false).
   void SetUp() override {
-    auto store = open_sqlite_store(dir_.file("axon.db"));
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
-    auto migrated = store_->migrate();
-    ASSERT_TRUE(migrated) << migrated.error().message;
+    store_ = open_migrated_sqlite_store(dir_.file("axon.db"));
     auto box = SecretBox::create(std::string(32, 'k'));
     ASSERT_TRUE(box) << box.error().message;
     secrets_.emplace(std::move(*box));

@@ -22,6 +22,7 @@
 #include "core/signature.hpp"
 #include "delivery/dispatcher.hpp"
 #include "store/store.hpp"
+#include "support/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_receiver.hpp"
 
@@ -33,10 +34,7 @@ template <class TestClock>
 class DispatcherFixtureOn : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = open_sqlite_store(dir_.file("axon.db"));
-    ASSERT_TRUE(opened) << opened.error().message;
-    store_ = std::move(*opened);
-    ASSERT_TRUE(store_->migrate());
+    store_ = open_migrated_sqlite_store(dir_.file("axon.db"));
     auto box = SecretBox::create(std::string(32, 'k'));
     ASSERT_TRUE(box);
     box_ = std::make_unique<SecretBox>(std::move(*box));

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "component/http_sender_results.hpp"
 #include "delivery/http_sender.hpp"
 #include "support/test_receiver.hpp"
 
@@ -23,16 +24,6 @@ HttpSenderOptions private_ok() {
   o.connect_timeout = 1'000;
   o.allow_private = true;
   return o;
-}
-
-// Polls until `n` results arrived (deadline 10 s).
-std::vector<HttpResult> collect(HttpSender& sender, std::size_t n) {
-  std::vector<HttpResult> all;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (all.size() < n && std::chrono::steady_clock::now() < deadline) {
-    for (auto& r : sender.poll(100)) all.push_back(std::move(r));
-  }
-  return all;
 }
 
 HttpRequest post(const std::string& url, std::string body = R"({"a":1})") {
@@ -87,10 +78,8 @@ TEST(DispatcherHttpSender, LargeBodyIsSentWithoutExpectContinue) {
   SystemClock clock;
   HttpSender sender(clock, private_ok());
   const std::string body(300 * 1024, 'x');
-  sender.submit(post(rx.url(), body), 1);
-  auto results = collect(sender, 1);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].status_code, 200);
+  const HttpResult r = send_and_wait(sender, post(rx.url(), body));
+  EXPECT_EQ(r.status_code, 200);
   EXPECT_EQ(rx.requests().at(0).body, body);
 }
 
@@ -103,11 +92,9 @@ TEST(DispatcherHttpSender, NeverFollowsRedirects) {
   });
   SystemClock clock;
   HttpSender sender(clock, private_ok());
-  sender.submit(post(rx.url("/start")), 1);
-  auto results = collect(sender, 1);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].status_code, 302);
-  EXPECT_EQ(results[0].error, AttemptError::http);
+  const HttpResult r = send_and_wait(sender, post(rx.url("/start")));
+  EXPECT_EQ(r.status_code, 302);
+  EXPECT_EQ(r.error, AttemptError::http);
   ASSERT_EQ(rx.request_count(), 1u);
   EXPECT_EQ(rx.requests()[0].target, "/start");
 }
@@ -120,12 +107,10 @@ TEST(DispatcherHttpSender, CapturesRetryAfter) {
   });
   SystemClock clock;
   HttpSender sender(clock, private_ok());
-  sender.submit(post(rx.url()), 1);
-  auto results = collect(sender, 1);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].status_code, 429);
-  EXPECT_EQ(results[0].error, AttemptError::http);
-  EXPECT_EQ(results[0].retry_after, "7");
+  const HttpResult r = send_and_wait(sender, post(rx.url()));
+  EXPECT_EQ(r.status_code, 429);
+  EXPECT_EQ(r.error, AttemptError::http);
+  EXPECT_EQ(r.retry_after, "7");
 }
 
 TEST(DispatcherHttpSender, ReadsAtMost64KiBAndKeeps4KiB) {
@@ -134,12 +119,10 @@ TEST(DispatcherHttpSender, ReadsAtMost64KiBAndKeeps4KiB) {
   });
   SystemClock clock;
   HttpSender sender(clock, private_ok());
-  sender.submit(post(rx.url()), 1);
-  auto results = collect(sender, 1);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].status_code, 500);
-  EXPECT_EQ(results[0].error, AttemptError::http);  // judged by the status, not the abort
-  EXPECT_EQ(results[0].excerpt, std::string(4096, 'z'));
+  const HttpResult r = send_and_wait(sender, post(rx.url()));
+  EXPECT_EQ(r.status_code, 500);
+  EXPECT_EQ(r.error, AttemptError::http);  // judged by the status, not the abort
+  EXPECT_EQ(r.excerpt, std::string(4096, 'z'));
 }
 
 TEST(DispatcherHttpSender, HangingReceiverIsATimeout) {
@@ -148,13 +131,11 @@ TEST(DispatcherHttpSender, HangingReceiverIsATimeout) {
   auto options = private_ok();
   options.request_timeout = 300;
   HttpSender sender(clock, options);
-  sender.submit(post(rx.url()), 1);
-  auto results = collect(sender, 1);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].error, AttemptError::timeout);
-  EXPECT_EQ(results[0].status_code, 0);
-  EXPECT_GE(results[0].duration_ms, 250);
-  EXPECT_LT(results[0].duration_ms, 4'000);
+  const HttpResult r = send_and_wait(sender, post(rx.url()));
+  EXPECT_EQ(r.error, AttemptError::timeout);
+  EXPECT_EQ(r.status_code, 0);
+  EXPECT_GE(r.duration_ms, 250);
+  EXPECT_LT(r.duration_ms, 4'000);
 }
 
 TEST(DispatcherHttpSender, ResetAndEmptyReplyAreConnectErrors) {
@@ -186,11 +167,9 @@ TEST(DispatcherHttpSender, RefusedConnectionIsAConnectError) {
   ::close(fd);
   SystemClock clock;
   HttpSender sender(clock, private_ok());
-  sender.submit(post("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/"), 1);
-  auto results = collect(sender, 1);
-  ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].error, AttemptError::connect);
-  EXPECT_EQ(results[0].status_code, 0);
+  const HttpResult r = send_and_wait(sender, post("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/"));
+  EXPECT_EQ(r.error, AttemptError::connect);
+  EXPECT_EQ(r.status_code, 0);
 }
 
 TEST(DispatcherHttpSender, GuardRefusesLoopbackBeforeConnecting) {

@@ -4,8 +4,7 @@
 // destination is never asked of the proxy.
 #include <gtest/gtest.h>
 
-#include <chrono>
-
+#include "component/http_sender_results.hpp"
 #include "delivery/http_sender.hpp"
 #include "support/test_pki.hpp"
 #include "support/test_proxy.hpp"
@@ -13,8 +12,6 @@
 
 namespace axon::test {
 namespace {
-
-using namespace std::chrono_literals;
 
 struct EgressProxy : ::testing::Test {
   SystemClock clock;
@@ -29,14 +26,8 @@ struct EgressProxy : ::testing::Test {
   }
 
   HttpResult send_one(HttpSender& sender, const std::string& url) {
-    sender.submit(HttpRequest{url, {{"Content-Type", "application/json"}}, std::make_shared<const std::string>("{}")}, 1);
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto results = sender.poll(100);
-      if (!results.empty()) return results.front();
-    }
-    ADD_FAILURE() << "no result";
-    return {};
+    return send_and_wait(sender, HttpRequest{url, {{"Content-Type", "application/json"}},
+                                             std::make_shared<const std::string>("{}")});
   }
 };
 

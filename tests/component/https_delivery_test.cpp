@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "component/http_sender_results.hpp"
 #include "delivery/http_sender.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_pki.hpp"
@@ -36,23 +37,12 @@ struct HttpsFixture : ::testing::Test {
     return o;
   }
 
-  std::vector<HttpResult> collect(HttpSender& sender, std::size_t n) {
-    std::vector<HttpResult> all;
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (all.size() < n && std::chrono::steady_clock::now() < deadline) {
-      for (auto& r : sender.poll(100)) all.push_back(std::move(r));
-    }
-    return all;
-  }
-
   HttpResult send_one(HttpSender& sender, const std::string& url, std::string client_cert = {},
                       std::string client_key = {}) {
-    HttpRequest request{url, {{"Content-Type", "application/json"}}, std::make_shared<const std::string>(R"({"a":1})"),
-                        std::move(client_cert), std::move(client_key)};
-    sender.submit(std::move(request), 1);
-    auto results = collect(sender, 1);
-    EXPECT_EQ(results.size(), 1u);
-    return results.empty() ? HttpResult{} : results.front();
+    return send_and_wait(sender, HttpRequest{url,
+                                             {{"Content-Type", "application/json"}},
+                                             std::make_shared<const std::string>(R"({"a":1})"),
+                                             std::move(client_cert), std::move(client_key)});
   }
 };
 

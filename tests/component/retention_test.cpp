@@ -5,6 +5,7 @@
 #include "app/metrics.hpp"
 #include "retention/purger.hpp"
 #include "retention/retention_policy.hpp"
+#include "support/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace axon {
@@ -42,10 +43,7 @@ TEST(RetentionPolicy, PausesAsLongAsTheStepTookWithinBounds) {
 class PurgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = open_sqlite_store(dir_.file("axon.db"));
-    ASSERT_TRUE(opened) << opened.error().message;
-    store_ = std::move(*opened);
-    ASSERT_TRUE(store_->migrate());
+    store_ = test::open_migrated_sqlite_store(dir_.file("axon.db"));
     ASSERT_TRUE(store_->create_tenant(Tenant{"ten_1", "acme", 0}));
   }
 

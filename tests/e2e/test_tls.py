@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from harness import AXON_BIN, Receiver, Server, wait_until
+from harness import AXON_BIN, Receiver, Server, free_port, wait_until
 
 
 def openssl(*args, cwd):
@@ -120,12 +120,6 @@ class TlsDelivery(unittest.TestCase):
             server.start(timeout=10)
         self.assertIn("--ca-file", str(failed.exception))
         server.__exit__(None, None, None)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @unittest.skipUnless(shutil.which("tinyproxy"), "tinyproxy is not installed (scripts/deps.sh test)")

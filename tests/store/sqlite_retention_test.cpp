@@ -7,6 +7,7 @@
 
 #include "store/sqlite/sqlite_schema.hpp"
 #include "store/store.hpp"
+#include "support/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace axon::test {
@@ -72,13 +73,6 @@ void migrate_to_before_counters(RawDb& db) {
   throw std::runtime_error("no migration adds delivery_counts");
 }
 
-std::unique_ptr<Store> open_migrated(const std::string& path) {
-  auto store = open_sqlite_store(path);
-  if (!store) throw std::runtime_error(store.error().message);
-  if (auto ok = (*store)->migrate(); !ok) throw std::runtime_error(ok.error().message);
-  return std::move(*store);
-}
-
 }  // namespace
 
 TEST(SqliteRetention, MigrationCountsExistingRowsAndPurgeLeavesNoOrphans) {
@@ -88,7 +82,7 @@ TEST(SqliteRetention, MigrationCountsExistingRowsAndPurgeLeavesNoOrphans) {
   migrate_to_before_counters(raw);
   raw.exec(kOldRows);
 
-  auto store = open_migrated(path);
+  auto store = open_migrated_sqlite_store(path);
   auto counts = store->delivery_counts(kNow);
   ASSERT_TRUE(counts) << counts.error().message;
   EXPECT_EQ(counts->pending_due, 1);  // dlv_4; dlv_6 waits for a far retry
@@ -115,7 +109,7 @@ TEST(SqliteRetention, MigrationCountsExistingRowsAndPurgeLeavesNoOrphans) {
 TEST(SqliteRetention, FreedPagesAreReusedAndTheSurplusHandedBack) {
   TempDir dir;
   const std::string path = dir.file("pages.db");
-  auto store = open_migrated(path);
+  auto store = open_migrated_sqlite_store(path);
   ASSERT_TRUE(store->create_tenant(Tenant{"ten_1", "acme", 0}));
   // Events without endpoints: finished at once, so all of them are purgeable.
   const std::string data(2000, 'x');

@@ -10,6 +10,7 @@
 
 #include "store/sqlite/sqlite_schema.hpp"
 #include "store/store_conformance.hpp"
+#include "support/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace axon::test {
@@ -24,12 +25,7 @@ TempDir& shared_dir() {
 std::unique_ptr<Store> fresh_sqlite_store() {
   static std::atomic<int> counter{0};
   auto path = shared_dir().file("store-" + std::to_string(++counter) + ".db");
-  auto store = open_sqlite_store(path);
-  if (!store) throw std::runtime_error("open_sqlite_store: " + store.error().message);
-  if (auto migrated = (*store)->migrate(); !migrated) {
-    throw std::runtime_error("migrate: " + migrated.error().message);
-  }
-  return std::move(*store);
+  return open_migrated_sqlite_store(path);
 }
 
 }  // namespace

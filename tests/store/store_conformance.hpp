@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +40,40 @@ template <class T>
 std::optional<Errc> error_of(const Result<T>& result) {
   if (result) return std::nullopt;
   return result.error().code;
+}
+
+// Durations for moving "now" by hand.
+inline constexpr Millis kSecond = 1000;
+inline constexpr Millis kMinute = 60 * kSecond;
+inline constexpr Millis kHour = 60 * kMinute;
+inline constexpr Millis kDay = 24 * kHour;
+
+// The ids of listed items (tenants, endpoints, events, deliveries, ...), in list order.
+template <class Items>
+std::vector<std::string> ids_of(const Items& items) {
+  std::vector<std::string> ids;
+  for (const auto& item : items) ids.push_back(item.id);
+  return ids;
+}
+
+// The delivery ids of claimed jobs, in claim order.
+inline std::vector<std::string> delivery_ids(const std::vector<DeliveryJob>& jobs) {
+  std::vector<std::string> ids;
+  for (const auto& job : jobs) ids.push_back(job.delivery_id);
+  return ids;
+}
+
+// The endpoint ids of deliveries, sorted (fan-out order is not part of the contract).
+inline std::vector<std::string> endpoint_ids(const std::vector<Delivery>& ds) {
+  std::vector<std::string> ids;
+  for (const auto& d : ds) ids.push_back(d.endpoint_id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+inline std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
 }
 
 struct StoreFactory {
@@ -92,6 +127,9 @@ class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
                                Millis next_attempt_at = 0);
   void complete(const std::vector<AttemptRecord>& records, Millis now,
                 const std::string& owner = "w1");
+  // Ingests `n` events of `tenant`, which has one endpoint, at T0 and claims their `n`
+  // deliveries (throws when the claim gets another number).
+  std::vector<DeliveryJob> ingest_and_claim(const Tenant& tenant, int n);
   // Claims the only due delivery and fails it `failures` times (retry due at `now`), the
   // last failure making it dead. Returns the last job.
   DeliveryJob make_dead(Millis now, int failures = 1);

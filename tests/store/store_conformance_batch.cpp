@@ -6,8 +6,6 @@
 namespace axon::test {
 namespace {
 
-constexpr Millis kHour = 3600 * 1000;
-
 std::size_t event_count(Store& store, const Tenant& tenant) {
   return must(store.list_events(tenant.id, {}, {1000, std::nullopt})).items.size();
 }

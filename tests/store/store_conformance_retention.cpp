@@ -10,10 +10,6 @@
 namespace axon::test {
 namespace {
 
-constexpr Millis kMinute = 60'000;
-constexpr Millis kHour = 60 * kMinute;
-constexpr Millis kDay = 24 * kHour;
-
 // Runs a whole sweep in steps of `scan_limit`; returns the totals.
 PurgeStep sweep(Store& store, Millis cutoff, int scan_limit = 2) {
   PurgeStep total;
@@ -128,9 +124,7 @@ TEST_P(StoreConformance, PurgeStepsAreBoundedAndResumeFromTheCursor) {
 TEST_P(StoreConformance, PurgeKeepsCountsInStep) {
   auto tenant = add_tenant();
   add_endpoint(tenant);
-  for (int i = 0; i < 3; ++i) ingest(tenant, "a.b", T0);
-  auto jobs = claim(T0);
-  ASSERT_EQ(jobs.size(), 3u);
+  auto jobs = ingest_and_claim(tenant, 3);
   complete({outcome(jobs[0], DeliveryStatus::succeeded, T0),
             outcome(jobs[1], DeliveryStatus::dead, T0)},
            T0);
