@@ -279,6 +279,8 @@ class ListenTest(unittest.TestCase):
             self.assertTrue(ok, "forwarded with the original signature and body")
             self.assertEqual(got["headers"]["x-axon-event-id"], event["id"])
             self.assertIn("webhook-signature", got["headers"])
+            # listen prints its line after forwarding: the app may have the request first.
+            wait_until(lambda: listen.records(), message="listen's line for the delivery")
             d = wait_delivery(server, tid, key, listen.records()[0]["delivery_id"])
             self.assertEqual(d["attempts"][0]["status_code"], 202)  # the app's answer
 
