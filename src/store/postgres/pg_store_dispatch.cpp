@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/fair_claim.hpp"
+#include "store/postgres/pg_counts.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/rules.hpp"
@@ -110,21 +111,26 @@ SELECT min(t) FROM (
 
 // complete_attempts: one statement over one JSON array of records ($1), parsed once, so a
 // batch costs one round trip. `k` keeps the records whose delivery still exists (with its
-// endpoint); the data-modifying CTEs all see the rows as they were before the statement.
+// endpoint and status), locking those deliveries: under READ COMMITTED a locked row is read
+// in its latest version, which `moved` then reports as the old status, and a delivery being
+// deleted meanwhile is either gone from `k` or waits for this statement (its attempts are
+// deleted with it). The data-modifying CTEs all see the rows as they were before.
 // ins: the attempt log; a duplicate attempt number keeps the first record.
-// upd: the outcome counts only while the delivery is still ours: pending and leased by
+// moved: the outcome counts only while the delivery is still ours: pending and leased by
 // `owner` (or by nobody, after release_leases). Otherwise only the attempt count moves.
+// counted: status changes into the counters (pg_counts.hpp).
 // The final UPDATE, per endpoint: failing_since as store_rules::endpoint_health computed it
 // for the batch ($4, the rule both stores share); the first 410 disables it.
 #define AXON_PG_MINE "(d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = $3))"
 constexpr std::string_view kCompleteAttempts = R"sql(
 WITH k AS MATERIALIZED (
-  SELECT r.*, d.endpoint_id
+  SELECT r.*, d.endpoint_id, d.status AS old_status
     FROM jsonb_to_recordset($1::jsonb) AS r (ord int, delivery_id text, n int,
            started_at bigint, duration_ms int, status_code int, error text,
            error_message text, response_excerpt text, new_status text, next_attempt_at bigint,
            disable_endpoint boolean, disable_reason text)
-    JOIN axon.deliveries d ON d.id = r.delivery_id),
+    JOIN axon.deliveries d ON d.id = r.delivery_id
+   FOR UPDATE OF d),
 ins AS (
   INSERT INTO axon.attempts (delivery_id, n, started_at, duration_ms, status_code, error,
                              error_message, response_excerpt)
@@ -132,7 +138,7 @@ ins AS (
          k.error_message, k.response_excerpt
     FROM k ORDER BY k.ord
   ON CONFLICT (delivery_id, n) DO NOTHING),
-upd AS (
+moved AS (
   UPDATE axon.deliveries AS d
      SET attempts = greatest(d.attempts, r.n),
          status = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN r.new_status ELSE d.status END,
@@ -143,7 +149,9 @@ upd AS (
                                  ELSE d.lease_expires_at END,
          updated_at = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN $2 ELSE d.updated_at END
     FROM k AS r
-   WHERE d.id = r.delivery_id),
+   WHERE d.id = r.delivery_id
+  RETURNING r.old_status, d.status AS new_status),
+)sql" AXON_PG_COUNT_MOVES R"sql(,
 s AS (
   SELECT k.endpoint_id, bool_or(k.disable_endpoint) AS disable,
          (array_agg(k.disable_reason ORDER BY k.ord) FILTER (WHERE k.disable_endpoint))[1]
@@ -323,10 +331,11 @@ Result<void> PostgresStore::release_deliveries(std::string_view owner,
   nlohmann::json ids(std::vector<std::string>(delivery_ids.begin(), delivery_ids.end()));
   const std::string ids_json = ids.dump();
   return transact("release_deliveries", [&](Transaction& tx) {
+    // Found by key: `owner` may hold thousands of leases, which `lease_owner = $1` would walk.
     PgResult r = tx.exec(
         "UPDATE axon.deliveries SET lease_owner = NULL, lease_expires_at = NULL, "
         "next_attempt_at = $3 WHERE lease_owner = $1 AND status = 'pending' "
-        "AND id IN (SELECT jsonb_array_elements_text($2::jsonb)) RETURNING id",
+        "AND id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) RETURNING id",
         Params(owner, ids_json, due_at));
     if (r.rows() > 0) tx.notify_work();
   });

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 
+#include "store/postgres/pg_counts.hpp"
 #include "store/postgres/pg_page.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -314,9 +315,10 @@ Result<Delivery> PostgresStore::replay_delivery(std::string_view tenant_id, std:
     }
     if (r.boolean(0, 1)) raise(Errc::conflict, "the delivery's endpoint was deleted");
     tx.exec(
-        "UPDATE axon.deliveries SET status = 'pending', next_attempt_at = $2, "
+        "WITH moved AS (UPDATE axon.deliveries SET status = 'pending', next_attempt_at = $2, "
         "series_start = attempts, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 "
-        "WHERE id = $1",
+        "WHERE id = $1 RETURNING 'dead'::text AS old_status, status AS new_status), "
+        AXON_PG_COUNT_MOVES " SELECT 1",
         Params(id, now));
     tx.notify_work();
     return load_delivery(tx, tenant_id, id);
@@ -335,10 +337,12 @@ Result<int> PostgresStore::replay_dead_since(std::string_view tenant_id,
     PgResult r = tx.exec(
         "WITH picked AS (SELECT id FROM axon.deliveries WHERE tenant_id = $1 "
         "AND endpoint_id = $2 AND status = 'dead' AND created_at >= $3 "
-        "ORDER BY created_at, id LIMIT $5 FOR UPDATE) "
-        "UPDATE axon.deliveries AS d SET status = 'pending', next_attempt_at = $4, "
+        "ORDER BY created_at, id LIMIT $5 FOR UPDATE), "
+        "moved AS (UPDATE axon.deliveries AS d SET status = 'pending', next_attempt_at = $4, "
         "series_start = d.attempts, lease_owner = NULL, lease_expires_at = NULL, "
-        "updated_at = $4 FROM picked WHERE d.id = picked.id RETURNING d.id",
+        "updated_at = $4 FROM picked WHERE d.id = picked.id "
+        "RETURNING d.id, 'dead'::text AS old_status, d.status AS new_status), "
+        AXON_PG_COUNT_MOVES " SELECT id FROM moved",
         Params(tenant_id, endpoint_id, since, now, store_rules::clamp_page_limit(limit)));
     if (r.rows() > 0) tx.notify_work();
     return r.rows();
