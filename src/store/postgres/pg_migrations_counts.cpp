@@ -73,10 +73,14 @@ CREATE TRIGGER deliveries_count_delete AFTER DELETE ON axon.deliveries
 //   attempt row. The outcome statement writes attempts only for deliveries it has locked,
 //   and deleting deliveries (the purge, cascades from events and tenants) deletes their
 //   attempts in the same statement's trigger, so no attempt is left without its delivery.
+// - deliveries_by_tenant (tenant_id, id): a claim and an outcome rewrite every index of the
+//   row; the listing without a status now merges the per-status pages of
+//   deliveries_by_tenant_status instead.
 // Written to run again unchanged (IF EXISTS, OR REPLACE).
 extern const std::string_view kLeanDeliveryWrites = R"sql(
 DROP TRIGGER IF EXISTS deliveries_count_update ON axon.deliveries;
 ALTER TABLE axon.attempts DROP CONSTRAINT IF EXISTS attempts_delivery_id_fkey;
+DROP INDEX IF EXISTS axon.deliveries_by_tenant;
 
 CREATE OR REPLACE FUNCTION axon.count_deliveries() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN

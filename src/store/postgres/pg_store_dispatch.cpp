@@ -120,7 +120,9 @@ SELECT min(t) FROM (
 // `owner` (or by nobody, after release_leases). Otherwise only the attempt count moves.
 // counted: status changes into the counters (pg_counts.hpp).
 // The final UPDATE, per endpoint: failing_since as store_rules::endpoint_health computed it
-// for the batch ($4, the rule both stores share); the first 410 disables it.
+// for the batch ($4, the rule both stores share); the first 410 disables it. An endpoint
+// whose row would not change is left alone (not rewritten, not locked), so the batches of
+// several nodes do not queue on the rows of the endpoints they share.
 #define AXON_PG_MINE "(d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = $3))"
 constexpr std::string_view kCompleteAttempts = R"sql(
 WITH k AS MATERIALIZED (
@@ -171,6 +173,10 @@ UPDATE axon.endpoints AS e
        updated_at = CASE WHEN f.disable AND NOT e.disabled THEN $2 ELSE e.updated_at END
   FROM f
  WHERE e.id = f.endpoint_id
+   AND ((f.disable AND NOT e.disabled)
+        OR e.failing_since IS DISTINCT FROM
+           (CASE WHEN f.succeeded THEN f.failing_since
+                 ELSE coalesce(e.failing_since, f.failing_since) END))
 )sql";
 
 
