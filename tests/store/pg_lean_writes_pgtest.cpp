@@ -61,8 +61,8 @@ TEST(PostgresLeanWrites, MigrationKeepsPendingDeliveriesCountsAndAttempts) {
   ASSERT_TRUE(store.migrate());
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_trigger WHERE tgname = 'deliveries_count_update'"),
             0);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_constraint"
-                         " WHERE conname = 'attempts_delivery_id_fkey'"),
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_constraint WHERE conname IN"
+                         " ('attempts_delivery_id_fkey', 'deliveries_tenant_id_fkey')"),
             0);
   auto counts = store.delivery_counts(kNow);
   ASSERT_TRUE(counts) << counts.error().message;
@@ -93,8 +93,10 @@ TEST(PostgresLeanWrites, MigrationKeepsPendingDeliveriesCountsAndAttempts) {
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.attempts"), 4);
   EXPECT_EQ(scalar(conn, "SELECT sum(n) FROM axon.delivery_counts"), 3);
 
-  // Deleting the tenant cascades to its deliveries, and their attempts go with them.
+  // Deleting the tenant cascades to its events and their deliveries, and the deliveries'
+  // attempts go with them.
   ASSERT_TRUE(store.delete_tenant("ten_1"));
+  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.deliveries"), 0);
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.attempts"), 0);
   EXPECT_EQ(scalar(conn, "SELECT coalesce(sum(n), 0) FROM axon.delivery_counts"), 0);
 }

@@ -73,6 +73,9 @@ CREATE TRIGGER deliveries_count_delete AFTER DELETE ON axon.deliveries
 //   attempt row. The outcome statement writes attempts only for deliveries it has locked,
 //   and deleting deliveries (the purge, cascades from events and tenants) deletes their
 //   attempts in the same statement's trigger, so no attempt is left without its delivery.
+// - A delivery's tenant is its event's: the foreign key from deliveries to tenants only
+//   repeated, with a lookup per delivery inserted, what the one to events guarantees (deleting
+//   a tenant deletes its events, and they their deliveries).
 // - deliveries_by_tenant (tenant_id, id): a claim and an outcome rewrite every index of the
 //   row; the listing without a status now merges the per-status pages of
 //   deliveries_by_tenant_status instead.
@@ -80,6 +83,7 @@ CREATE TRIGGER deliveries_count_delete AFTER DELETE ON axon.deliveries
 extern const std::string_view kLeanDeliveryWrites = R"sql(
 DROP TRIGGER IF EXISTS deliveries_count_update ON axon.deliveries;
 ALTER TABLE axon.attempts DROP CONSTRAINT IF EXISTS attempts_delivery_id_fkey;
+ALTER TABLE axon.deliveries DROP CONSTRAINT IF EXISTS deliveries_tenant_id_fkey;
 DROP INDEX IF EXISTS axon.deliveries_by_tenant;
 
 CREATE OR REPLACE FUNCTION axon.count_deliveries() RETURNS trigger LANGUAGE plpgsql AS $fn$
