@@ -86,23 +86,18 @@ ALTER TABLE axon.attempts DROP CONSTRAINT IF EXISTS attempts_delivery_id_fkey;
 ALTER TABLE axon.deliveries DROP CONSTRAINT IF EXISTS deliveries_tenant_id_fkey;
 DROP INDEX IF EXISTS axon.deliveries_by_tenant;
 
-CREATE OR REPLACE FUNCTION axon.count_deliveries() RETURNS trigger LANGUAGE plpgsql AS $fn$
+-- (axon.count_deliveries keeps its UPDATE branch, now unused.)
+CREATE OR REPLACE FUNCTION axon.delete_attempts_of_deleted() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO axon.delivery_counts AS c (status, shard, n)
-    SELECT r.status, pg_backend_pid(), count(*) FROM new_rows r GROUP BY r.status
-    ORDER BY r.status
-    ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n;
-  ELSIF TG_OP = 'DELETE' THEN
-    DELETE FROM axon.attempts a USING old_rows r WHERE a.delivery_id = r.id;
-    INSERT INTO axon.delivery_counts AS c (status, shard, n)
-    SELECT r.status, pg_backend_pid(), -count(*) FROM old_rows r GROUP BY r.status
-    ORDER BY r.status
-    ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n;
-  END IF;
+  DELETE FROM axon.attempts a USING old_rows r WHERE a.delivery_id = r.id;
   RETURN NULL;
 END
 $fn$;
+DROP TRIGGER IF EXISTS deliveries_delete_attempts ON axon.deliveries;
+CREATE TRIGGER deliveries_delete_attempts AFTER DELETE ON axon.deliveries
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION axon.delete_attempts_of_deleted();
 )sql";
 
 }  // namespace axon::pg::migration_sql
