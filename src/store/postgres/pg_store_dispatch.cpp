@@ -53,28 +53,40 @@ RETURNING d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, e.url, e.h
           e.tls_client_key_sealed
 )sql";
 
-// The tenants with pending deliveries after $1 (up to $3, if given), in id order: a skip scan
-// over deliveries_claimable_by_tenant, at most $2 tenants, each flagged when it has anything
-// due at $4. Only the due ones come back, and the last one looked at when $2 ran out; the
-// scan is demand-driven, so it stops after the $5 rows asked for.
+// The tenants with pending deliveries in turn order: those after the cursor $1, then (when
+// $1 is not empty) from the first one up to and including $1, in one statement (as the
+// SQLite store walks them). A skip scan over deliveries_claimable_by_tenant: each step
+// looks up the next tenant after the current one, or wraps around once; at most $2 tenants,
+// each flagged when it has anything due at $3. Only the due ones come back, and the last one
+// looked at when $2 ran out; the scan is demand-driven, so it stops after the $4 rows asked
+// for.
 constexpr std::string_view kDueTenants = R"sql(
-WITH RECURSIVE t(tenant_id, n) AS (
-  (SELECT d.tenant_id, 1 FROM axon.deliveries d
-    WHERE d.status = 'pending' AND d.tenant_id > $1 ORDER BY d.tenant_id LIMIT 1)
+WITH RECURSIVE t(tenant_id, n, wrapped) AS (
+  SELECT f.tenant_id, 1, f.wrapped FROM (
+    (SELECT d.tenant_id, false AS wrapped FROM axon.deliveries d
+      WHERE d.status = 'pending' AND d.tenant_id > $1 ORDER BY d.tenant_id LIMIT 1)
+    UNION ALL
+    (SELECT d.tenant_id, true FROM axon.deliveries d
+      WHERE d.status = 'pending' AND $1 <> '' ORDER BY d.tenant_id LIMIT 1)
+    LIMIT 1) AS f
   UNION ALL
-  SELECT (SELECT d.tenant_id FROM axon.deliveries d
-           WHERE d.status = 'pending' AND d.tenant_id > t.tenant_id ORDER BY d.tenant_id LIMIT 1),
-         t.n + 1
-    FROM t
-   WHERE t.tenant_id IS NOT NULL AND t.n < $2 AND ($3::text IS NULL OR t.tenant_id < $3)),
+  SELECT f.tenant_id, t.n + 1, f.wrapped
+    FROM t CROSS JOIN LATERAL (
+      (SELECT d.tenant_id, t.wrapped AS wrapped FROM axon.deliveries d
+        WHERE d.status = 'pending' AND d.tenant_id > t.tenant_id ORDER BY d.tenant_id LIMIT 1)
+      UNION ALL
+      (SELECT d.tenant_id, true FROM axon.deliveries d
+        WHERE d.status = 'pending' AND NOT t.wrapped AND $1 <> '' ORDER BY d.tenant_id LIMIT 1)
+      LIMIT 1) AS f
+   WHERE t.n < $2 AND NOT (t.wrapped AND t.tenant_id >= $1)),
 probed AS (
   SELECT t.tenant_id, t.n, EXISTS (
            SELECT 1 FROM axon.deliveries d
             WHERE d.tenant_id = t.tenant_id AND d.status = 'pending'
-              AND )sql" AXON_PG_CLAIMABLE_AT R"sql( <= $4) AS due
+              AND )sql" AXON_PG_CLAIMABLE_AT R"sql( <= $3) AS due
     FROM t
-   WHERE t.tenant_id IS NOT NULL AND ($3::text IS NULL OR t.tenant_id <= $3))
-SELECT tenant_id, due FROM probed WHERE due OR n = $2 LIMIT $5
+   WHERE NOT (t.wrapped AND t.tenant_id > $1))
+SELECT tenant_id, due FROM probed WHERE due OR n = $2 LIMIT $4
 )sql";
 
 constexpr std::string_view kEventBodies =
@@ -180,27 +192,17 @@ UPDATE axon.endpoints AS e
 )sql";
 
 
-// One pass of the skip scan (see kDueTenants) from `after` up to `upto`; false when it was cut.
-bool list_due_tenants(Transaction& tx, Millis now, const std::string& after,
-                      const std::optional<std::string>& upto, int max, ClaimTurns& turns) {
-  const int wanted = max - static_cast<int>(turns.tenants.size());
-  PgResult r = tx.exec(kDueTenants, Params(after, kMaxTenantProbes, upto, now, wanted + 1));
+// The tenants one claim visits (see kDueTenants and store/fair_claim.hpp).
+ClaimTurns due_tenants(Transaction& tx, Millis now, const std::string& cursor, int max) {
+  ClaimTurns turns;
+  PgResult r = tx.exec(kDueTenants, Params(cursor, kMaxTenantProbes, now, max + 1));
   for (int row = 0; row < r.rows(); ++row) {
-    if (static_cast<int>(turns.tenants.size()) >= max) break;
     std::string tenant = r.text(row, 0);
     if (r.boolean(row, 1)) turns.tenants.push_back(tenant);
     if (static_cast<int>(turns.tenants.size()) >= max || !r.boolean(row, 1)) {
       turns.stopped_at = std::move(tenant);  // the limit, or the probes, ran out here
-      return false;
+      break;
     }
-  }
-  return true;
-}
-
-ClaimTurns due_tenants(Transaction& tx, Millis now, const std::string& cursor, int max) {
-  ClaimTurns turns;
-  if (list_due_tenants(tx, now, cursor, std::nullopt, max, turns) && !cursor.empty()) {
-    list_due_tenants(tx, now, "", cursor, max, turns);  // wrap around
   }
   return turns;
 }
@@ -316,6 +318,10 @@ Result<void> PostgresStore::complete_attempts(std::string_view owner,
   const std::string json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string health_json = health.dump();
   return transact("complete_attempts", [&](Transaction& tx) {
+    // As in claim_due: the planner guesses 100 rows for the batch and would rather hash it
+    // against a sequential scan of every delivery (twice) than look each one up by key,
+    // a cost that grows with the history kept.
+    tx.exec(kIndexedPlansOnly);
     tx.exec(kCompleteAttempts, Params(json, now, owner, health_json));
   });
 }
