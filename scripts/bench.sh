@@ -11,9 +11,11 @@
 #                                         soak's samples over time in FILE.samples
 #            --only a,b                   only these of: ceiling drain https ingest latency noisy
 #                                         tenants backlog scaleout soak e2e e2e_batch
-#                                         ingest_alone batch_alone (https = the HTTPS drain,
-#                                         compared with drain; scaleout = PostgreSQL drain with
-#                                         2 and 3 nodes; tenants = the noisy-tenant run)
+#                                         ingest_alone batch_alone hotpath (https = the HTTPS
+#                                         drain, compared with drain; scaleout = PostgreSQL
+#                                         drain with 2 and 3 nodes; tenants = the noisy-tenant
+#                                         run; hotpath = PostgreSQL CPU of the store's claim
+#                                         and outcome statements alone)
 #   env BENCH_NOISY_NO_LIMITS=0           skip the noisy-neighbour run without endpoint limits
 #   env BENCH_SOAK_SECONDS=1800           soak length (full run default 60, smoke 3)
 #   env BENCH_SOAK_RATE=200               soak events/s, 10 deliveries each (default 200)
@@ -25,7 +27,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 smoke=0; stores="sqlite,postgres"; bin_dir=""; axon=""; results_copy=""
-only="ceiling,drain,https,ingest,latency,noisy,tenants,backlog,scaleout,soak,e2e,e2e_batch,ingest_alone,batch_alone"
+only="ceiling,drain,https,ingest,latency,noisy,tenants,backlog,scaleout,soak,e2e,e2e_batch,ingest_alone,batch_alone,hotpath"
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -48,7 +50,8 @@ if [[ -z $bin_dir ]]; then
   axon=$ROOT/build/release/axon-webhooks
 fi
 [[ -z $axon ]] && axon=$(dirname "$bin_dir")/axon-webhooks
-for tool in "$bin_dir/bench_loadgen" "$bin_dir/bench_blaster" "$bin_dir/bench_receiver" "$axon"; do
+for tool in "$bin_dir/bench_loadgen" "$bin_dir/bench_blaster" "$bin_dir/bench_receiver" \
+  "$bin_dir/bench_store_hot_path" "$axon"; do
   [[ -x $tool ]] || { echo "bench.sh: missing $tool" >&2; exit 1; }
 done
 
@@ -191,6 +194,11 @@ scenarios_for() {
       --db "$(fresh_db "$s")" --events "$NOISY_EVENTS" --noisy hang \
       --request-timeout "$HANG_TIMEOUT"
   fi
+  # The database's share of a delivery with no HTTP and no dispatcher: claim and outcome
+  # statements on a backlog of DRAIN_EVENTS events x 10 endpoints.
+  want hotpath && [[ $s == postgres ]] && run hotpath "$s" - "$bin_dir/bench_store_hot_path" \
+    --db "$(fresh_db "$s")" --db-pid "$(head -1 "$pg_dir/data/postmaster.pid")" \
+    --events "$DRAIN_EVENTS"
   if want scaleout && [[ $s == postgres ]]; then
     for n in 2 3; do
       run drain_nodes$n "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
@@ -318,6 +326,12 @@ for s in "${store_list[@]}"; do
       row "7 drain 100k, $n nodes" "$s" "${r:-?}/s, PG ${us} us CPU/delivery" \
         ">= 1 node (${d:-?}/s)" "$v"
     done
+  fi
+  if want hotpath && [[ $s == postgres ]]; then
+    hp=$(get hotpath "$s" drain_db_us); need "$hp" "hotpath $s"
+    row "14 store hot path (PG CPU)" "$s" \
+      "${hp:-?} us/delivery: claim $(get hotpath "$s" claim_db_us) + outcome $(get hotpath "$s" complete_db_us); ingest $(get hotpath "$s" ingest_db_us)" \
+      "<= 35 us/delivery" "$(verdict "${hp:-x}" "<=" 35)"
   fi
   if want tenants; then
     tmax=$(get tenants "$s" max_ms); need "$tmax" "tenants $s"

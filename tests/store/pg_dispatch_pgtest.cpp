@@ -9,6 +9,7 @@
 
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_pool.hpp"
+#include "store/postgres/pg_schema.hpp"
 #include "support/pg_server.hpp"
 
 namespace axon::test {
@@ -16,6 +17,16 @@ namespace {
 
 constexpr Millis kNow = 1'764'000'000'000;
 constexpr Millis kLease = 60'000;
+
+// The version of the migration that adds deliveries_claimable_by_tenant.
+int claim_by_tenant_version() {
+  for (const pg::Migration& m : pg::migrations()) {
+    if (m.sql.find("CREATE INDEX deliveries_claimable_by_tenant") != std::string_view::npos) {
+      return m.version;
+    }
+  }
+  throw std::runtime_error("no migration adds deliveries_claimable_by_tenant");
+}
 
 class PgDispatchTest : public ::testing::Test {
  protected:
@@ -105,10 +116,11 @@ TEST_F(PgDispatchTest, DrainsALargeBacklogInBigBatchesOldestFirstAndOnce) {
 TEST_F(PgDispatchTest, ClaimByTenantMigrationKeepsEarlierDeliveriesClaimable) {
   {
     pg::PgConnection conn(url_);
-    conn.exec_script(
-        "DROP INDEX axon.deliveries_claimable_by_tenant;"
-        "DELETE FROM axon.schema_migrations"
-        " WHERE version = (SELECT max(version) FROM axon.schema_migrations);");
+    // Back to the schema before the migration that adds the index (later migrations are
+    // written to run again).
+    conn.exec("DROP INDEX axon.deliveries_claimable_by_tenant");
+    conn.exec("DELETE FROM axon.schema_migrations WHERE version >= $1",
+              pg::Params(claim_by_tenant_version()));
   }
   Tenant a = add_tenant(*store_, kNow);
   Tenant b = add_tenant(*store_, kNow);

@@ -78,6 +78,10 @@ void PgConnection::connect() {
     std::string message = conn_ ? PQerrorMessage(conn_) : "out of memory";
     while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
       message.pop_back();
+    // A failed attempt still holds libpq's memory; the constructor that throws here never
+    // runs the destructor.
+    PQfinish(conn_);
+    conn_ = nullptr;
     throw PgError("08001", "cannot connect to PostgreSQL: " + message);
   }
   // Quiet NOTICEs (e.g. "relation already exists, skipping") instead of printing to stderr.

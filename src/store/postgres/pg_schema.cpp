@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/postgres/pg_migrations.hpp"
 #include "store/postgres/pg_pool.hpp"
 
 namespace axon::pg {
@@ -362,64 +363,6 @@ END
 $fn$;
 )sql";
 
-// Retention and counters that cost the same at any size (issue 15).
-// - events_by_created: the purge sweeps events in (created_at, id) order from a cursor.
-// - idempotency_keys_by_created: keys older than 24 h are purged in batches.
-// - delivery_counts: deliveries per status, kept by statement-level triggers in the same
-//   transaction as every insert, status change and delete (ingest, the outbox, outcomes,
-//   replays, endpoint and tenant deletion, the purge). Each server session adds to its own
-//   row (shard = its backend pid), so concurrent transactions never queue on a shared
-//   counter row; readers sum the few rows, and PostgresStore::reclaim_space folds the rows
-//   of ended sessions into shard 0. Initialised here from the rows already stored.
-constexpr std::string_view kRetention = R"sql(
-CREATE INDEX events_by_created ON axon.events (created_at, id);
-CREATE INDEX idempotency_keys_by_created ON axon.idempotency_keys (created_at);
-
-CREATE TABLE axon.delivery_counts (
-  status text NOT NULL,
-  shard  integer NOT NULL,
-  n      bigint NOT NULL,
-  PRIMARY KEY (status, shard)
-);
-INSERT INTO axon.delivery_counts (status, shard, n)
-SELECT s.status, 0, (SELECT count(*) FROM axon.deliveries d WHERE d.status = s.status)
-  FROM (VALUES ('pending'), ('succeeded'), ('dead')) AS s (status);
-
-CREATE FUNCTION axon.count_deliveries() RETURNS trigger LANGUAGE plpgsql AS $fn$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO axon.delivery_counts AS c (status, shard, n)
-    SELECT r.status, pg_backend_pid(), count(*) FROM new_rows r GROUP BY r.status
-    ORDER BY r.status
-    ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n;
-  ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO axon.delivery_counts AS c (status, shard, n)
-    SELECT r.status, pg_backend_pid(), -count(*) FROM old_rows r GROUP BY r.status
-    ORDER BY r.status
-    ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n;
-  ELSE
-    INSERT INTO axon.delivery_counts AS c (status, shard, n)
-    SELECT m.status, pg_backend_pid(), sum(m.delta)
-      FROM (SELECT o.status, -1 AS delta FROM old_rows o JOIN new_rows r ON r.id = o.id
-             WHERE r.status <> o.status
-            UNION ALL
-            SELECT r.status, 1 FROM old_rows o JOIN new_rows r ON r.id = o.id
-             WHERE r.status <> o.status) AS m
-     GROUP BY m.status ORDER BY m.status
-    ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n;
-  END IF;
-  RETURN NULL;
-END
-$fn$;
-CREATE TRIGGER deliveries_count_insert AFTER INSERT ON axon.deliveries
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION axon.count_deliveries();
-CREATE TRIGGER deliveries_count_update AFTER UPDATE ON axon.deliveries
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION axon.count_deliveries();
-CREATE TRIGGER deliveries_count_delete AFTER DELETE ON axon.deliveries
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION axon.count_deliveries();
-)sql";
-
 // Client certificates of endpoints (mTLS, issue 16): the PEM chain, and its private key
 // sealed under the master key like the signing secrets. Existing endpoints have none.
 constexpr std::string_view kClientCertificates = R"sql(
@@ -463,23 +406,39 @@ CREATE INDEX deliveries_claimable_by_tenant
   WHERE status = 'pending';
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kTables},         {2, kOutbox},
-                                     {3, kEventTypes},     {4, kOperational},
-                                     {5, kRetention},      {6, kClientCertificates},
-                                     {7, kOutboxBatch},    {8, kClaimByTenant}};
+using migration_sql::kLeanDeliveryWrites;
+using migration_sql::kRetention;
+
+// A function-local table: some migrations' SQL is defined in other files
+// (pg_migrations.hpp), so the list is built on first use, never during static initialisation.
+std::span<const Migration> all_migrations() {
+  static const Migration list[] = {{1, kTables},         {2, kOutbox},
+                                   {3, kEventTypes},     {4, kOperational},
+                                   {5, kRetention},      {6, kClientCertificates},
+                                   {7, kOutboxBatch},    {8, kClaimByTenant},
+                                   {9, kLeanDeliveryWrites}};
+  return list;
+}
 
 // pg_advisory_xact_lock key shared by every process migrating this database ("axonmigr").
 constexpr std::int64_t kMigrationLockKey = 0x61786f6e6d696772;
 
 }  // namespace
 
-std::span<const Migration> migrations() { return kMigrations; }
+std::span<const Migration> migrations() { return all_migrations(); }
 
-int latest_schema_version() { return kMigrations[std::size(kMigrations) - 1].version; }
+int latest_schema_version() { return all_migrations().back().version; }
 
 int retention_schema_version() {
-  for (const Migration& m : kMigrations) {
+  for (const Migration& m : all_migrations()) {
     if (m.sql.data() == kRetention.data()) return m.version;
+  }
+  return 0;
+}
+
+int lean_writes_schema_version() {
+  for (const Migration& m : all_migrations()) {
+    if (m.sql.data() == kLeanDeliveryWrites.data()) return m.version;
   }
   return 0;
 }
@@ -500,7 +459,7 @@ void run_migrations(PgConnection& conn, int up_to) {
                                " is newer than this program's (" +
                                std::to_string(latest_schema_version()) + ")");
   }
-  for (const Migration& m : kMigrations) {
+  for (const Migration& m : all_migrations()) {
     if (m.version <= have || m.version > up_to) continue;
     conn.exec_script(m.sql);
     tx.exec(

@@ -28,5 +28,8 @@ void run_migrations(PgConnection& conn);
 void run_migrations(PgConnection& conn, int up_to);
 // The version that added the delivery counters and retention indexes.
 int retention_schema_version();
+// The version after which a status change counts itself (pg_counts.hpp) and attempts have
+// no foreign key.
+int lean_writes_schema_version();
 
 }  // namespace axon::pg

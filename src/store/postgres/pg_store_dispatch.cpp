@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/fair_claim.hpp"
+#include "store/postgres/pg_counts.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/rules.hpp"
@@ -52,32 +53,44 @@ RETURNING d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, e.url, e.h
           e.tls_client_key_sealed
 )sql";
 
-// The tenants with pending deliveries after $1 (up to $3, if given), in id order: a skip scan
-// over deliveries_claimable_by_tenant, at most $2 tenants, each flagged when it has anything
-// due at $4. Only the due ones come back, and the last one looked at when $2 ran out; the
-// scan is demand-driven, so it stops after the $5 rows asked for.
+// The tenants with pending deliveries in turn order: those after the cursor $1, then (when
+// $1 is not empty) from the first one up to and including $1, in one statement (as the
+// SQLite store walks them). A skip scan over deliveries_claimable_by_tenant: each step
+// looks up the next tenant after the current one, or wraps around once; at most $2 tenants,
+// each flagged when it has anything due at $3. Only the due ones come back, and the last one
+// looked at when $2 ran out; the scan is demand-driven, so it stops after the $4 rows asked
+// for.
 constexpr std::string_view kDueTenants = R"sql(
-WITH RECURSIVE t(tenant_id, n) AS (
-  (SELECT d.tenant_id, 1 FROM axon.deliveries d
-    WHERE d.status = 'pending' AND d.tenant_id > $1 ORDER BY d.tenant_id LIMIT 1)
+WITH RECURSIVE t(tenant_id, n, wrapped) AS (
+  SELECT f.tenant_id, 1, f.wrapped FROM (
+    (SELECT d.tenant_id, false AS wrapped FROM axon.deliveries d
+      WHERE d.status = 'pending' AND d.tenant_id > $1 ORDER BY d.tenant_id LIMIT 1)
+    UNION ALL
+    (SELECT d.tenant_id, true FROM axon.deliveries d
+      WHERE d.status = 'pending' AND $1 <> '' ORDER BY d.tenant_id LIMIT 1)
+    LIMIT 1) AS f
   UNION ALL
-  SELECT (SELECT d.tenant_id FROM axon.deliveries d
-           WHERE d.status = 'pending' AND d.tenant_id > t.tenant_id ORDER BY d.tenant_id LIMIT 1),
-         t.n + 1
-    FROM t
-   WHERE t.tenant_id IS NOT NULL AND t.n < $2 AND ($3::text IS NULL OR t.tenant_id < $3)),
+  SELECT f.tenant_id, t.n + 1, f.wrapped
+    FROM t CROSS JOIN LATERAL (
+      (SELECT d.tenant_id, t.wrapped AS wrapped FROM axon.deliveries d
+        WHERE d.status = 'pending' AND d.tenant_id > t.tenant_id ORDER BY d.tenant_id LIMIT 1)
+      UNION ALL
+      (SELECT d.tenant_id, true FROM axon.deliveries d
+        WHERE d.status = 'pending' AND NOT t.wrapped AND $1 <> '' ORDER BY d.tenant_id LIMIT 1)
+      LIMIT 1) AS f
+   WHERE t.n < $2 AND NOT (t.wrapped AND t.tenant_id >= $1)),
 probed AS (
   SELECT t.tenant_id, t.n, EXISTS (
            SELECT 1 FROM axon.deliveries d
             WHERE d.tenant_id = t.tenant_id AND d.status = 'pending'
-              AND )sql" AXON_PG_CLAIMABLE_AT R"sql( <= $4) AS due
+              AND )sql" AXON_PG_CLAIMABLE_AT R"sql( <= $3) AS due
     FROM t
-   WHERE t.tenant_id IS NOT NULL AND ($3::text IS NULL OR t.tenant_id <= $3))
-SELECT tenant_id, due FROM probed WHERE due OR n = $2 LIMIT $5
+   WHERE NOT (t.wrapped AND t.tenant_id > $1))
+SELECT tenant_id, due FROM probed WHERE due OR n = $2 LIMIT $4
 )sql";
 
 constexpr std::string_view kEventBodies =
-    "SELECT id, payload FROM axon.events WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))";
+    "SELECT id, payload FROM axon.events WHERE id IN (SELECT json_array_elements_text($1::json))";
 
 // Planner settings for the rest of the transaction (set_config(…, true) = SET LOCAL).
 constexpr std::string_view kIndexedPlansOnly =
@@ -108,23 +121,30 @@ SELECT min(t) FROM (
    WHERE NOT e.disabled AND e.ordering = 'fifo') AS due
 )sql";
 
-// complete_attempts: one statement over one JSON array of records ($1), parsed once, so a
-// batch costs one round trip. `k` keeps the records whose delivery still exists (with its
-// endpoint); the data-modifying CTEs all see the rows as they were before the statement.
+// complete_attempts: one statement over one JSON array of records ($1; plain json, read as a
+// stream, which costs less than building a jsonb value), so a batch costs one round trip. `k` keeps the records whose delivery still exists (with its
+// endpoint and status), locking those deliveries: under READ COMMITTED a locked row is read
+// in its latest version, which `moved` then reports as the old status, and a delivery being
+// deleted meanwhile is either gone from `k` or waits for this statement (its attempts are
+// deleted with it). The data-modifying CTEs all see the rows as they were before.
 // ins: the attempt log; a duplicate attempt number keeps the first record.
-// upd: the outcome counts only while the delivery is still ours: pending and leased by
+// moved: the outcome counts only while the delivery is still ours: pending and leased by
 // `owner` (or by nobody, after release_leases). Otherwise only the attempt count moves.
+// counted: status changes into the counters (pg_counts.hpp).
 // The final UPDATE, per endpoint: failing_since as store_rules::endpoint_health computed it
-// for the batch ($4, the rule both stores share); the first 410 disables it.
+// for the batch ($4, the rule both stores share); the first 410 disables it. An endpoint
+// whose row would not change is left alone (not rewritten, not locked), so the batches of
+// several nodes do not queue on the rows of the endpoints they share.
 #define AXON_PG_MINE "(d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = $3))"
 constexpr std::string_view kCompleteAttempts = R"sql(
 WITH k AS MATERIALIZED (
-  SELECT r.*, d.endpoint_id
-    FROM jsonb_to_recordset($1::jsonb) AS r (ord int, delivery_id text, n int,
+  SELECT r.*, d.endpoint_id, d.status AS old_status
+    FROM json_to_recordset($1::json) AS r (ord int, delivery_id text, n int,
            started_at bigint, duration_ms int, status_code int, error text,
            error_message text, response_excerpt text, new_status text, next_attempt_at bigint,
            disable_endpoint boolean, disable_reason text)
-    JOIN axon.deliveries d ON d.id = r.delivery_id),
+    JOIN axon.deliveries d ON d.id = r.delivery_id
+   FOR UPDATE OF d),
 ins AS (
   INSERT INTO axon.attempts (delivery_id, n, started_at, duration_ms, status_code, error,
                              error_message, response_excerpt)
@@ -132,7 +152,7 @@ ins AS (
          k.error_message, k.response_excerpt
     FROM k ORDER BY k.ord
   ON CONFLICT (delivery_id, n) DO NOTHING),
-upd AS (
+moved AS (
   UPDATE axon.deliveries AS d
      SET attempts = greatest(d.attempts, r.n),
          status = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN r.new_status ELSE d.status END,
@@ -143,7 +163,9 @@ upd AS (
                                  ELSE d.lease_expires_at END,
          updated_at = CASE WHEN )sql" AXON_PG_MINE R"sql( THEN $2 ELSE d.updated_at END
     FROM k AS r
-   WHERE d.id = r.delivery_id),
+   WHERE d.id = r.delivery_id
+  RETURNING r.old_status, d.status AS new_status),
+)sql" AXON_PG_COUNT_MOVES R"sql(,
 s AS (
   SELECT k.endpoint_id, bool_or(k.disable_endpoint) AS disable,
          (array_agg(k.disable_reason ORDER BY k.ord) FILTER (WHERE k.disable_endpoint))[1]
@@ -151,7 +173,7 @@ s AS (
     FROM k GROUP BY k.endpoint_id),
 f AS (
   SELECT s.*, h.succeeded, h.failing_since
-    FROM s JOIN jsonb_to_recordset($4::jsonb) AS h (endpoint_id text, succeeded boolean,
+    FROM s JOIN json_to_recordset($4::json) AS h (endpoint_id text, succeeded boolean,
                                                      failing_since bigint)
       ON h.endpoint_id = s.endpoint_id)
 UPDATE axon.endpoints AS e
@@ -163,30 +185,24 @@ UPDATE axon.endpoints AS e
        updated_at = CASE WHEN f.disable AND NOT e.disabled THEN $2 ELSE e.updated_at END
   FROM f
  WHERE e.id = f.endpoint_id
+   AND ((f.disable AND NOT e.disabled)
+        OR e.failing_since IS DISTINCT FROM
+           (CASE WHEN f.succeeded THEN f.failing_since
+                 ELSE coalesce(e.failing_since, f.failing_since) END))
 )sql";
 
 
-// One pass of the skip scan (see kDueTenants) from `after` up to `upto`; false when it was cut.
-bool list_due_tenants(Transaction& tx, Millis now, const std::string& after,
-                      const std::optional<std::string>& upto, int max, ClaimTurns& turns) {
-  const int wanted = max - static_cast<int>(turns.tenants.size());
-  PgResult r = tx.exec(kDueTenants, Params(after, kMaxTenantProbes, upto, now, wanted + 1));
+// The tenants one claim visits (see kDueTenants and store/fair_claim.hpp).
+ClaimTurns due_tenants(Transaction& tx, Millis now, const std::string& cursor, int max) {
+  ClaimTurns turns;
+  PgResult r = tx.exec(kDueTenants, Params(cursor, kMaxTenantProbes, now, max + 1));
   for (int row = 0; row < r.rows(); ++row) {
-    if (static_cast<int>(turns.tenants.size()) >= max) break;
     std::string tenant = r.text(row, 0);
     if (r.boolean(row, 1)) turns.tenants.push_back(tenant);
     if (static_cast<int>(turns.tenants.size()) >= max || !r.boolean(row, 1)) {
       turns.stopped_at = std::move(tenant);  // the limit, or the probes, ran out here
-      return false;
+      break;
     }
-  }
-  return true;
-}
-
-ClaimTurns due_tenants(Transaction& tx, Millis now, const std::string& cursor, int max) {
-  ClaimTurns turns;
-  if (list_due_tenants(tx, now, cursor, std::nullopt, max, turns) && !cursor.empty()) {
-    list_due_tenants(tx, now, "", cursor, max, turns);  // wrap around
   }
   return turns;
 }
@@ -302,6 +318,10 @@ Result<void> PostgresStore::complete_attempts(std::string_view owner,
   const std::string json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string health_json = health.dump();
   return transact("complete_attempts", [&](Transaction& tx) {
+    // As in claim_due: the planner guesses 100 rows for the batch and would rather hash it
+    // against a sequential scan of every delivery (twice) than look each one up by key,
+    // a cost that grows with the history kept.
+    tx.exec(kIndexedPlansOnly);
     tx.exec(kCompleteAttempts, Params(json, now, owner, health_json));
   });
 }
@@ -323,10 +343,11 @@ Result<void> PostgresStore::release_deliveries(std::string_view owner,
   nlohmann::json ids(std::vector<std::string>(delivery_ids.begin(), delivery_ids.end()));
   const std::string ids_json = ids.dump();
   return transact("release_deliveries", [&](Transaction& tx) {
+    // Found by key: `owner` may hold thousands of leases, which `lease_owner = $1` would walk.
     PgResult r = tx.exec(
         "UPDATE axon.deliveries SET lease_owner = NULL, lease_expires_at = NULL, "
         "next_attempt_at = $3 WHERE lease_owner = $1 AND status = 'pending' "
-        "AND id IN (SELECT jsonb_array_elements_text($2::jsonb)) RETURNING id",
+        "AND id = ANY (ARRAY(SELECT json_array_elements_text($2::json))) RETURNING id",
         Params(owner, ids_json, due_at));
     if (r.rows() > 0) tx.notify_work();
   });

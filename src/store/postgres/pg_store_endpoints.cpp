@@ -1,4 +1,5 @@
 // PostgresStore: endpoints.
+#include "store/postgres/pg_counts.hpp"
 #include "store/postgres/pg_page.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -104,9 +105,11 @@ Result<void> PostgresStore::delete_endpoint(std::string_view tenant_id, std::str
     if (r.rows() == 0) raise(store_rules::not_found(Resource::endpoint));
     // Its pending deliveries can never be sent: they become dead letters.
     tx.exec(
-        "UPDATE axon.deliveries SET status = 'dead', lease_owner = NULL, "
+        "WITH moved AS (UPDATE axon.deliveries SET status = 'dead', lease_owner = NULL, "
         "lease_expires_at = NULL, updated_at = axon.now_ms() "
-        "WHERE endpoint_id = $1 AND status = 'pending'",
+        "WHERE endpoint_id = $1 AND status = 'pending' "
+        "RETURNING 'pending'::text AS old_status, status AS new_status), " AXON_PG_COUNT_MOVES
+        " SELECT 1",
         Params(id));
   });
 }

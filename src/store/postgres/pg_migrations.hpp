@@ -1,0 +1,14 @@
+// SQL of the PostgreSQL migrations kept outside pg_schema.cpp (which lists them all in order),
+// so that no source file grows past a readable size. Each constant is one migration.
+#pragma once
+
+#include <string_view>
+
+namespace axon::pg::migration_sql {
+
+// The delivery counters and the retention indexes (issue 15).
+extern const std::string_view kRetention;
+// Lean delivery writes: counters without a trigger on UPDATE, attempts without a foreign key.
+extern const std::string_view kLeanDeliveryWrites;
+
+}  // namespace axon::pg::migration_sql
