@@ -4,7 +4,8 @@
 // A Session loops: wait for the first byte of a request (idle_timeout; a new connection gets
 // header_timeout from accept for its whole head) -> read the head (header_timeout from its
 // first byte) and the body (request_read_timeout, header and body limits) -> answer through
-// api::handle_request -> write -> again while keep-alive. Out of connection slots, the
+// api::handle_request -> write (from the group commit's completion for a single event,
+// which frees the thread meanwhile) -> again while keep-alive. Out of connection slots, the
 // acceptor closes an idle or head-less connection to make room (api/connection_slots.hpp).
 // Errors the client caused (oversized body, malformed HTTP) are answered 4xx and the
 // connection is closed gracefully: shut down our side, then read and discard what the client
@@ -257,7 +258,16 @@ class Session : public std::enable_shared_from_this<Session> {
                        Error{Errc::rate_limited, "too many requests with this credential"}, extras),
                    request.keep_alive());
     }
-    write(api::handle_request(state_.services, api_request), request.keep_alive());
+    // A single event is answered from its group commit's completion, on the committing
+    // thread: back onto this connection's strand to write (inline when already on it).
+    api::handle_request(state_.services, api_request,
+                        [self = shared_from_this(), keep_alive = request.keep_alive()](
+                            api::ApiResponse answer) {
+                          net::dispatch(self->stream_.get_executor(),
+                                        [self, keep_alive, answer = std::move(answer)]() mutable {
+                                          self->write(std::move(answer), keep_alive);
+                                        });
+                        });
   }
 
   // Per-credential request rate (keyed by the token's hash; the token is never stored).

@@ -86,6 +86,9 @@ class SqliteStore final : public Store {
   Result<std::vector<IngestResult>> ingest_events(
       std::span<const NewEvent> events, Millis now,
       const std::function<std::string()>& new_delivery_id) override;
+  void ingest_event_async(NewEvent event, Millis now,
+                          std::function<std::string()> new_delivery_id,
+                          IngestDone done) override;
   Result<Event> get_event(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
                                   const PageRequest& page) override;
@@ -116,15 +119,22 @@ class SqliteStore final : public Store {
   Result<Counts> delivery_counts(Millis now) override;
 
  private:
-  // An ingest waiting for its group commit (see ingest_event).
+  // An ingest waiting for its group commit (see ingest_events).
   struct PendingIngest {
     std::span<const NewEvent> events;  // one call's events: stored all or nothing
-    Millis now;
-    const std::function<std::string()>* new_delivery_id;
-    std::optional<Result<std::vector<IngestResult>>> result;
+    Millis now = 0;
+    const std::function<std::string()>* new_delivery_id = nullptr;
+    // Runs once, after the commit, without ingest_mu_ held; must not throw.
+    std::function<void(Result<std::vector<IngestResult>>)> done;
+    // What `events` and `new_delivery_id` point to when the caller does not wait (async).
+    NewEvent owned_event;
+    std::function<std::string()> owned_new_delivery_id;
   };
+  // Queues `call`; the caller that finds no commit running writes batches until the queue
+  // is empty, then returns (see ingest_events).
+  void enqueue_ingest(std::unique_ptr<PendingIngest> call);
   std::vector<Result<std::vector<IngestResult>>> ingest_batch(
-      const std::vector<PendingIngest*>& batch);
+      const std::vector<std::unique_ptr<PendingIngest>>& batch);
   Result<std::vector<IngestResult>> ingest_call(Connection& c, const PendingIngest& call);
   // Where events of one (tenant, operational, type) fan out to, looked up once per call: the
   // endpoints cannot change while the writer holds the transaction. An entry also means the
@@ -175,8 +185,8 @@ class SqliteStore final : public Store {
 
   std::mutex ingest_mu_;
   std::condition_variable ingest_cv_;
-  std::vector<PendingIngest*> ingest_queue_;  // guarded by ingest_mu_
-  bool ingest_leader_ = false;                // guarded by ingest_mu_: a batch is being written
+  std::vector<std::unique_ptr<PendingIngest>> ingest_queue_;  // guarded by ingest_mu_
+  bool ingest_leader_ = false;  // guarded by ingest_mu_: a caller is writing batches
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mu_
