@@ -137,9 +137,10 @@ std::vector<Result<std::vector<IngestResult>>> SqliteStore::ingest_batch(
   results.reserve(batch.size());
   auto committed = write([&](Connection& c) -> Result<void> {
     WriteTransaction tx(c);
+    FanOutCache fan_out;  // shared by the batch's calls: single events of a tenant look up once
     for (const auto& p : batch) {
       c.prepare("SAVEPOINT ingest").run();  // prepared once: this runs for every event
-      auto call = guarded([&] { return ingest_call(c, *p); });
+      auto call = guarded([&] { return ingest_call(c, *p, fan_out); });
       if (call) {
         c.prepare("RELEASE ingest").run();
       } else {
@@ -159,10 +160,10 @@ std::vector<Result<std::vector<IngestResult>>> SqliteStore::ingest_batch(
 
 // One caller's events, all or nothing (the caller rolls the savepoint back on failure).
 Result<std::vector<IngestResult>> SqliteStore::ingest_call(Connection& c,
-                                                           const PendingIngest& call) {
+                                                           const PendingIngest& call,
+                                                           FanOutCache& fan_out) {
   std::vector<IngestResult> results;
   results.reserve(call.events.size());
-  FanOutCache fan_out;
   for (const NewEvent& ev : call.events) {
     auto one = ingest_one(c, ev, call.now, *call.new_delivery_id, fan_out);
     if (!one) return std::unexpected(std::move(one.error()));

@@ -135,16 +135,18 @@ class SqliteStore final : public Store {
   void enqueue_ingest(std::unique_ptr<PendingIngest> call);
   std::vector<Result<std::vector<IngestResult>>> ingest_batch(
       const std::vector<std::unique_ptr<PendingIngest>>& batch);
-  Result<std::vector<IngestResult>> ingest_call(Connection& c, const PendingIngest& call);
-  // Where events of one (tenant, operational, type) fan out to, looked up once per call: the
-  // endpoints cannot change while the writer holds the transaction. An entry also means the
-  // tenant exists.
+  // Where events of one (tenant, operational, type) fan out to, looked up once per batch: the
+  // endpoints cannot change while the writer holds the transaction (a call rolled back to its
+  // savepoint undoes only its own writes, never what an entry was read from). An entry also
+  // means the tenant exists.
   struct FanOutTarget {
     std::string endpoint_id;
     bool fifo;
   };
   using FanOutCache =
       std::map<std::tuple<std::string, bool, std::string>, std::vector<FanOutTarget>>;
+  Result<std::vector<IngestResult>> ingest_call(Connection& c, const PendingIngest& call,
+                                                FanOutCache& fan_out);
   Result<IngestResult> ingest_one(Connection& c, const NewEvent& event, Millis now,
                                   const std::function<std::string()>& new_delivery_id,
                                   FanOutCache& fan_out);
