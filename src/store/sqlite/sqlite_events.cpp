@@ -61,9 +61,9 @@ const std::optional<std::vector<std::string>>& SqliteStore::subscriptions(
 // then, each in its own savepoint (one call's failure does not undo the others), with one
 // COMMIT, and goes on while more calls arrived meanwhile. Each call's `done` runs after the
 // COMMIT. Fewer commits mean fewer WAL page writes per event, which is most of an event's
-// cost. Callers of ingest_event(s) wait for their `done`; ingest_event_async returns at once,
-// so an API thread is free while its event waits for the commit and any number of in-flight
-// events share one. A lone caller is a batch of one.
+// cost. Callers of ingest_event(s) wait for their `done`; ingest_event_async returns at once
+// (a committer thread leads for it), so an API thread never waits for the writer and any
+// number of in-flight events share one commit. A lone caller is a batch of one.
 Result<IngestResult> SqliteStore::ingest_event(
     const NewEvent& ev, Millis now, const std::function<std::string()>& new_delivery_id) {
   auto results = ingest_events(std::span(&ev, 1), now, new_delivery_id);
@@ -84,7 +84,7 @@ Result<std::vector<IngestResult>> SqliteStore::ingest_events(
     result = std::move(r);
     ingest_cv_.notify_all();
   };
-  enqueue_ingest(std::move(call));
+  enqueue_ingest(std::move(call), /*may_lead=*/true);
   std::unique_lock lock(ingest_mu_);
   ingest_cv_.wait(lock, [&] { return result.has_value(); });
   return std::move(*result);
@@ -103,7 +103,7 @@ void SqliteStore::ingest_event_async(NewEvent event, Millis now,
     if (!r) return done(std::unexpected(std::move(r.error())));
     done(std::move(r->front()));
   };
-  enqueue_ingest(std::move(call));
+  enqueue_ingest(std::move(call), /*may_lead=*/false);
 }
 
 namespace {
@@ -114,10 +114,16 @@ void finish(const std::function<void(Result<std::vector<IngestResult>>)>& done,
 }
 }  // namespace
 
-void SqliteStore::enqueue_ingest(std::unique_ptr<PendingIngest> call) {
+void SqliteStore::enqueue_ingest(std::unique_ptr<PendingIngest> call, bool may_lead) {
   std::unique_lock lock(ingest_mu_);
   ingest_queue_.push_back(std::move(call));
   if (ingest_leader_) return;  // the running leader takes it in its next round
+  if (may_lead) return lead_ingest(lock);
+  if (!committer_.joinable()) committer_ = std::thread([this] { run_committer(); });
+  committer_cv_.notify_one();
+}
+
+void SqliteStore::lead_ingest(std::unique_lock<std::mutex>& lock) {
   ingest_leader_ = true;
   while (!ingest_queue_.empty()) {
     std::vector<std::unique_ptr<PendingIngest>> batch;
@@ -129,6 +135,22 @@ void SqliteStore::enqueue_ingest(std::unique_ptr<PendingIngest> call) {
     lock.lock();
   }
   ingest_leader_ = false;
+}
+
+// Leads for async calls, so that no API thread waits for the writer (which the dispatcher
+// may hold for a while); exits once stopping with nothing queued.
+void SqliteStore::run_committer() {
+  std::unique_lock lock(ingest_mu_);
+  for (;;) {
+    committer_cv_.wait(lock, [&] {
+      return committer_stopping_ || (!ingest_queue_.empty() && !ingest_leader_);
+    });
+    if (!ingest_queue_.empty() && !ingest_leader_) {
+      lead_ingest(lock);
+    } else if (committer_stopping_) {
+      return;
+    }
+  }
 }
 
 std::vector<Result<std::vector<IngestResult>>> SqliteStore::ingest_batch(

@@ -1,6 +1,8 @@
 // SqliteStore: the embedded Store, one SQLite database file in WAL mode.
 //
 // Checkpoints run on a background thread (sqlite_checkpointer.hpp), not inside COMMIT.
+// Ingests share group commits (sqlite_events.cpp); a committer thread, started on the first
+// ingest_event_async, writes them for async callers so those never wait for the writer.
 //
 // Connections: one writer connection, guarded by write_mu_, through which every write goes
 // as a BEGIN IMMEDIATE transaction (SQLite allows one writer at a time anyway; taking the
@@ -25,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -130,9 +133,13 @@ class SqliteStore final : public Store {
     NewEvent owned_event;
     std::function<std::string()> owned_new_delivery_id;
   };
-  // Queues `call`; the caller that finds no commit running writes batches until the queue
-  // is empty, then returns (see ingest_events).
-  void enqueue_ingest(std::unique_ptr<PendingIngest> call);
+  // Queues `call`. With `may_lead`, a caller that finds no commit running writes batches
+  // until the queue is empty, then returns; without (async callers: API threads must not wait
+  // for the writer), the committer thread does (see ingest_events).
+  void enqueue_ingest(std::unique_ptr<PendingIngest> call, bool may_lead);
+  // Under ingest_mu_ (held by `lock`): writes batches until the queue is empty.
+  void lead_ingest(std::unique_lock<std::mutex>& lock);
+  void run_committer();
   std::vector<Result<std::vector<IngestResult>>> ingest_batch(
       const std::vector<std::unique_ptr<PendingIngest>>& batch);
   // Where events of one (tenant, operational, type) fan out to, looked up once per batch: the
@@ -189,6 +196,9 @@ class SqliteStore final : public Store {
   std::condition_variable ingest_cv_;
   std::vector<std::unique_ptr<PendingIngest>> ingest_queue_;  // guarded by ingest_mu_
   bool ingest_leader_ = false;  // guarded by ingest_mu_: a caller is writing batches
+  std::condition_variable committer_cv_;  // wakes committer_ (with ingest_mu_)
+  bool committer_stopping_ = false;       // guarded by ingest_mu_
+  std::thread committer_;  // leads for async calls; started on the first one (ingest_mu_)
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mu_
