@@ -38,7 +38,9 @@ std::string generate_api_key(Random& random) {
 
 std::string api_key_hash(std::string_view key) { return sha256_hex(key); }
 
-Result<Principal> authenticate(const ApiContext& context, const ApiRequest& request) {
+Result<Principal> authenticate(const ApiContext& context,
+                               ExpiringCache<std::string, Principal>& verified,
+                               const ApiRequest& request) {
   auto token = bearer_token(request);
   if (!token) {
     return fail(Errc::unauthorized, "missing credential: send Authorization: Bearer <token>");
@@ -52,6 +54,9 @@ Result<Principal> authenticate(const ApiContext& context, const ApiRequest& requ
   if (!token->starts_with(kApiKeyPrefix)) {
     return fail(Errc::unauthorized, "invalid credential");
   }
+  const Millis now = context.clock.steady_ms();
+  if (auto known = verified.get(hash, now)) return std::move(*known);
+  const auto generation = verified.generation();
   auto key = context.store.find_api_key_by_hash(hash);
   if (!key) {
     if (key.error().code == Errc::not_found) {
@@ -64,7 +69,9 @@ Result<Principal> authenticate(const ApiContext& context, const ApiRequest& requ
     return fail(Errc::unauthorized, "invalid credential");
   }
   if (key->revoked_at) return fail(Errc::unauthorized, "this API key has been revoked");
-  return Principal{.admin = false, .tenant_id = key->tenant_id, .api_key_id = key->id};
+  Principal principal{.admin = false, .tenant_id = key->tenant_id, .api_key_id = key->id};
+  verified.put(hash, principal, now, generation);
+  return principal;
 }
 
 Result<void> authorize(const ApiContext& context, const Principal& principal, AuthScope scope,

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "api/api_context.hpp"
+#include "api/expiring_cache.hpp"
 #include "api/http_types.hpp"
 
 namespace axon::api {
@@ -35,7 +36,11 @@ std::string api_key_hash(std::string_view key);
 // The token of `Authorization: Bearer <token>` (scheme case-insensitive, blanks trimmed).
 std::optional<std::string_view> bearer_token(const ApiRequest& request);
 
-Result<Principal> authenticate(const ApiContext& context, const ApiRequest& request);
+// A tenant key verified within the last second is taken from `verified` (see
+// api/request_caches.hpp for how a revoked key is forgotten).
+Result<Principal> authenticate(const ApiContext& context,
+                               ExpiringCache<std::string, Principal>& verified,
+                               const ApiRequest& request);
 
 // `path_tenant_id` is the {tid} of the route, if it has one.
 Result<void> authorize(const ApiContext& context, const Principal& principal, AuthScope scope,

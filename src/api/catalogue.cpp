@@ -122,6 +122,17 @@ Result<EventTypeRule> lookup_event_type_rule(Store& store, std::string_view tena
   return rule;
 }
 
+Result<EventTypeRule> cached_event_type_rule(EventTypeRuleCache& cache, Store& store,
+                                             const std::string& tenant_id,
+                                             const std::string& type, Millis steady_now) {
+  auto key = std::make_pair(tenant_id, type);
+  if (auto cached = cache.get(key, steady_now)) return std::move(*cached);
+  const auto generation = cache.generation();
+  auto rule = lookup_event_type_rule(store, tenant_id, type);
+  if (rule) cache.put(std::move(key), *rule, steady_now, generation);
+  return rule;
+}
+
 Result<void> check_event_data(const EventTypeRule& rule, std::string_view data_json) {
   if (rule.refusal) return fail(Errc::validation_failed, *rule.refusal);
   if (!rule.schema) return {};

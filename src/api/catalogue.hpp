@@ -9,8 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "api/expiring_cache.hpp"
 #include "core/json_schema.hpp"
 #include "core/result.hpp"
 #include "store/store.hpp"
@@ -37,6 +39,12 @@ struct EventTypeRule {
 };
 Result<EventTypeRule> lookup_event_type_rule(Store& store, std::string_view tenant_id,
                                              std::string_view type);
+// Rules by (tenant, type) for a short while (api/request_caches.hpp says how long and when
+// they are forgotten); `steady_now` is monotonic milliseconds.
+using EventTypeRuleCache = ExpiringCache<std::pair<std::string, std::string>, EventTypeRule>;
+Result<EventTypeRule> cached_event_type_rule(EventTypeRuleCache& cache, Store& store,
+                                             const std::string& tenant_id,
+                                             const std::string& type, Millis steady_now);
 
 // An event's data (minified JSON text, parsed only when a schema applies) against the rule:
 // Errc::validation_failed naming the JSON pointer and reason when it breaks the schema.

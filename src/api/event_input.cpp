@@ -47,8 +47,15 @@ Result<std::string> checked_idempotency_key(std::string_view key, std::string_vi
 }
 
 Result<EventInput> read_event_input(std::string_view object, bool key_in_body) {
+  // One pass over the members: `data` is most of the text, scanning it once per field would
+  // cost more than everything else an event needs.
+  std::optional<std::string_view> type, data, key;
+  for (const JsonMember& member : json_members(object)) {
+    if (member.name == "type") type = member.value;
+    else if (member.name == "data") data = member.value;
+    else if (member.name == "idempotency_key") key = member.value;
+  }
   EventInput input;
-  auto type = json_member(object, "type");
   if (!type || json_kind(*type) == JsonKind::null) {
     return fail(Errc::invalid_request, "type is required");
   }
@@ -59,7 +66,6 @@ Result<EventInput> read_event_input(std::string_view object, bool key_in_body) {
                 "type must match ^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$ and be at most 128 "
                 "characters");
   }
-  auto data = json_member(object, "data");
   if (!data) return fail(Errc::invalid_request, "data is required");
   if (json_depth(*data) > kMaxJsonDepth) {
     return fail(Errc::validation_failed,
@@ -67,7 +73,6 @@ Result<EventInput> read_event_input(std::string_view object, bool key_in_body) {
   }
   input.data = *data;
   if (!key_in_body) return input;
-  auto key = json_member(object, "idempotency_key");
   if (!key || json_kind(*key) == JsonKind::null) return input;
   if (json_kind(*key) != JsonKind::string) return wrong_kind("idempotency_key", "a string", *key);
   auto checked = checked_idempotency_key(json_string_value(*key), "idempotency_key");

@@ -33,7 +33,7 @@ Result<ApiResponse> rotate_endpoint_secret(const Services& services, const Route
 Result<ApiResponse> get_endpoint_secret(const Services& services, const RouteRequest& request);
 Result<ApiResponse> recover_endpoint(const Services& services, const RouteRequest& request);
 
-Result<ApiResponse> ingest_event(const Services& services, const RouteRequest& request);
+void ingest_event(const Services& services, const RouteRequest& request, Respond respond);
 Result<ApiResponse> ingest_event_batch(const Services& services, const RouteRequest& request);
 Result<ApiResponse> list_events(const Services& services, const RouteRequest& request);
 Result<ApiResponse> get_event(const Services& services, const RouteRequest& request);

@@ -18,11 +18,14 @@ namespace {
 // The tenant's catalogue rules, looked up once per type of the batch.
 class RulesByType {
  public:
-  RulesByType(Store& store, const std::string& tenant_id) : store_(store), tenant_id_(tenant_id) {}
+  RulesByType(const Services& services, const std::string& tenant_id)
+      : services_(services), tenant_id_(tenant_id) {}
   Result<const EventTypeRule*> get(const std::string& type) {
     auto it = rules_.find(type);
     if (it == rules_.end()) {
-      auto rule = lookup_event_type_rule(store_, tenant_id_, type);
+      const ApiContext& ctx = services_.context;
+      auto rule = cached_event_type_rule(services_.caches->event_types, ctx.store, tenant_id_,
+                                         type, ctx.clock.steady_ms());
       if (!rule) return std::unexpected(rule.error());
       it = rules_.emplace(type, std::move(*rule)).first;
     }
@@ -30,7 +33,7 @@ class RulesByType {
   }
 
  private:
-  Store& store_;
+  const Services& services_;
   const std::string& tenant_id_;
   std::map<std::string, EventTypeRule, std::less<>> rules_;
 };
@@ -46,7 +49,7 @@ Result<ApiResponse> ingest_event_batch(const Services& services, const RouteRequ
   std::vector<std::optional<Error>> refused(elements->size());
   std::vector<NewEvent> accepted;
   accepted.reserve(elements->size());
-  RulesByType rules(ctx.store, tid);
+  RulesByType rules(services, tid);
   for (std::size_t i = 0; i < elements->size(); ++i) {
     std::string_view element = (*elements)[i];
     if (json_kind(element) != JsonKind::object) {

@@ -85,6 +85,7 @@ Result<ApiResponse> create_event_type(const Services& services, const RouteReque
   EventType type{request.param("tid"), *name, description->value_or(""),
                  deprecated->value_or(false), *schema, 1, now, now};
   AXON_TRY(created, ctx.store.create_event_type(type));
+  services.caches->forget_catalogue(type.tenant_id);
   return json_response(201, event_type_json(*created));
 }
 
@@ -115,12 +116,14 @@ Result<ApiResponse> update_event_type(const Services& services, const RouteReque
   if (has_schema) patch.schema.emplace(*schema);
   AXON_TRY(updated, ctx.store.update_event_type(request.param("tid"), request.param("name"),
                                                 patch, ctx.clock.now_ms()));
+  services.caches->forget_catalogue(request.param("tid"));
   return json_response(200, event_type_json(*updated));
 }
 
 Result<ApiResponse> delete_event_type(const Services& services, const RouteRequest& request) {
   AXON_TRY(deleted,
            services.context.store.delete_event_type(request.param("tid"), request.param("name")));
+  services.caches->forget_catalogue(request.param("tid"));
   return no_content_response();
 }
 
@@ -135,6 +138,7 @@ Result<ApiResponse> update_tenant(const Services& services, const RouteRequest& 
     if (*require) settings->require_catalogued_types = **require;
     if (*restrict) settings->restrict_subscriptions_to_catalogue = **restrict;
     AXON_TRY(saved, save_tenant_settings(store, tenant->id, *settings));
+    services.caches->forget_catalogue(tenant->id);
   }
   nlohmann::json body = tenant_json(*tenant);
   body["settings"] = tenant_settings_json(*settings);

@@ -22,32 +22,57 @@ Result<std::optional<std::string>> idempotency_key(const ApiRequest& http) {
 
 }  // namespace
 
-Result<ApiResponse> ingest_event(const Services& services, const RouteRequest& request) {
+namespace {
+
+// The request's event, checked (input, catalogue, schema) and ready to store.
+Result<NewEvent> checked_event(const Services& services, const RouteRequest& request,
+                               Millis now) {
   const ApiContext& ctx = services.context;
   const std::string& tid = request.param("tid");
   AXON_TRY(key, idempotency_key(request.http));
   AXON_TRY(input, read_event_input(request.body_text, /*key_in_body=*/false));
-  AXON_TRY(rule, lookup_event_type_rule(ctx.store, tid, input->type));
+  AXON_TRY(rule, cached_event_type_rule(services.caches->event_types, ctx.store, tid,
+                                        input->type, ctx.clock.steady_ms()));
   AXON_TRY(checked, check_event_data(*rule, input->data));
   input->idempotency_key = std::move(*key);
-  const Millis now = ctx.clock.now_ms();
-  NewEvent event = new_event(ctx, tid, std::move(*input), now);
-  AXON_TRY(ingested,
-           ctx.store.ingest_event(event, now, [&] { return ctx.ids.next(id_prefix::delivery); }));
+  return new_event(ctx, tid, std::move(*input), now);
+}
+
+// 202 for an event the store has committed (or replayed).
+Result<ApiResponse> accepted_response(const ApiContext& ctx, std::string_view request_id,
+                                      Result<IngestResult> ingested) {
+  if (!ingested) return std::unexpected(std::move(ingested.error()));
   ApiResponse response = json_text_response(202, accepted_text(ingested->event));
   if (ingested->replayed) {
     response.headers.emplace_back("Idempotent-Replayed", "true");
-  } else {
-    if (ctx.metrics) ctx.metrics->event_ingested();
-    log_event(spdlog::level::info, "event ingested",
-              {{"request_id", request.http.request_id},
-               {"tenant_id", ingested->event.tenant_id},
-               {"event_id", ingested->event.id},
-               {"event_type", ingested->event.type},
-               {"deliveries", static_cast<std::int64_t>(ingested->event.deliveries)}});
-    if (ingested->event.deliveries > 0 && ctx.on_events_ingested) ctx.on_events_ingested();
+    return response;
   }
+  if (ctx.metrics) ctx.metrics->event_ingested();
+  log_event(spdlog::level::info, "event ingested",
+            {{"request_id", request_id},
+             {"tenant_id", ingested->event.tenant_id},
+             {"event_id", ingested->event.id},
+             {"event_type", ingested->event.type},
+             {"deliveries", static_cast<std::int64_t>(ingested->event.deliveries)}});
+  if (ingested->event.deliveries > 0 && ctx.on_events_ingested) ctx.on_events_ingested();
   return response;
+}
+
+}  // namespace
+
+// Answered from the group commit's completion: the 202 leaves only once the event is durable,
+// and the I/O thread serves other requests meanwhile.
+void ingest_event(const Services& services, const RouteRequest& request, Respond respond) {
+  const ApiContext& ctx = services.context;
+  const Millis now = ctx.clock.now_ms();
+  auto event = checked_event(services, request, now);
+  if (!event) return respond(std::unexpected(std::move(event.error())));
+  ctx.store.ingest_event_async(
+      std::move(*event), now, [&ids = ctx.ids] { return ids.next(id_prefix::delivery); },
+      [&ctx, request_id = request.http.request_id,
+       respond = std::move(respond)](Result<IngestResult> ingested) {
+        respond(accepted_response(ctx, request_id, std::move(ingested)));
+      });
 }
 
 Result<ApiResponse> list_events(const Services& services, const RouteRequest& request) {

@@ -51,6 +51,7 @@ Result<ApiResponse> delete_tenant(const Services& services, const RouteRequest& 
                  "cannot be deleted (delete or disable its endpoints instead)"}}}});
   }
   AXON_TRY(deleted, services.context.store.delete_tenant(request.param("tid")));
+  services.caches->forget_tenant(request.param("tid"));
   return no_content_response();
 }
 
@@ -81,6 +82,7 @@ Result<ApiResponse> revoke_api_key(const Services& services, const RouteRequest&
   const ApiContext& ctx = services.context;
   AXON_TRY(revoked, ctx.store.revoke_api_key(request.param("tid"), request.param("kid"),
                                              ctx.clock.now_ms()));
+  services.caches->forget_api_key(request.param("kid"));  // refused from the next request on
   return no_content_response();
 }
 

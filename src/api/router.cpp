@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <future>
+#include <variant>
 
 #include "api/errors.hpp"
 #include "api/event_input.hpp"
@@ -16,7 +18,7 @@ namespace {
 
 struct Route {
   RouteInfo info;
-  Handler handler;
+  std::variant<Handler, DeferredHandler> handler;
 };
 
 // Every route of the API; docs/api.md and docs/openapi.json document each one (tests check
@@ -86,19 +88,21 @@ bool match_pattern(std::string_view pattern, std::string_view path, Params& para
   return pattern.empty() && path.empty();
 }
 
-Result<ApiResponse> run_route(const Services& services, const Route& route,
-                              const ApiRequest& request, Params params,
-                              std::string_view raw_query) {
+// Everything before the handler: query, credential and scope, body.
+Result<RouteRequest> prepare_route(const Services& services, const Route& route,
+                                   const ApiRequest& request, Params params,
+                                   std::string_view raw_query) {
   auto query = Query::parse(raw_query);
   if (!query) return std::unexpected(query.error());
   RouteRequest route_request{.http = request,
                              .params = std::move(params),
                              .query = std::move(*query),
                              .body = nullptr,
+                             .body_text = {},
                              .principal = {}};
 
   if (route.info.scope != AuthScope::anyone) {
-    auto principal = authenticate(services.context, request);
+    auto principal = authenticate(services.context, services.caches->credentials, request);
     if (!principal) return std::unexpected(principal.error());
     std::optional<std::string_view> tid;
     for (const auto& [name, value] : route_request.params) {
@@ -123,7 +127,18 @@ Result<ApiResponse> run_route(const Services& services, const Route& route,
       }
     }
   }
-  return route.handler(services, route_request);
+  return route_request;
+}
+
+// A handler's result as the answer; an internal error is logged and answered without detail.
+ApiResponse answer_for(Result<ApiResponse> result, std::string_view method,
+                       std::string_view path) {
+  if (result) return std::move(*result);
+  if (result.error().code == Errc::internal) {
+    spdlog::error("{} {}: internal error: {}", method, path, result.error().message);
+    return error_response(Error{Errc::internal, "internal error"});
+  }
+  return error_response(result.error());
 }
 
 }  // namespace
@@ -197,9 +212,9 @@ std::optional<ApiResponse> serve_web_asset(const ApiRequest& request, std::strin
 
 }  // namespace
 
-ApiResponse handle_request(const Services& services, const ApiRequest& request) {
+void handle_request(const Services& services, const ApiRequest& request, Answer answer) {
   auto [path, raw_query] = split_target(request.target);
-  if (auto asset = serve_web_asset(request, path)) return std::move(*asset);
+  if (auto asset = serve_web_asset(request, path)) return answer(std::move(*asset));
   const Route* matched = nullptr;
   Params params;
   std::string allow;
@@ -214,26 +229,39 @@ ApiResponse handle_request(const Services& services, const ApiRequest& request) 
   }
   if (!matched) {
     if (!allow.empty()) {
-      return error_response(
+      return answer(error_response(
           Error{Errc::method_not_allowed, request.method + " is not allowed here; use " + allow},
-          ErrorExtras{.allow = allow});
+          ErrorExtras{.allow = allow}));
     }
-    return error_response(Error{Errc::not_found, "no such route"});
+    return answer(error_response(Error{Errc::not_found, "no such route"}));
   }
   try {
-    auto response = run_route(services, *matched, request, std::move(params), raw_query);
-    if (response) return std::move(*response);
-    if (response.error().code == Errc::internal) {
-      spdlog::error("{} {}: internal error: {}", request.method, path, response.error().message);
-      return error_response(Error{Errc::internal, "internal error"});
+    auto route_request = prepare_route(services, *matched, request, std::move(params), raw_query);
+    if (!route_request) return answer(answer_for(std::unexpected(route_request.error()),
+                                                 request.method, path));
+    if (const Handler* handler = std::get_if<Handler>(&matched->handler)) {
+      return answer(answer_for((*handler)(services, *route_request), request.method, path));
     }
-    return error_response(response.error());
+    std::get<DeferredHandler>(matched->handler)(
+        services, *route_request,
+        [answer, method = request.method, path = std::string(path)](Result<ApiResponse> result) {
+          answer(answer_for(std::move(result), method, path));
+        });
+    return;
   } catch (const std::exception& e) {
     spdlog::error("{} {}: unhandled exception: {}", request.method, path, e.what());
   } catch (...) {
     spdlog::error("{} {}: unhandled non-standard exception", request.method, path);
   }
-  return error_response(Error{Errc::internal, "internal error"});
+  answer(error_response(Error{Errc::internal, "internal error"}));
+}
+
+ApiResponse handle_request(const Services& services, const ApiRequest& request) {
+  std::promise<ApiResponse> answered;
+  auto answer = answered.get_future();
+  handle_request(services, request,
+                 [&answered](ApiResponse response) { answered.set_value(std::move(response)); });
+  return answer.get();
 }
 
 }  // namespace axon::api

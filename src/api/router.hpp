@@ -7,6 +7,8 @@
 // Thread-safety: the table is immutable; handle_request may run on many threads at once.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -17,6 +19,7 @@
 #include "api/api_context.hpp"
 #include "api/auth.hpp"
 #include "api/http_types.hpp"
+#include "api/request_caches.hpp"
 #include "api/request_input.hpp"
 #include "core/json_limits.hpp"
 
@@ -47,6 +50,7 @@ std::size_t largest_body_limit(std::size_t default_limit);
 struct Services {
   const ApiContext& context;
   const ApiOptions& options;
+  std::shared_ptr<RequestCaches> caches = std::make_shared<RequestCaches>();
 };
 
 struct RouteRequest {
@@ -62,8 +66,18 @@ struct RouteRequest {
 };
 
 using Handler = Result<ApiResponse> (*)(const Services&, const RouteRequest&);
+// A handler that answers later, through `respond` (exactly once, possibly on another thread):
+// a single event is handed to the store's group commit and answered from the commit's
+// completion, so no I/O thread waits for it. Handing off is the handler's last step.
+using Respond = std::function<void(Result<ApiResponse>)>;
+using DeferredHandler = void (*)(const Services&, const RouteRequest&, Respond respond);
 
-// Answers one request. Never throws: a handler exception becomes 500 internal (logged).
+// Answers one request through `answer`, exactly once: before returning for most routes,
+// later (on the thread that commits) for a single event. Never throws: a handler exception
+// becomes 500 internal (logged).
+using Answer = std::function<void(ApiResponse)>;
+void handle_request(const Services& services, const ApiRequest& request, Answer answer);
+// The same, waiting for the answer (the fuzzer, tools).
 ApiResponse handle_request(const Services& services, const ApiRequest& request);
 
 }  // namespace axon::api

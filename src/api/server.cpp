@@ -1,10 +1,14 @@
-// ApiServer on Boost.Beast: one acceptor, one Session per connection, each on its own strand
-// of a shared io_context run by `options.threads` threads.
+// ApiServer on Boost.Beast: one acceptor, one Session per connection. Each of the
+// `options.threads` threads runs an io_context of its own and a connection lives on one of
+// them (round robin): its handlers never race, and threads do not hand work to each other
+// (a shared io_context woke idle threads for nearly every completion, which cost more than
+// the requests themselves once no thread waited for a commit).
 //
 // A Session loops: wait for the first byte of a request (idle_timeout; a new connection gets
 // header_timeout from accept for its whole head) -> read the head (header_timeout from its
 // first byte) and the body (request_read_timeout, header and body limits) -> answer through
-// api::handle_request -> write -> again while keep-alive. Out of connection slots, the
+// api::handle_request -> write (from the group commit's completion for a single event,
+// which frees the thread meanwhile) -> again while keep-alive. Out of connection slots, the
 // acceptor closes an idle or head-less connection to make room (api/connection_slots.hpp).
 // Errors the client caused (oversized body, malformed HTTP) are answered 4xx and the
 // connection is closed gracefully: shut down our side, then read and discard what the client
@@ -257,7 +261,16 @@ class Session : public std::enable_shared_from_this<Session> {
                        Error{Errc::rate_limited, "too many requests with this credential"}, extras),
                    request.keep_alive());
     }
-    write(api::handle_request(state_.services, api_request), request.keep_alive());
+    // A single event is answered from its group commit's completion, on the committing
+    // thread: back onto this connection's strand to write (inline when already on it).
+    api::handle_request(state_.services, api_request,
+                        [self = shared_from_this(), keep_alive = request.keep_alive()](
+                            api::ApiResponse answer) {
+                          net::dispatch(self->stream_.get_executor(),
+                                        [self, keep_alive, answer = std::move(answer)]() mutable {
+                                          self->write(std::move(answer), keep_alive);
+                                        });
+                        });
   }
 
   // Per-credential request rate (keyed by the token's hash; the token is never stored).
@@ -365,7 +378,8 @@ struct ApiServer::Impl {
   Impl(ApiContext context, ApiOptions options) : state(std::move(context), std::move(options)) {}
 
   void accept() {
-    acceptor->async_accept(net::make_strand(*io), [this](beast::error_code ec, tcp::socket socket) {
+    net::io_context& home = *ios[next_io++ % ios.size()];
+    acceptor->async_accept(home, [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
         spdlog::warn("accept failed: {}", ec.message());
@@ -411,10 +425,13 @@ struct ApiServer::Impl {
 
   // Sessions reference `state`, and die with `io`: keep `state` declared first.
   ServerState state;
-  std::unique_ptr<net::io_context> io;
+  // One per thread; the acceptor and its timer live on the first. Destroyed in order: a
+  // pending accept on the first may hold a socket of a later one.
+  std::vector<std::unique_ptr<net::io_context>> ios;
+  std::size_t next_io = 0;  // on the acceptor's thread only
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<net::steady_timer> retry_timer;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
 };
 
@@ -425,7 +442,7 @@ ApiServer::~ApiServer() { stop(); }
 
 Result<std::uint16_t> ApiServer::start() {
   Impl& impl = *impl_;
-  if (impl.io) return fail(Errc::internal, "ApiServer already started");
+  if (!impl.ios.empty()) return fail(Errc::internal, "ApiServer already started");
   const ApiOptions& options = impl.state.options;
   beast::error_code ec;
   std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
@@ -437,8 +454,10 @@ Result<std::uint16_t> ApiServer::start() {
     return fail(Errc::invalid_request,
                 "cannot listen on '" + options.host + "': not an IP address");
 
-  impl.io = std::make_unique<net::io_context>(std::max(1, options.threads));
-  auto strand = net::make_strand(*impl.io);
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    impl.ios.push_back(std::make_unique<net::io_context>(1));  // one thread runs each
+  }
+  auto strand = impl.ios.front()->get_executor();
   impl.acceptor = std::make_unique<tcp::acceptor>(strand);
   impl.retry_timer = std::make_unique<net::steady_timer>(strand);
   tcp::endpoint endpoint(address, options.port);
@@ -447,7 +466,7 @@ Result<std::uint16_t> ApiServer::start() {
                           std::to_string(options.port) + ": " + what + ": " + ec.message();
     impl.acceptor.reset();
     impl.retry_timer.reset();
-    impl.io.reset();
+    impl.ios.clear();
     return fail(Errc::unavailable, message);
   };
   impl.acceptor->open(endpoint.protocol(), ec);
@@ -460,17 +479,17 @@ Result<std::uint16_t> ApiServer::start() {
   if (ec) return failed("listen");
   const std::uint16_t port = impl.acceptor->local_endpoint().port();
 
-  impl.work.emplace(impl.io->get_executor());
+  for (auto& io : impl.ios) impl.work.push_back(net::make_work_guard(*io));
   net::dispatch(strand, [&impl] { impl.accept(); });
-  for (int i = 0; i < std::max(1, options.threads); ++i) {
-    impl.threads.emplace_back([&impl] { impl.io->run(); });
+  for (auto& io : impl.ios) {
+    impl.threads.emplace_back([context = io.get()] { context->run(); });
   }
   return port;
 }
 
 void ApiServer::stop() {
   Impl& impl = *impl_;
-  if (!impl.io) return;
+  if (impl.ios.empty()) return;
   impl.state.stopping = true;
   net::post(impl.acceptor->get_executor(), [&impl] {
     beast::error_code ignored;
@@ -482,14 +501,15 @@ void ApiServer::stop() {
   while (impl.state.busy > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(5));
   }
-  impl.work.reset();
-  impl.io->stop();
+  impl.work.clear();
+  for (auto& io : impl.ios) io->stop();
   for (auto& thread : impl.threads) thread.join();
   impl.threads.clear();
   // Destroying the io_context destroys the pending handlers and with them the sessions.
   impl.retry_timer.reset();
   impl.acceptor.reset();
-  impl.io.reset();
+  for (auto& io : impl.ios) io.reset();
+  impl.ios.clear();
 }
 
 }  // namespace axon

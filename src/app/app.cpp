@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -168,7 +169,8 @@ int run_serve(const ServeOptions& options) {
   ApiOptions api_options;
   api_options.host = options.listen_host;
   api_options.port = options.listen_port;
-  api_options.threads = options.api_threads;
+  api_options.threads = options.api_threads.value_or(
+      default_api_threads(options.db_url, std::thread::hardware_concurrency()));
   api_options.allow_private_targets = options.allow_private_targets;
   api_options.rate_limit = options.api_rate_limit;
   api_options.max_endpoints_per_tenant = options.max_endpoints_per_tenant;

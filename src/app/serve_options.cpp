@@ -1,11 +1,18 @@
 #include "app/serve_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
 #include "core/duration.hpp"
 
 namespace axon {
+
+int default_api_threads(std::string_view db_url, unsigned cores) {
+  constexpr int kPostgresThreads = 8;
+  if (!db_url.starts_with("sqlite:")) return kPostgresThreads;
+  return std::clamp(static_cast<int>(cores), 2, kPostgresThreads);
+}
 
 Result<Millis> parse_retention(std::string_view text) {
   if (text == "0") return 0;

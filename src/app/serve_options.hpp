@@ -31,9 +31,7 @@ struct ServeOptions {
   Millis auto_disable_after = 5LL * 24 * 3600 * 1000;  // --auto-disable-after
   int operational_failing_after = 3;                   // --operational-failing-after (env AXON_…)
   Millis retention = 30LL * 24 * 3600 * 1000;          // --retention / AXON_RETENTION (0 = keep all)
-  // Store calls block their HTTP thread (a PostgreSQL round trip, a commit), so more threads
-  // than cores keep ingest concurrent: PostgreSQL then commits many events per WAL flush.
-  int api_threads = 8;                                 // --api-threads
+  std::optional<int> api_threads;                      // --api-threads (default_api_threads)
   double api_rate_limit = 1000;                        // --api-rate-limit (req/s per credential; 0 = off)
   double api_rate_burst = 0;                           // --api-rate-burst (0 = 2 x the rate)
   int max_endpoints_per_tenant = 1000;                 // --max-endpoints-per-tenant (env AXON_…)
@@ -44,6 +42,13 @@ struct ServeOptions {
 inline constexpr const char* kDefaultRetrySchedule = "5s,5m,30m,2h,5h,10h,10h";
 
 // --retention: a duration ("30d", "12h", "5m") or "0" to keep everything.
+// HTTP threads when --api-threads is not given. SQLite: no API thread waits for a commit
+// (a single event is answered from the group commit's completion), so one thread per core
+// (at least 2) keeps the CPUs busy, and more would only switch contexts. PostgreSQL: a single
+// event holds its thread for its transaction, so more threads than cores (8) keep ingest
+// concurrent and PostgreSQL commits many events per WAL flush.
+int default_api_threads(std::string_view db_url, unsigned cores);
+
 Result<Millis> parse_retention(std::string_view text);
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT".

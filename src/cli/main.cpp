@@ -59,7 +59,9 @@ void add_serve(CLI::App& app, axon::ServeOptions& options, std::string& listen,
                     "send delivery.failing after this many failed attempts in a row, 0 = never "
                     "[env AXON_OPERATIONAL_FAILING_AFTER; default 3]")
       ->check(CLI::Range(0, 1000));
-  serve->add_option("--api-threads", options.api_threads, "HTTP server threads")
+  serve->add_option("--api-threads", options.api_threads,
+                    "HTTP server threads [default: one per CPU core, 2 to 8, on SQLite; 8 on "
+                    "PostgreSQL]")
       ->check(CLI::Range(1, 64));
   serve->add_option("--api-rate-limit", options.api_rate_limit,
                     "API requests per second per credential, 0 = off [env AXON_API_RATE_LIMIT]")

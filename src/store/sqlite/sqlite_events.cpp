@@ -56,11 +56,14 @@ const std::optional<std::vector<std::string>>& SqliteStore::subscriptions(
   return cached.patterns;
 }
 
-// Group commit: concurrent ingests share one write transaction. The first caller to find
-// no batch in progress becomes the leader and records every call queued by then, each in
-// its own savepoint (one call's failure does not undo the others), with one COMMIT; the
-// others wait for their result. Fewer commits mean fewer WAL page writes per event, which
-// is most of an event's cost. A lone caller is a batch of one.
+// Group commit: concurrent ingests share one write transaction. A caller queues its call;
+// the first to find no commit running becomes the leader and records every call queued by
+// then, each in its own savepoint (one call's failure does not undo the others), with one
+// COMMIT, and goes on while more calls arrived meanwhile. Each call's `done` runs after the
+// COMMIT. Fewer commits mean fewer WAL page writes per event, which is most of an event's
+// cost. Callers of ingest_event(s) wait for their `done`; ingest_event_async returns at once
+// (a committer thread leads for it), so an API thread never waits for the writer and any
+// number of in-flight events share one commit. A lone caller is a batch of one.
 Result<IngestResult> SqliteStore::ingest_event(
     const NewEvent& ev, Millis now, const std::function<std::string()>& new_delivery_id) {
   auto results = ingest_events(std::span(&ev, 1), now, new_delivery_id);
@@ -71,38 +74,100 @@ Result<IngestResult> SqliteStore::ingest_event(
 Result<std::vector<IngestResult>> SqliteStore::ingest_events(
     std::span<const NewEvent> events, Millis now,
     const std::function<std::string()>& new_delivery_id) {
-  PendingIngest me{events, now, &new_delivery_id, std::nullopt};
+  std::optional<Result<std::vector<IngestResult>>> result;
+  auto call = std::make_unique<PendingIngest>();
+  call->events = events;
+  call->now = now;
+  call->new_delivery_id = &new_delivery_id;
+  call->done = [this, &result](Result<std::vector<IngestResult>> r) {
+    std::lock_guard lock(ingest_mu_);  // the waiter reads `result` only while holding it
+    result = std::move(r);
+    ingest_cv_.notify_all();
+  };
+  enqueue_ingest(std::move(call), /*may_lead=*/true);
   std::unique_lock lock(ingest_mu_);
-  ingest_queue_.push_back(&me);
-  while (!me.result) {
-    if (ingest_leader_) {
-      ingest_cv_.wait(lock);
-      continue;
-    }
-    ingest_leader_ = true;
-    std::vector<PendingIngest*> batch;
+  ingest_cv_.wait(lock, [&] { return result.has_value(); });
+  return std::move(*result);
+}
+
+void SqliteStore::ingest_event_async(NewEvent event, Millis now,
+                                     std::function<std::string()> new_delivery_id,
+                                     IngestDone done) {
+  auto call = std::make_unique<PendingIngest>();
+  call->owned_event = std::move(event);
+  call->owned_new_delivery_id = std::move(new_delivery_id);
+  call->events = std::span(&call->owned_event, 1);
+  call->now = now;
+  call->new_delivery_id = &call->owned_new_delivery_id;
+  call->done = [done = std::move(done)](Result<std::vector<IngestResult>> r) {
+    if (!r) return done(std::unexpected(std::move(r.error())));
+    done(std::move(r->front()));
+  };
+  enqueue_ingest(std::move(call), /*may_lead=*/false);
+}
+
+namespace {
+// `done` must not throw: a throw would leave the leader role taken and every ingest waiting.
+void finish(const std::function<void(Result<std::vector<IngestResult>>)>& done,
+            Result<std::vector<IngestResult>> result) noexcept {
+  done(std::move(result));
+}
+}  // namespace
+
+void SqliteStore::enqueue_ingest(std::unique_ptr<PendingIngest> call, bool may_lead) {
+  std::unique_lock lock(ingest_mu_);
+  ingest_queue_.push_back(std::move(call));
+  if (ingest_leader_) return;  // the running leader takes it in its next round
+  if (may_lead) return lead_ingest(lock);
+  if (!committer_.joinable()) committer_ = std::thread([this] { run_committer(); });
+  committer_cv_.notify_one();
+}
+
+void SqliteStore::lead_ingest(std::unique_lock<std::mutex>& lock) {
+  ingest_leader_ = true;
+  while (!ingest_queue_.empty()) {
+    std::vector<std::unique_ptr<PendingIngest>> batch;
     batch.swap(ingest_queue_);
     lock.unlock();
     auto results = ingest_batch(batch);
+    for (std::size_t i = 0; i < batch.size(); ++i) finish(batch[i]->done, std::move(results[i]));
+    batch.clear();
     lock.lock();
-    // Under the lock: a waiter reads its result only while holding it.
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->result = std::move(results[i]);
-    ingest_leader_ = false;
-    ingest_cv_.notify_all();
   }
-  return std::move(*me.result);
+  ingest_leader_ = false;
+}
+
+// Leads for async calls, so that no API thread waits for the writer (which the dispatcher
+// may hold for a while); exits once stopping with nothing queued.
+void SqliteStore::run_committer() {
+  std::unique_lock lock(ingest_mu_);
+  for (;;) {
+    committer_cv_.wait(lock, [&] {
+      return committer_stopping_ || (!ingest_queue_.empty() && !ingest_leader_);
+    });
+    if (!ingest_queue_.empty() && !ingest_leader_) {
+      lead_ingest(lock);
+    } else if (committer_stopping_) {
+      return;
+    }
+  }
 }
 
 std::vector<Result<std::vector<IngestResult>>> SqliteStore::ingest_batch(
-    const std::vector<PendingIngest*>& batch) {
+    const std::vector<std::unique_ptr<PendingIngest>>& batch) {
   std::vector<Result<std::vector<IngestResult>>> results;
   results.reserve(batch.size());
   auto committed = write([&](Connection& c) -> Result<void> {
     WriteTransaction tx(c);
-    for (PendingIngest* p : batch) {
-      c.exec("SAVEPOINT ingest");
-      auto call = guarded([&] { return ingest_call(c, *p); });
-      c.exec(call ? "RELEASE ingest" : "ROLLBACK TO ingest; RELEASE ingest");
+    FanOutCache fan_out;  // shared by the batch's calls: single events of a tenant look up once
+    for (const auto& p : batch) {
+      c.prepare("SAVEPOINT ingest").run();  // prepared once: this runs for every event
+      auto call = guarded([&] { return ingest_call(c, *p, fan_out); });
+      if (call) {
+        c.prepare("RELEASE ingest").run();
+      } else {
+        c.exec("ROLLBACK TO ingest; RELEASE ingest");
+      }
       results.push_back(std::move(call));
     }
     tx.commit();
@@ -117,10 +182,10 @@ std::vector<Result<std::vector<IngestResult>>> SqliteStore::ingest_batch(
 
 // One caller's events, all or nothing (the caller rolls the savepoint back on failure).
 Result<std::vector<IngestResult>> SqliteStore::ingest_call(Connection& c,
-                                                           const PendingIngest& call) {
+                                                           const PendingIngest& call,
+                                                           FanOutCache& fan_out) {
   std::vector<IngestResult> results;
   results.reserve(call.events.size());
-  FanOutCache fan_out;
   for (const NewEvent& ev : call.events) {
     auto one = ingest_one(c, ev, call.now, *call.new_delivery_id, fan_out);
     if (!one) return std::unexpected(std::move(one.error()));

@@ -117,6 +117,12 @@ SqliteStore::SqliteStore(std::string path, ConnectionOptions options,
 }
 
 SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(ingest_mu_);
+    committer_stopping_ = true;  // it writes what is still queued first
+  }
+  committer_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
   if (checkpointer_) Checkpointer::detach(*writer_);
   checkpointer_.reset();
 }

@@ -1,6 +1,8 @@
 // SqliteStore: the embedded Store, one SQLite database file in WAL mode.
 //
 // Checkpoints run on a background thread (sqlite_checkpointer.hpp), not inside COMMIT.
+// Ingests share group commits (sqlite_events.cpp); a committer thread, started on the first
+// ingest_event_async, writes them for async callers so those never wait for the writer.
 //
 // Connections: one writer connection, guarded by write_mu_, through which every write goes
 // as a BEGIN IMMEDIATE transaction (SQLite allows one writer at a time anyway; taking the
@@ -25,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -86,6 +89,9 @@ class SqliteStore final : public Store {
   Result<std::vector<IngestResult>> ingest_events(
       std::span<const NewEvent> events, Millis now,
       const std::function<std::string()>& new_delivery_id) override;
+  void ingest_event_async(NewEvent event, Millis now,
+                          std::function<std::string()> new_delivery_id,
+                          IngestDone done) override;
   Result<Event> get_event(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
                                   const PageRequest& page) override;
@@ -116,25 +122,38 @@ class SqliteStore final : public Store {
   Result<Counts> delivery_counts(Millis now) override;
 
  private:
-  // An ingest waiting for its group commit (see ingest_event).
+  // An ingest waiting for its group commit (see ingest_events).
   struct PendingIngest {
     std::span<const NewEvent> events;  // one call's events: stored all or nothing
-    Millis now;
-    const std::function<std::string()>* new_delivery_id;
-    std::optional<Result<std::vector<IngestResult>>> result;
+    Millis now = 0;
+    const std::function<std::string()>* new_delivery_id = nullptr;
+    // Runs once, after the commit, without ingest_mu_ held; must not throw.
+    std::function<void(Result<std::vector<IngestResult>>)> done;
+    // What `events` and `new_delivery_id` point to when the caller does not wait (async).
+    NewEvent owned_event;
+    std::function<std::string()> owned_new_delivery_id;
   };
+  // Queues `call`. With `may_lead`, a caller that finds no commit running writes batches
+  // until the queue is empty, then returns; without (async callers: API threads must not wait
+  // for the writer), the committer thread does (see ingest_events).
+  void enqueue_ingest(std::unique_ptr<PendingIngest> call, bool may_lead);
+  // Under ingest_mu_ (held by `lock`): writes batches until the queue is empty.
+  void lead_ingest(std::unique_lock<std::mutex>& lock);
+  void run_committer();
   std::vector<Result<std::vector<IngestResult>>> ingest_batch(
-      const std::vector<PendingIngest*>& batch);
-  Result<std::vector<IngestResult>> ingest_call(Connection& c, const PendingIngest& call);
-  // Where events of one (tenant, operational, type) fan out to, looked up once per call: the
-  // endpoints cannot change while the writer holds the transaction. An entry also means the
-  // tenant exists.
+      const std::vector<std::unique_ptr<PendingIngest>>& batch);
+  // Where events of one (tenant, operational, type) fan out to, looked up once per batch: the
+  // endpoints cannot change while the writer holds the transaction (a call rolled back to its
+  // savepoint undoes only its own writes, never what an entry was read from). An entry also
+  // means the tenant exists.
   struct FanOutTarget {
     std::string endpoint_id;
     bool fifo;
   };
   using FanOutCache =
       std::map<std::tuple<std::string, bool, std::string>, std::vector<FanOutTarget>>;
+  Result<std::vector<IngestResult>> ingest_call(Connection& c, const PendingIngest& call,
+                                                FanOutCache& fan_out);
   Result<IngestResult> ingest_one(Connection& c, const NewEvent& event, Millis now,
                                   const std::function<std::string()>& new_delivery_id,
                                   FanOutCache& fan_out);
@@ -175,8 +194,11 @@ class SqliteStore final : public Store {
 
   std::mutex ingest_mu_;
   std::condition_variable ingest_cv_;
-  std::vector<PendingIngest*> ingest_queue_;  // guarded by ingest_mu_
-  bool ingest_leader_ = false;                // guarded by ingest_mu_: a batch is being written
+  std::vector<std::unique_ptr<PendingIngest>> ingest_queue_;  // guarded by ingest_mu_
+  bool ingest_leader_ = false;  // guarded by ingest_mu_: a caller is writing batches
+  std::condition_variable committer_cv_;  // wakes committer_ (with ingest_mu_)
+  bool committer_stopping_ = false;       // guarded by ingest_mu_
+  std::thread committer_;  // leads for async calls; started on the first one (ingest_mu_)
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mu_
