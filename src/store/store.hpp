@@ -283,13 +283,11 @@ class Store {
   // would answer, only after the event is durable (or refused), possibly on another caller's
   // thread and possibly before this call returns. Lets an API thread hand an event to a group
   // commit and serve other requests meanwhile. `done` must be quick and must not call back
-  // into the store. The default runs ingest_event on the calling thread.
+  // into the store. A store without a group commit runs ingest_event on the calling thread.
   using IngestDone = std::function<void(Result<IngestResult>)>;
   virtual void ingest_event_async(NewEvent event, Millis now,
                                   std::function<std::string()> new_delivery_id,
-                                  IngestDone done) {
-    done(ingest_event(event, now, new_delivery_id));
-  }
+                                  IngestDone done) = 0;
   virtual Result<Event> get_event(std::string_view tenant_id, std::string_view id) = 0;
   virtual Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
                                           const PageRequest& page) = 0;

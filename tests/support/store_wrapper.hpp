@@ -109,6 +109,11 @@ class StoreWrapper : public Store {
       const std::function<std::string()>& new_delivery_id) override {
     return inner_.ingest_events(events, now, new_delivery_id);
   }
+  void ingest_event_async(NewEvent event, Millis now,
+                          std::function<std::string()> new_delivery_id,
+                          IngestDone done) override {
+    inner_.ingest_event_async(std::move(event), now, std::move(new_delivery_id), std::move(done));
+  }
   Result<Event> get_event(std::string_view tenant_id, std::string_view id) override {
     return inner_.get_event(tenant_id, id);
   }

@@ -90,6 +90,13 @@ class PostgresStore final : public Store {
   Result<std::vector<IngestResult>> ingest_events(
       std::span<const NewEvent> events, Millis now,
       const std::function<std::string()>& new_delivery_id) override;
+  // On the caller's thread: each request's transaction runs on its own pooled connection
+  // (a group commit for single events is not built for PostgreSQL yet).
+  void ingest_event_async(NewEvent event, Millis now,
+                          std::function<std::string()> new_delivery_id,
+                          IngestDone done) override {
+    done(ingest_event(event, now, new_delivery_id));
+  }
   Result<Event> get_event(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
                                   const PageRequest& page) override;
