@@ -57,6 +57,8 @@ constexpr std::size_t kFirstReadBytes = 4096;
 constexpr std::size_t kMaxDrainBytes = 1 << 20;  // read at most this much while closing
 constexpr milliseconds kDrainTimeout{2000};      // … for at most this long
 
+class Session;
+
 // What the acceptor and every session share. Outlives all sessions (see Impl member order).
 struct ServerState {
   ServerState(ApiContext ctx, ApiOptions opts)
