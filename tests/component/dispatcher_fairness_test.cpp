@@ -86,7 +86,9 @@ TEST_F(DispatcherFairness, HungEndpointsOfOneTenantDoNotDelayAnother) {
   std::sort(latencies_ms.begin(), latencies_ms.end());
   std::printf("[ fairness ] healthy tenant p50 %.0f ms, max %.0f ms; %zu noisy attempts hanging\n",
               latencies_ms[latencies_ms.size() / 2], latencies_ms.back(), total_requests(hung));
-  EXPECT_LE(latencies_ms.back(), 1'000.0);
+  // Served while the noisy attempts still hang: a starved tenant waits for them to time out.
+  // (The speed itself, p100 under 1 s, is the benchmark's `tenants` scenario, not a timed test.)
+  EXPECT_LT(latencies_ms.back(), static_cast<double>(options.request_timeout));
   // The per-destination cap counts the address connected, not host:port: the noisy tenant's
   // 20 ports on 127.0.0.1 share one cap, which held while the healthy tenant was served.
   EXPECT_LE(total_requests(hung), static_cast<std::size_t>(options.max_per_address));
