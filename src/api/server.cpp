@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
 #include <memory>
@@ -30,6 +31,15 @@ namespace {
 constexpr milliseconds kAcceptRetryDelay{50};    // after EMFILE and friends
 constexpr std::chrono::seconds kStopGrace{5};    // for answers already being written
 constexpr std::chrono::seconds kStoreAnswerGrace{60};  // for the store to answer held requests
+
+// Polls `count` down to zero for at most `grace` (shutdown only); true when it got there.
+bool wait_for_zero(const std::atomic<int>& count, std::chrono::seconds grace) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (count > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return count <= 0;
+}
 
 }  // namespace
 
@@ -159,10 +169,7 @@ void ApiServer::stop() {
     impl.retry_timer->cancel();
   });
   // Requests already being handled get to finish writing their answers (bounded).
-  const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
-  while (impl.state.busy > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(5));
-  }
+  wait_for_zero(impl.state.busy, kStopGrace);
   impl.work.clear();
   for (auto& io : impl.ios) io->stop();
   for (auto& thread : impl.threads) thread.join();
@@ -170,11 +177,7 @@ void ApiServer::stop() {
   // A handler's answer still held by the store (a group commit in progress) is posted to a
   // session's io_context when it comes: wait for it before destroying them. The store
   // answers every call (committed or failed), so this ends; the bound only guards a hang.
-  const auto store_deadline = std::chrono::steady_clock::now() + kStoreAnswerGrace;
-  while (impl.state.awaiting_handler > 0 && std::chrono::steady_clock::now() < store_deadline) {
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  if (impl.state.awaiting_handler > 0) {
+  if (!wait_for_zero(impl.state.awaiting_handler, kStoreAnswerGrace)) {
     // Destroying the io_contexts now would let a late answer use freed memory: keep them.
     spdlog::error("api: {} answers still held by the store at shutdown; not freeing the server",
                   impl.state.awaiting_handler.load());

@@ -165,13 +165,7 @@ struct Dispatcher::Impl {
     while (auto ready = scheduler.next_ready()) {
       start(std::move(ready->job), std::move(ready->slot), now);
     }
-    const std::size_t before = leases.pending().size();
-    scheduler.collect_handbacks(now, leases.pending());
-    std::size_t surplus = 0;
-    for (std::size_t i = before; i < leases.pending().size(); ++i) {
-      surplus += leases.pending()[i].delivery_ids.size();
-    }
-    pacer.on_surplus(now, surplus);
+    pacer.on_surplus(now, scheduler.collect_handbacks(now, leases.pending()));
   }
 
   void send_releases() {

@@ -21,6 +21,8 @@ constexpr Millis kForgetAfter = 10'000;
 constexpr double kSharedHandbackMs = 1'000;
 // … and never later than this, however often it repeats.
 constexpr Millis kMaxSharedHandbackMs = 4'000;
+// A slow or rate-limited endpoint's own surplus backs off up to this.
+constexpr Millis kMaxHandbackMs = 60'000;
 constexpr Millis kGcInterval = 60'000;
 
 TokenBucket::TimePoint steady_point(Millis ms) {
@@ -47,9 +49,9 @@ std::size_t second_of_work(int concurrency, double per_attempt_ms) {
   return std::max(static_cast<std::size_t>(2 * concurrency + 2), per_second);
 }
 
-Millis backoff_due(double drain_ms, int handbacks) {
+Millis backoff_due(double drain_ms, int handbacks, Millis max_ms) {
   const double factor = static_cast<double>(1 << std::min(handbacks, 6));
-  return std::clamp<Millis>(std::llround(drain_ms * factor), 50, 60'000);
+  return std::clamp<Millis>(std::llround(drain_ms * factor), 50, max_ms);
 }
 
 }  // namespace
@@ -233,11 +235,12 @@ void FairScheduler::finished(const Slot& slot, int duration_ms) {
 }
 
 // Moves all but `keep` of `ep`'s queued jobs (the youngest) into a hand-back due after the
-// kept work should have drained, backing off on repeats.
-void FairScheduler::trim(EndpointState& ep, TenantState& tenant, std::size_t keep, Millis now,
-                         double drain_ms, int& handbacks, std::vector<Handback>& out) {
-  if (ep.queue.size() <= keep) return;
-  Handback back{now + backoff_due(drain_ms, handbacks), {}};
+// kept work should have drained, backing off on repeats up to `max_delay`; returns how many.
+std::size_t FairScheduler::trim(EndpointState& ep, TenantState& tenant, std::size_t keep,
+                                Millis now, double drain_ms, int& handbacks, Millis max_delay,
+                                std::vector<Handback>& out) {
+  if (ep.queue.size() <= keep) return 0;
+  Handback back{now + backoff_due(drain_ms, handbacks, max_delay), {}};
   ++handbacks;
   while (ep.queue.size() > keep) {
     back.delivery_ids.push_back(std::move(ep.queue.back().delivery_id));
@@ -246,10 +249,13 @@ void FairScheduler::trim(EndpointState& ep, TenantState& tenant, std::size_t kee
     --queued_;
   }
   std::reverse(back.delivery_ids.begin(), back.delivery_ids.end());
+  const std::size_t moved = back.delivery_ids.size();
   out.push_back(std::move(back));
+  return moved;
 }
 
-void FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& out) {
+std::size_t FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& out) {
+  std::size_t handed_back = 0;
   const Millis steady = clock_.steady_ms();
   const int share = tenant_share();
   std::unordered_map<std::string, std::size_t> kept_per_destination;
@@ -288,26 +294,28 @@ void FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& out) {
       std::size_t& dest_kept = kept_per_destination[dest];
       const std::size_t dest_keep = second_of_work(options_.max_per_destination, dest_per_attempt);
       const std::size_t shared_keep = std::min(dest_keep - std::min(dest_keep, dest_kept), tenant_keep);
-      const std::size_t before = ep.queue.size();
+      std::size_t moved = 0;
       if (keep <= shared_keep) {
-        trim(ep, tenant, keep, now, drain_ms, ep.handbacks, out);
-      } else if (ep.queue.size() > shared_keep) {
+        moved = trim(ep, tenant, keep, now, drain_ms, ep.handbacks, kMaxHandbackMs, out);
+      } else {
         // Surplus of a shared cap: the endpoint itself is not slow; another of the tenant's
         // endpoints, or the whole address, is. Back soon, backing off per destination (not
         // per endpoint) while the address stays full, so a hung address is not re-claimed
         // and handed back over and over; capped so the work returns soon after it recovers.
         int repeats = d == destinations_.end() ? 0 : d->second.handbacks;
-        trim(ep, tenant, shared_keep, now, std::min<double>(dest_per_attempt, kSharedHandbackMs),
-             repeats, out);
-        out.back().due_at = std::min(out.back().due_at, now + kMaxSharedHandbackMs);
-        if (d != destinations_.end()) backed_off.insert(dest);
+        moved = trim(ep, tenant, shared_keep, now,
+                     std::min<double>(dest_per_attempt, kSharedHandbackMs), repeats,
+                     kMaxSharedHandbackMs, out);
+        if (moved > 0 && d != destinations_.end()) backed_off.insert(dest);
       }
-      if (ep.queue.size() == before) ep.handbacks = 0;
+      if (moved == 0) ep.handbacks = 0;
+      handed_back += moved;
       dest_kept += ep.queue.size();
       tenant_keep -= std::min(tenant_keep, ep.queue.size());
     }
   }
   for (const auto& dest : backed_off) ++destinations_[dest].handbacks;
+  return handed_back;
 }
 
 void FairScheduler::collect_expiring(Millis now, Millis needed_until, std::vector<Handback>& out) {

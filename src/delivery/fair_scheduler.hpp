@@ -84,7 +84,8 @@ class FairScheduler {
   void learn_address(const std::string& url, const std::string& address);
 
   // Surplus that cannot start soon (see above); `now` is wall time for the due times.
-  void collect_handbacks(Millis now, std::vector<Handback>& out);
+  // Returns how many jobs it handed back.
+  std::size_t collect_handbacks(Millis now, std::vector<Handback>& out);
   // Queued jobs whose lease expires before `needed_until` (wall time), due now.
   void collect_expiring(Millis now, Millis needed_until, std::vector<Handback>& out);
   // Drops the endpoint's queued jobs (it is being disabled); returns their delivery ids.
@@ -145,8 +146,9 @@ class FairScheduler {
   std::string destination_of(const EndpointState& ep) const;
   bool may_start(EndpointState& ep, const std::string& dest, Millis now);
   std::optional<Start> start_from(TenantState& tenant, Millis now);
-  void trim(EndpointState& ep, TenantState& tenant, std::size_t keep, Millis now,
-            double drain_ms, int& handbacks, std::vector<Handback>& out);
+  std::size_t trim(EndpointState& ep, TenantState& tenant, std::size_t keep, Millis now,
+                   double drain_ms, int& handbacks, Millis max_delay,
+                   std::vector<Handback>& out);
   std::shared_ptr<const std::string> shared_body(const DeliveryJob& job);
 
   const Clock& clock_;
