@@ -119,7 +119,7 @@ struct Dispatcher::Impl {
       scheduler.collect_expiring(now, leases.needed_until(now), leases.pending());
     }
     start_ready(now);
-    send_releases();
+    send_releases(now);
     for (auto& result : sender.poll(sleep_budget())) on_result(result);
     flush();
     housekeeping();
@@ -166,14 +166,20 @@ struct Dispatcher::Impl {
       start(std::move(ready->job), std::move(ready->slot), now);
     }
     pacer.on_surplus(now, scheduler.collect_handbacks(now, leases.pending()));
+    leases.recall(scheduler.take_recalls(now));
   }
 
-  void send_releases() {
+  // Hand-backs, then recalls, in one lane task: a recall finds its hand-back done, and a
+  // claim posted after it finds the recalled work due.
+  void send_releases(Millis now) {
     const auto earliest = leases.earliest_due();
-    if (!earliest) return;
-    pacer.due_by(*earliest);  // handed-back work is claimable again then
-    lane.post([this, batch = leases.take()]() -> StoreLane::Continuation {
+    if (!earliest && !leases.has_recalls()) return;
+    if (earliest) pacer.due_by(*earliest);  // handed-back work is claimable again then
+    if (leases.has_recalls()) pacer.due_by(now);
+    lane.post([this, now, batch = leases.take(), recalls = leases.take_recalls()]()
+                  -> StoreLane::Continuation {
       release_handbacks(store, options.owner, batch);
+      recall_handbacks(store, recalls, now);
       return {};
     });
   }
@@ -205,7 +211,7 @@ struct Dispatcher::Impl {
   // This node's master key cannot open the endpoint's secret: the receiver is not at fault,
   // so no attempt is recorded; the delivery goes back for a node that can sign it.
   void hand_back_unsignable(DeliveryJob job, const Slot& slot, Millis now) {
-    scheduler.finished(slot, 0);  // no attempt was made: the slot is free again
+    scheduler.finished(slot, 0, /*answered=*/false);  // no attempt: the slot is free again
     stats.unsignable.fetch_add(1);
     if (options.metrics) options.metrics->delivery_unsignable();
     log_event(spdlog::level::err, "delivery handed back: the endpoint's signing secret or "
@@ -221,7 +227,7 @@ struct Dispatcher::Impl {
     if (node.empty()) return;
     stats.in_flight.store(static_cast<std::int64_t>(in_flight.size()));
     const AttemptContext& context = node.mapped().context;
-    scheduler.finished(node.mapped().slot, result.duration_ms);
+    scheduler.finished(node.mapped().slot, result.duration_ms, result.status_code > 0);
     scheduler.learn_address(node.mapped().url, result.remote_address);
     const Millis now = clock.now_ms();
     const Decision decision = options.retry_policy.decide(to_attempt_result(result),
@@ -322,7 +328,7 @@ struct Dispatcher::Impl {
       spdlog::info("dispatcher: stopped {} attempts in flight; their deliveries are handed back",
                    aborted.size());
     }
-    for (const auto& [tag, attempt] : in_flight) scheduler.finished(attempt.slot, 0);
+    for (const auto& [tag, attempt] : in_flight) scheduler.finished(attempt.slot, 0, false);
     in_flight.clear();
     stats.in_flight.store(0);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <unordered_set>
 
 #include "core/url_policy.hpp"
@@ -24,6 +25,16 @@ constexpr Millis kMaxSharedHandbackMs = 4'000;
 // A slow or rate-limited endpoint's own surplus backs off up to this.
 constexpr Millis kMaxHandbackMs = 60'000;
 constexpr Millis kGcInterval = 60'000;
+// Surplus handed back to a full address is remembered (to recall it when the address answers
+// again) up to this many deliveries in all; beyond it, the work waits out its backoff.
+constexpr std::size_t kMaxParked = 100'000;
+constexpr Millis kPruneInterval = 1'000;
+
+std::size_t ids_in(const std::vector<Handback>& batches) {
+  std::size_t n = 0;
+  for (const auto& h : batches) n += h.delivery_ids.size();
+  return n;
+}
 
 TokenBucket::TimePoint steady_point(Millis ms) {
   return TokenBucket::TimePoint{std::chrono::milliseconds(ms)};
@@ -211,13 +222,15 @@ std::optional<FairScheduler::Start> FairScheduler::next_ready() {
   return std::nullopt;
 }
 
-void FairScheduler::finished(const Slot& slot, int duration_ms) {
+void FairScheduler::finished(const Slot& slot, int duration_ms, bool answered) {
   const Millis now = clock_.steady_ms();
   --in_flight_;
+  EndpointState* endpoint = nullptr;
   if (auto ep = endpoints_.find(slot.endpoint_id); ep != endpoints_.end()) {
-    --ep->second.in_flight;
-    ep->second.avg_ms = 0.8 * ep->second.avg_ms + 0.2 * duration_ms;
-    ep->second.last_result = now;
+    endpoint = &ep->second;
+    --endpoint->in_flight;
+    endpoint->avg_ms = 0.8 * endpoint->avg_ms + 0.2 * duration_ms;
+    endpoint->last_result = now;
   }
   if (auto t = tenants_.find(slot.tenant_id); t != tenants_.end()) {
     t->second.activity.ended(now, duration_ms);
@@ -225,12 +238,22 @@ void FairScheduler::finished(const Slot& slot, int duration_ms) {
   if (auto s = services_.find(slot.service); s != services_.end() && --s->second <= 0) {
     services_.erase(s);
   }
+  bool address_has_room = true;
   if (auto d = destinations_.find(slot.destination); d != destinations_.end()) {
-    d->second.ended(now, duration_ms);
-    if (auto e = d->second.per_endpoint.find(slot.endpoint_id);
-        e != d->second.per_endpoint.end() && --e->second <= 0) {
-      d->second.per_endpoint.erase(e);
+    Destination& dest = d->second;
+    dest.ended(now, duration_ms);
+    if (auto e = dest.per_endpoint.find(slot.endpoint_id);
+        e != dest.per_endpoint.end() && --e->second <= 0) {
+      dest.per_endpoint.erase(e);
     }
+    address_has_room = 2 * dest.in_flight < options_.max_per_destination;
+    if (answered && address_has_room) recall(dest.parked);
+  }
+  // It answers and has room again: what it could not take earlier may start now. (While it
+  // or its address stays full the surplus waits: recalling it would hand it back again.)
+  if (endpoint != nullptr && answered && address_has_room &&
+      2 * endpoint->in_flight < concurrency_of(*endpoint)) {
+    recall(endpoint->parked);
   }
 }
 
@@ -275,7 +298,7 @@ std::size_t FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& 
         continue;
       }
       // The endpoint: its own limits, or the destination cap, set its concurrency.
-      const int concurrency = ep.max_in_flight > 0 ? ep.max_in_flight : options_.max_per_service;
+      const int concurrency = concurrency_of(ep);
       double per_attempt = ep.avg_ms;
       if (ep.in_flight > 0) {
         per_attempt = std::max(per_attempt, static_cast<double>(steady - std::max(ep.last_used, ep.last_result)));
@@ -297,6 +320,7 @@ std::size_t FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& 
       std::size_t moved = 0;
       if (keep <= shared_keep) {
         moved = trim(ep, tenant, keep, now, drain_ms, ep.handbacks, kMaxHandbackMs, out);
+        if (moved > 0 && !ep.bucket.limited()) park(ep.parked, out.back());
       } else {
         // Surplus of a shared cap: the endpoint itself is not slow; another of the tenant's
         // endpoints, or the whole address, is. Back soon, backing off per destination (not
@@ -306,7 +330,10 @@ std::size_t FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& 
         moved = trim(ep, tenant, shared_keep, now,
                      std::min<double>(dest_per_attempt, kSharedHandbackMs), repeats,
                      kMaxSharedHandbackMs, out);
-        if (moved > 0 && d != destinations_.end()) backed_off.insert(dest);
+        if (moved > 0 && d != destinations_.end()) {
+          backed_off.insert(dest);
+          if (!ep.bucket.limited()) park(d->second.parked, out.back());
+        }
       }
       if (moved == 0) ep.handbacks = 0;
       handed_back += moved;
@@ -316,6 +343,43 @@ std::size_t FairScheduler::collect_handbacks(Millis now, std::vector<Handback>& 
   }
   for (const auto& dest : backed_off) ++destinations_[dest].handbacks;
   return handed_back;
+}
+
+int FairScheduler::concurrency_of(const EndpointState& ep) const {
+  return ep.max_in_flight > 0 ? ep.max_in_flight : options_.max_per_service;
+}
+
+void FairScheduler::park(std::vector<Handback>& parked, const Handback& handback) {
+  if (parked_ + handback.delivery_ids.size() > kMaxParked) return;
+  parked.push_back(handback);
+  parked_ += handback.delivery_ids.size();
+}
+
+void FairScheduler::recall(std::vector<Handback>& parked) {
+  parked_ -= ids_in(parked);
+  std::move(parked.begin(), parked.end(), std::back_inserter(recalled_));
+  parked.clear();
+}
+
+std::vector<Recall> FairScheduler::take_recalls(Millis now) {
+  std::vector<Recall> out;
+  for (auto& h : recalled_) {
+    if (h.due_at > now) out.push_back(Recall{h.due_at, std::move(h.delivery_ids)});
+  }
+  recalled_.clear();
+  if (parked_ > 0 && now >= next_prune_) {  // work already due again needs no recall
+    next_prune_ = now + kPruneInterval;
+    auto prune = [&](std::vector<Handback>& parked) {
+      std::erase_if(parked, [&](const Handback& h) {
+        if (h.due_at > now) return false;
+        parked_ -= h.delivery_ids.size();
+        return true;
+      });
+    };
+    for (auto& [id, ep] : endpoints_) prune(ep.parked);
+    for (auto& [key, dest] : destinations_) prune(dest.parked);
+  }
+  return out;
 }
 
 void FairScheduler::collect_expiring(Millis now, Millis needed_until, std::vector<Handback>& out) {
@@ -359,8 +423,11 @@ void FairScheduler::forget_idle() {
   next_gc_ = now + kGcInterval;
   std::erase_if(endpoints_, [&](const auto& kv) {
     const EndpointState& ep = kv.second;
-    return !ep.in_ring && ep.queue.empty() && ep.in_flight == 0 &&
-           now - ep.last_used > kForgetAfter;
+    if (ep.in_ring || !ep.queue.empty() || ep.in_flight > 0 || now - ep.last_used <= kForgetAfter) {
+      return false;
+    }
+    parked_ -= ids_in(ep.parked);  // not recalled: due again on its own
+    return true;
   });
   std::erase_if(tenants_, [&](const auto& kv) {
     const TenantState& tenant = kv.second;
@@ -368,7 +435,11 @@ void FairScheduler::forget_idle() {
     for (const auto& id : tenant.ring) endpoints_[id].in_ring = false;  // a new tenant entry relists them
     return true;
   });
-  std::erase_if(destinations_, [](const auto& kv) { return kv.second.in_flight == 0; });
+  std::erase_if(destinations_, [&](const auto& kv) {
+    if (kv.second.in_flight > 0) return false;
+    parked_ -= ids_in(kv.second.parked);  // not recalled: due again on its own
+    return true;
+  });
   std::erase_if(bodies_, [](const auto& kv) { return kv.second.expired(); });
 }
 

@@ -22,6 +22,11 @@
 //   destination keeps about a second of work (less when its attempts hang), a tenant whose
 //   slots are all taken by silent attempts keeps little; the rest is handed back to the
 //   store, due when the kept work should have drained, with backoff on repeats.
+// - Surplus handed back because an address was full is recalled when the address answers
+//   again with room to spare, and an endpoint's own surplus when it answers with room to
+//   spare (take_recalls): waiting out the backoff would leave the senders idle once the
+//   receiver catches up. A rate-limited endpoint's surplus is not: room is not what holds
+//   it back.
 // - Jobs of one event share one body (DeliveryJob::payload): enqueue swaps a job's body for
 //   the copy already queued or in flight.
 //
@@ -63,6 +68,13 @@ struct Handback {
   std::vector<std::string> delivery_ids;
 };
 
+// Deliveries this node handed back due at `handed_back_due` that may start sooner now
+// (Store::bring_forward_deliveries).
+struct Recall {
+  Millis handed_back_due = 0;
+  std::vector<std::string> delivery_ids;
+};
+
 class FairScheduler {
  public:
   FairScheduler(const Clock& clock, SchedulerOptions options);
@@ -77,8 +89,10 @@ class FairScheduler {
   };
   std::optional<Start> next_ready();
 
-  // An attempt started by next_ready finished after `duration_ms`.
-  void finished(const Slot& slot, int duration_ms);
+  // An attempt started by next_ready finished after `duration_ms`; `answered` when the
+  // destination sent a response (not a timeout or a refused connection, nor a job that
+  // never started).
+  void finished(const Slot& slot, int duration_ms, bool answered = true);
 
   // Later connections to `url`'s host go to `address` (learnt from a finished attempt).
   void learn_address(const std::string& url, const std::string& address);
@@ -86,6 +100,8 @@ class FairScheduler {
   // Surplus that cannot start soon (see above); `now` is wall time for the due times.
   // Returns how many jobs it handed back.
   std::size_t collect_handbacks(Millis now, std::vector<Handback>& out);
+  // The surplus of full addresses that answer again, still due after `now` (wall time).
+  std::vector<Recall> take_recalls(Millis now);
   // Queued jobs whose lease expires before `needed_until` (wall time), due now.
   void collect_expiring(Millis now, Millis needed_until, std::vector<Handback>& out);
   // Drops the endpoint's queued jobs (it is being disabled); returns their delivery ids.
@@ -121,6 +137,7 @@ class FairScheduler {
     Millis last_used = 0;   // steady: last attempt started
     Millis last_result = 0; // steady: last attempt finished
     int handbacks = 0;      // consecutive hand-backs of surplus (backoff)
+    std::vector<Handback> parked;  // its surplus handed back, to recall when it has room
   };
   struct Activity {  // a destination's or a tenant's attempts, for the "hung" estimate
     int in_flight = 0;
@@ -135,6 +152,7 @@ class FairScheduler {
   };
   struct Destination : Activity {
     std::unordered_map<std::string, int> per_endpoint;  // endpoint id -> attempts in flight
+    std::vector<Handback> parked;  // surplus handed back while it was full, to recall
   };
   struct TenantState {
     Activity activity;
@@ -144,6 +162,9 @@ class FairScheduler {
   };
 
   std::string destination_of(const EndpointState& ep) const;
+  int concurrency_of(const EndpointState& ep) const;
+  void park(std::vector<Handback>& parked, const Handback& handback);
+  void recall(std::vector<Handback>& parked);
   bool may_start(EndpointState& ep, const std::string& dest, Millis now);
   std::optional<Start> start_from(TenantState& tenant, Millis now);
   std::size_t trim(EndpointState& ep, TenantState& tenant, std::size_t keep, Millis now,
@@ -160,6 +181,9 @@ class FairScheduler {
   std::unordered_map<std::string, std::string> addresses_;  // host -> address last connected
   std::unordered_map<std::string, std::weak_ptr<const std::string>> bodies_;  // by event id
   std::deque<std::string> tenant_ring_;  // tenants with queued jobs, in turn order
+  std::vector<Handback> recalled_;  // parked work of endpoints that answered again
+  std::size_t parked_ = 0;           // delivery ids parked, all endpoints and addresses
+  Millis next_prune_ = 0;            // wall: next look for parked work due anyway
   std::size_t queued_ = 0;
   int in_flight_ = 0;
   std::optional<Millis> rate_wakeup_;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace axon {
 
@@ -38,11 +39,34 @@ std::vector<Handback> LeaseKeeper::take() {
   return out;
 }
 
+void LeaseKeeper::recall(std::vector<Recall> recalls) {
+  std::move(recalls.begin(), recalls.end(), std::back_inserter(recalls_));
+}
+
+std::vector<Recall> LeaseKeeper::take_recalls() {
+  std::vector<Recall> out = std::move(recalls_);
+  recalls_.clear();
+  return out;
+}
+
 void release_handbacks(Store& store, std::string_view owner, const std::vector<Handback>& batch) {
   for (const auto& [due_at, ids] : batch) {
     if (auto r = store.release_deliveries(owner, ids, due_at); !r) {
       spdlog::warn("dispatcher: could not hand back {} deliveries: {}", ids.size(),
                    r.error().message);
+    }
+  }
+}
+
+void recall_handbacks(Store& store, const std::vector<Recall>& recalls, Millis due_at) {
+  for (const auto& [handed_back_due, ids] : recalls) {
+    auto moved = store.bring_forward_deliveries(ids, handed_back_due, due_at);
+    if (!moved) {
+      spdlog::warn("dispatcher: could not bring {} handed-back deliveries forward: {}",
+                   ids.size(), moved.error().message);
+    } else {
+      spdlog::debug("dispatcher: {} of {} handed-back deliveries due {} ms sooner", *moved,
+                    ids.size(), handed_back_due - due_at);
     }
   }
 }

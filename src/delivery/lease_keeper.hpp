@@ -6,7 +6,8 @@
 // `needed_until(now)`: now + the longest attempt (request_timeout) + a margin, or half the
 // lease if that is shorter. Hand-backs from anywhere (expiring leases, the scheduler's
 // surplus, a disabled endpoint's queue, a delivery this node cannot sign) collect here
-// until the dispatcher sends them to the store in one lane task (release_handbacks).
+// until the dispatcher sends them to the store in one lane task (release_handbacks), with
+// the scheduler's recalls of earlier hand-backs (recall_handbacks).
 //
 // Thread-safety: LeaseKeeper has none (owned by the dispatcher thread); release_handbacks
 // is as thread-safe as the store.
@@ -51,15 +52,24 @@ class LeaseKeeper {
   std::optional<Millis> earliest_due() const;
   std::vector<Handback> take();
 
+  // Earlier hand-backs to bring forward (the scheduler's take_recalls).
+  void recall(std::vector<Recall> recalls);
+  bool has_recalls() const { return !recalls_.empty(); }
+  std::vector<Recall> take_recalls();
+
  private:
   const Millis lease_ms_;
   const Millis request_timeout_;
   Periodic check_{kCheckInterval};
   std::vector<Handback> pending_;
+  std::vector<Recall> recalls_;
 };
 
 // Releases each hand-back's deliveries (leased to `owner`) due at its time. A failure is
 // logged: those deliveries stay leased until the lease expires, then anyone may claim them.
 void release_handbacks(Store& store, std::string_view owner, const std::vector<Handback>& batch);
+// Makes the recalled deliveries due at `due_at` (those untouched since they were handed
+// back). A failure is logged: they stay due when they were handed back for.
+void recall_handbacks(Store& store, const std::vector<Recall>& recalls, Millis due_at);
 
 }  // namespace axon

@@ -329,6 +329,12 @@ class Store {
   virtual Result<void> release_deliveries(std::string_view owner,
                                           std::span<const std::string> delivery_ids,
                                           Millis due_at) = 0;
+  // Deliveries handed back with release_deliveries(…, handed_back_due) that nobody touched
+  // since (still pending, unleased and due at handed_back_due) become due at `due_at`; any
+  // other is left alone (attempted or retrying since, leased again, finished, deleted).
+  // Returns how many moved.
+  virtual Result<int> bring_forward_deliveries(std::span<const std::string> delivery_ids,
+                                               Millis handed_back_due, Millis due_at) = 0;
   // The earliest time a pending delivery of an enabled endpoint becomes claimable
   // (max(next_attempt_at, lease_expires_at)), or nullopt when there is none.
   virtual Result<std::optional<Millis>> next_due_at() = 0;

@@ -266,6 +266,44 @@ TEST_P(StoreConformance, ReleaseDeliveriesMakesThemDueLater) {
   EXPECT_EQ(sorted(delivery_ids(claim(T0 + kSecond))), sorted(give_back));
 }
 
+// A hand-back brought forward moves only if nothing happened to it since: a delivery
+// attempted (and retrying on its own schedule), leased again or finished stays as it is.
+TEST_P(StoreConformance, BringForwardMovesOnlyUntouchedHandbacks) {
+  auto tenant = add_tenant();
+  add_endpoint(tenant);
+  auto jobs = ingest_and_claim(tenant, 4);
+  std::vector<std::string> ids = delivery_ids(jobs);
+  const Millis handed_back_due = T0 + 4 * kSecond;
+  must(store().release_deliveries("w1", ids, handed_back_due));
+  EXPECT_TRUE(claim(T0 + 1).empty());
+
+  // ids[0]: claimed by another node when due and now retrying an hour later.
+  auto retried = claim(handed_back_due, 1, "w2").at(0);
+  ASSERT_EQ(retried.delivery_id, ids[0]);
+  complete({outcome(retried, DeliveryStatus::pending, handed_back_due, T0 + kHour)},
+           handed_back_due, "w2");
+  // ids[1]: succeeded. ids[2]: leased again (no longer handed back).
+  auto done = claim(handed_back_due, 1, "w2").at(0);
+  ASSERT_EQ(done.delivery_id, ids[1]);
+  complete({outcome(done, DeliveryStatus::succeeded, handed_back_due)}, handed_back_due, "w2");
+  auto leased = claim(handed_back_due, 1, "w2").at(0);
+  ASSERT_EQ(leased.delivery_id, ids[2]);
+
+  // Another hand-back of ids[3] due elsewhere, or a stale due time, moves nothing.
+  EXPECT_EQ(must(store().bring_forward_deliveries(ids, handed_back_due + 1, T0 + 2)), 0);
+  EXPECT_EQ(must(store().bring_forward_deliveries(ids, handed_back_due, T0 + 2)), 1);
+  EXPECT_EQ(delivery(tenant, ids[3]).next_attempt_at, T0 + 2);
+  EXPECT_EQ(delivery(tenant, ids[0]).next_attempt_at, T0 + kHour);
+  EXPECT_EQ(delivery(tenant, ids[1]).status, DeliveryStatus::succeeded);
+  EXPECT_EQ(delivery(tenant, ids[2]).lease_owner, "w2");
+  EXPECT_EQ(must(store().bring_forward_deliveries({}, handed_back_due, T0 + 2)), 0);
+
+  auto now_due = claim(T0 + 2);
+  ASSERT_EQ(now_due.size(), 1u);
+  EXPECT_EQ(now_due[0].delivery_id, ids[3]);
+  EXPECT_EQ(now_due[0].attempt, 1) << "no attempt recorded by a hand-back";
+}
+
 TEST_P(StoreConformance, NextDueAt) {
   EXPECT_EQ(must(store().next_due_at()), std::nullopt);
   auto tenant = add_tenant();

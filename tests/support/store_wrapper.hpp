@@ -154,6 +154,10 @@ class StoreWrapper : public Store {
                                   Millis due_at) override {
     return inner_.release_deliveries(owner, delivery_ids, due_at);
   }
+  Result<int> bring_forward_deliveries(std::span<const std::string> delivery_ids,
+                                       Millis handed_back_due, Millis due_at) override {
+    return inner_.bring_forward_deliveries(delivery_ids, handed_back_due, due_at);
+  }
   Result<std::optional<Millis>> next_due_at() override { return inner_.next_due_at(); }
   Result<std::vector<Endpoint>> disable_failing_endpoints(Millis now, Millis period) override {
     return inner_.disable_failing_endpoints(now, period);

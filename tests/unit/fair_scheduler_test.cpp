@@ -162,6 +162,86 @@ TEST_F(FairSchedulerTest, HungDestinationBacksOffItsHandbacksUntilItAnswers) {
   EXPECT_EQ(surplus_delay(), 1'000);
 }
 
+// The surplus a full address handed back is recalled once the address answers with room to
+// spare, not left to wait out its backoff; a timeout, or an answer while it stays full,
+// recalls nothing, and work already due again needs no recall.
+TEST_F(FairSchedulerTest, FullAddressSurplusIsRecalledWhenItAnswersAgain) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 4});
+  for (int i = 0; i < 100; ++i) s.enqueue(job("t", "ep_" + std::to_string(i % 50)));
+  auto hung = drain(s);
+  ASSERT_EQ(hung.size(), 4u);
+  clock_.advance(3'000);
+  std::vector<Handback> back;
+  s.collect_handbacks(clock_.now_ms(), back);
+  ASSERT_FALSE(back.empty());
+  std::vector<std::string> handed_back;
+  for (const auto& h : back) {
+    EXPECT_GT(h.due_at, clock_.now_ms());
+    handed_back.insert(handed_back.end(), h.delivery_ids.begin(), h.delivery_ids.end());
+  }
+  EXPECT_TRUE(s.take_recalls(clock_.now_ms()).empty());
+
+  s.finished(hung[0].slot, 3'000, /*answered=*/false);  // a timeout
+  s.finished(hung[1].slot, 3'000, /*answered=*/true);   // answers, but 2 of 4 still hang: full
+  EXPECT_TRUE(s.take_recalls(clock_.now_ms()).empty());
+  s.finished(hung[2].slot, 3'000, /*answered=*/true);  // 1 of 4 left: room again
+  auto recalls = s.take_recalls(clock_.now_ms());
+  std::vector<std::string> recalled;
+  for (const auto& r : recalls) {
+    EXPECT_EQ(r.handed_back_due, back.front().due_at);
+    recalled.insert(recalled.end(), r.delivery_ids.begin(), r.delivery_ids.end());
+  }
+  EXPECT_EQ(recalled, handed_back);
+  EXPECT_TRUE(s.take_recalls(clock_.now_ms()).empty()) << "each hand-back is recalled once";
+
+  // Handed back again while full; by the time the address answers that work is due anyway.
+  for (auto& start : drain(s)) hung.push_back(std::move(start));
+  for (int i = 0; i < 100; ++i) s.enqueue(job("t", "ep_" + std::to_string(i % 50)));
+  for (auto& start : drain(s)) hung.push_back(std::move(start));
+  clock_.advance(3'000);
+  back.clear();
+  s.collect_handbacks(clock_.now_ms(), back);
+  ASSERT_FALSE(back.empty());
+  clock_.advance(10'000);
+  for (std::size_t i = 3; i < hung.size(); ++i) s.finished(hung[i].slot, 20, true);
+  EXPECT_TRUE(s.take_recalls(clock_.now_ms()).empty());
+}
+
+// A slow endpoint's own surplus (it, not its address, was full) is recalled once it answers
+// with room to spare; a rate-limited endpoint's surplus waits for its tokens instead.
+TEST_F(FairSchedulerTest, SlowEndpointSurplusIsRecalledButRateLimitedIsNot) {
+  FairScheduler s(clock_, {.max_in_flight = 1000, .max_per_destination = 1000});
+  for (int i = 0; i < 100; ++i) {
+    auto slow = job("t", "ep_slow", "http://127.0.0.1:9001/");
+    slow.max_in_flight = 2;
+    s.enqueue(std::move(slow));
+    auto limited = job("t", "ep_limited", "http://127.0.0.1:9002/");
+    limited.rate_limit = 1.0;
+    s.enqueue(std::move(limited));
+  }
+  auto started = drain(s);
+  clock_.advance(5'000);
+  std::vector<Handback> back;
+  s.collect_handbacks(clock_.now_ms(), back);
+  ASSERT_EQ(back.size(), 2u);  // both endpoints hand surplus back
+
+  std::vector<FairScheduler::Start> slow;
+  for (auto& start : started) {
+    if (start.job.endpoint_id == "ep_slow") slow.push_back(std::move(start));
+    else s.finished(start.slot, 5, true);  // the limited one answers at once
+  }
+  ASSERT_EQ(slow.size(), 2u);
+  s.finished(slow[0].slot, 5'000, true);  // one of its two still in flight: no room yet
+  EXPECT_TRUE(s.take_recalls(clock_.now_ms()).empty());
+  s.finished(slow[1].slot, 5'000, true);
+  auto recalls = s.take_recalls(clock_.now_ms());
+  ASSERT_EQ(recalls.size(), 1u);
+  const Handback& slow_back = back[0].delivery_ids == recalls[0].delivery_ids ? back[0] : back[1];
+  EXPECT_EQ(recalls[0].delivery_ids, slow_back.delivery_ids);
+  EXPECT_EQ(recalls[0].handed_back_due, slow_back.due_at);
+  EXPECT_GT(recalls[0].delivery_ids.size(), 80u);
+}
+
 TEST_F(FairSchedulerTest, StalledTenantKeepsLittleQueued) {
   FairScheduler s(clock_, {.max_in_flight = 80, .max_per_destination = 1000});
   for (int i = 0; i < 200; ++i) {

@@ -90,6 +90,15 @@ TEST(LeaseKeeper, CollectsHandBacksAndTheirEarliestDueTime) {
   ASSERT_EQ(keeper.pending().size(), 2u);
   EXPECT_EQ(keeper.pending()[1].due_at, 1'000 + LeaseKeeper::kUnsignableRetryDelay);
   EXPECT_EQ(keeper.earliest_due(), 5'000);
+
+  EXPECT_FALSE(keeper.has_recalls());
+  keeper.recall({Recall{5'000, {"dlv_a"}}});
+  keeper.recall({Recall{6'000, {"dlv_d"}}});
+  ASSERT_TRUE(keeper.has_recalls());
+  auto recalls = keeper.take_recalls();
+  ASSERT_EQ(recalls.size(), 2u);
+  EXPECT_EQ(recalls[1].handed_back_due, 6'000);
+  EXPECT_FALSE(keeper.has_recalls());
 }
 
 }  // namespace

@@ -244,6 +244,11 @@ int take_due(Transaction& tx, std::string_view owner, Millis now, Millis lease_m
   return r.rows();
 }
 
+// Ids as one JSON array, for `id = ANY (ARRAY(SELECT json_array_elements_text($n::json)))`.
+std::string json_ids(std::span<const std::string> ids) {
+  return nlohmann::json(std::vector<std::string>(ids.begin(), ids.end())).dump();
+}
+
 // Every job of one event shares one copy of its body, read once.
 void attach_bodies(Transaction& tx, std::vector<DeliveryJob>& jobs) {
   std::unordered_map<std::string, std::shared_ptr<const std::string>> bodies;
@@ -340,8 +345,7 @@ Result<void> PostgresStore::release_deliveries(std::string_view owner,
                                                std::span<const std::string> delivery_ids,
                                                Millis due_at) {
   if (delivery_ids.empty()) return {};
-  nlohmann::json ids(std::vector<std::string>(delivery_ids.begin(), delivery_ids.end()));
-  const std::string ids_json = ids.dump();
+  const std::string ids_json = json_ids(delivery_ids);
   return transact("release_deliveries", [&](Transaction& tx) {
     // Found by key: `owner` may hold thousands of leases, which `lease_owner = $1` would walk.
     PgResult r = tx.exec(
@@ -350,6 +354,21 @@ Result<void> PostgresStore::release_deliveries(std::string_view owner,
         "AND id = ANY (ARRAY(SELECT json_array_elements_text($2::json))) RETURNING id",
         Params(owner, ids_json, due_at));
     if (r.rows() > 0) tx.notify_work();
+  });
+}
+
+Result<int> PostgresStore::bring_forward_deliveries(std::span<const std::string> delivery_ids,
+                                                    Millis handed_back_due, Millis due_at) {
+  if (delivery_ids.empty()) return 0;
+  const std::string ids_json = json_ids(delivery_ids);
+  return transact("bring_forward_deliveries", [&](Transaction& tx) -> int {
+    PgResult r = tx.exec(
+        "UPDATE axon.deliveries SET next_attempt_at = $3 "
+        "WHERE id = ANY (ARRAY(SELECT json_array_elements_text($1::json))) "
+        "AND status = 'pending' AND lease_owner IS NULL AND next_attempt_at = $2 RETURNING id",
+        Params(ids_json, handed_back_due, due_at));
+    if (r.rows() > 0) tx.notify_work();
+    return r.rows();
   });
 }
 

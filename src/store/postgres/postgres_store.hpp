@@ -116,6 +116,8 @@ class PostgresStore final : public Store {
   Result<void> release_leases(std::string_view owner) override;
   Result<void> release_deliveries(std::string_view owner, std::span<const std::string> delivery_ids,
                                   Millis due_at) override;
+  Result<int> bring_forward_deliveries(std::span<const std::string> delivery_ids,
+                                       Millis handed_back_due, Millis due_at) override;
   Result<std::optional<Millis>> next_due_at() override;
   Result<std::vector<Endpoint>> disable_failing_endpoints(Millis now, Millis period) override;
   Result<PurgeStep> purge_finished_events(Millis cutoff, const std::optional<EventCursor>& after,

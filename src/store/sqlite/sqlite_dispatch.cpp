@@ -262,6 +262,26 @@ Result<void> SqliteStore::release_deliveries(std::string_view owner,
   });
 }
 
+Result<int> SqliteStore::bring_forward_deliveries(std::span<const std::string> delivery_ids,
+                                                  Millis handed_back_due, Millis due_at) {
+  if (delivery_ids.empty()) return 0;
+  return write([&](Connection& c) -> Result<int> {
+    WriteTransaction tx(c);
+    int moved = 0;
+    for (const auto& id : delivery_ids) {
+      auto st = c.prepare(
+          "UPDATE deliveries SET next_attempt_at = ?1,"
+          " claimable_at = CASE WHEN claimable_at IS NULL THEN NULL ELSE ?1 END"
+          " WHERE id = ?2 AND status = 'pending' AND lease_owner IS NULL"
+          " AND next_attempt_at = ?3");
+      st.bind_all(due_at, id, handed_back_due).run();
+      moved += c.changes();
+    }
+    tx.commit();
+    return moved;
+  });
+}
+
 Result<std::optional<Millis>> SqliteStore::next_due_at() {
   return read([&](Connection& c) -> Result<std::optional<Millis>> {
     auto st = c.prepare("SELECT min(claimable_at) FROM deliveries WHERE claimable_at IS NOT NULL");
