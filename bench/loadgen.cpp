@@ -11,6 +11,8 @@
 //                 [--retention 5m] [--sample-every 10]   (events/s; 10 deliveries each)
 //   bench_loadgen --axon PATH --scenario e2e     [--events 20000] (ingest and delivery at once)
 //   bench_loadgen --axon PATH --scenario tenants [--noisy-endpoints 1000] (noisy_tenant.hpp)
+//   bench_loadgen --axon PATH --scenario outbox --db postgres://… --clients 4 --seconds 10
+//                 --disabled-endpoints   (axon.emit_event from producers; deliveries queued)
 //   common: [--db sqlite|postgres://…] [--store LABEL] [--request-timeout 60s]
 //           [--receiver-threads 1] [--db-pid POSTMASTER_PID] [--keep]
 //           [--batch N] (N events per POST …/events/batch; 0 = single events)
@@ -68,6 +70,7 @@ int LoadGen::run() {
   else if (args_.scenario == "soak") rc = soak();
   else if (args_.scenario == "e2e") rc = end_to_end();
   else if (args_.scenario == "tenants") rc = tenants();
+  else if (args_.scenario == "outbox") rc = outbox();
   else say("unknown --scenario " + args_.scenario);
   int exit_code = server_.stop();
   if (exit_code != 0 && exit_code != -1) say("server exited with " + std::to_string(exit_code));

@@ -4,6 +4,7 @@
 //   loadgen_ingest.cpp   sending events (every scenario's load), ingest, e2e
 //   loadgen_drain.cpp    drain (also noisy neighbours and scale-out)
 //   loadgen_latency.cpp  latency
+//   loadgen_outbox.cpp   outbox (producers calling axon.emit_event on PostgreSQL)
 // Thread-safety: one LoadGen runs on the main thread; ingest() and latency() start and join
 // their own sender threads.
 #pragma once
@@ -78,6 +79,8 @@ class LoadGen {
   int latency();
   // Scenario 7: a steady load for a long time with a short retention (bench/soak.hpp).
   int soak();
+  // PostgreSQL outbox: `--clients` producers emit single events until `--seconds` are up.
+  int outbox();
 
   Args args_;
   Receiver receiver_;

@@ -15,7 +15,8 @@
 #                                         the HTTPS drain, compared with drain; scaleout =
 #                                         PostgreSQL drain with 2 and 3 nodes; tenants = the
 #                                         noisy-tenant run; hotpath = PostgreSQL CPU of the
-#                                         store's claim and outcome statements alone)
+#                                         store's claim and outcome statements alone;
+#                                         outbox = 4 producers calling axon.emit_event)
 #   env BENCH_NOISY_NO_LIMITS=0           skip the noisy-neighbour run without endpoint limits
 #   env BENCH_SOAK_SECONDS=1800           soak length (full run default 60, smoke 3)
 #   env BENCH_SOAK_RATE=200               soak events/s, 10 deliveries each (default 200)
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 smoke=0; stores="sqlite,postgres"; bin_dir=""; axon=""; results_copy=""
-only="ceiling,drain,https,ingest,latency,noisy,tenants,backlog,scaleout,soak,e2e,e2e_batch,ingest_alone,batch_alone,api_latency,hotpath"
+only="ceiling,drain,https,ingest,latency,noisy,tenants,backlog,scaleout,soak,e2e,e2e_batch,ingest_alone,batch_alone,api_latency,hotpath,outbox"
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -199,6 +200,9 @@ scenarios_for() {
   want hotpath && [[ $s == postgres ]] && run hotpath "$s" - "$bin_dir/bench_store_hot_path" \
     --db "$(fresh_db "$s")" --db-pid "$(head -1 "$pg_dir/data/postmaster.pid")" \
     --events "$DRAIN_EVENTS"
+  # The outbox: 4 producers, one axon.emit_event (10 deliveries) per transaction, nothing sent.
+  want outbox && [[ $s == postgres ]] && run outbox "$s" - loadgen --scenario outbox \
+    --store "$s" --db "$(fresh_db "$s")" --clients 4 --seconds "$INGEST_S" --disabled-endpoints
   if want scaleout && [[ $s == postgres ]]; then
     for n in 2 3; do
       run drain_nodes$n "$s" - loadgen --scenario drain --store "$s" --db "$(fresh_db "$s")" \
@@ -335,6 +339,12 @@ for s in "${store_list[@]}"; do
     row "14 store hot path (PG CPU)" "$s" \
       "${hp:-?} us/delivery: claim $(get hotpath "$s" claim_db_us) + outcome $(get hotpath "$s" complete_db_us); ingest $(get hotpath "$s" ingest_db_us)" \
       "<= 35 us/delivery" "$(verdict "${hp:-x}" "<=" 35)"
+  fi
+  if want outbox && [[ $s == postgres ]]; then
+    r=$(get outbox "$s" deliveries_rate); need "$r" "outbox $s"
+    row "14 outbox, 4 producers" "$s" \
+      "${r:-?} deliveries/s queued ($(get outbox "$s" rate) events/s), PG $(get outbox "$s" db_cpu_us_per_delivery) us CPU/delivery" \
+      ">= 15000/s" "$(verdict "${r:-x}" ">=" 15000)"
   fi
   if want tenants; then
     tmax=$(get tenants "$s" max_ms); need "$tmax" "tenants $s"
