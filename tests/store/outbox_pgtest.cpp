@@ -245,6 +245,12 @@ TEST_F(OutboxTest, NewIdIsAStrictlyIncreasingUlid) {
       "SELECT array_agg(id ORDER BY g) = array_agg(id ORDER BY id) FROM "
       "(SELECT g, axon.new_id('x_', 5) AS id FROM generate_series(1, 20) g) s");
   EXPECT_TRUE(seq.boolean(0, 0));
+  // The random part is two 40-bit halves (8 characters each); the low one carries into the
+  // high one, so the next id after ...:0:2^40-1 ends in "00000001" "00000000".
+  pg::PgResult carry = sql_->exec(
+      "SELECT axon.new_id('x_', 1764000000000) FROM (SELECT set_config('axon.last_id', "
+      "'1764000000000:0:1099511627775', true)) AS s");
+  EXPECT_EQ(carry.text(0, 0), "x_01KAV9FT00" "00000001" "00000000");
 }
 
 TEST_F(OutboxTest, SubscriptionMatchInSqlFollowsTheCoreRules) {

@@ -10,5 +10,7 @@ namespace axon::pg::migration_sql {
 extern const std::string_view kRetention;
 // Lean delivery writes: counters without a trigger on UPDATE, attempts without a foreign key.
 extern const std::string_view kLeanDeliveryWrites;
+// Faster axon.new_id: the same ids from bigint arithmetic instead of numeric.
+extern const std::string_view kFasterIds;
 
 }  // namespace axon::pg::migration_sql

@@ -407,6 +407,7 @@ CREATE INDEX deliveries_claimable_by_tenant
 )sql";
 
 using migration_sql::kLeanDeliveryWrites;
+using migration_sql::kFasterIds;
 using migration_sql::kRetention;
 
 // A function-local table: some migrations' SQL is defined in other files
@@ -416,7 +417,7 @@ std::span<const Migration> all_migrations() {
                                    {3, kEventTypes},     {4, kOperational},
                                    {5, kRetention},      {6, kClientCertificates},
                                    {7, kOutboxBatch},    {8, kClaimByTenant},
-                                   {9, kLeanDeliveryWrites}};
+                                   {9, kLeanDeliveryWrites}, {10, kFasterIds}};
   return list;
 }
 
