@@ -12,7 +12,7 @@
 //   bench_loadgen --axon PATH --scenario e2e     [--events 20000] (ingest and delivery at once)
 //   bench_loadgen --axon PATH --scenario tenants [--noisy-endpoints 1000] (noisy_tenant.hpp)
 //   bench_loadgen --axon PATH --scenario outbox --db postgres://… --clients 4 --seconds 10
-//                 --disabled-endpoints   (axon.emit_event from producers; deliveries queued)
+//                 (axon.emit_event from producers with no node running; deliveries queue up)
 //   common: [--db sqlite|postgres://…] [--store LABEL] [--request-timeout 60s]
 //           [--receiver-threads 1] [--db-pid POSTMASTER_PID] [--keep]
 //           [--batch N] (N events per POST …/events/batch; 0 = single events)

@@ -95,20 +95,25 @@ int ServerProcess::stop(int timeout_s) {
 namespace {
 
 // Reads ppid (field 4) and utime + stime (fields 14, 15) of /proc/<pid>/stat.
-bool read_stat(const std::string& pid, long& ppid, double& cpu) {
+// `cpu` is the process's own CPU time; `reaped` that of its children that ended.
+bool read_stat(const std::string& pid, long& ppid, double& cpu, double& reaped) {
   std::ifstream f("/proc/" + pid + "/stat");
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   auto close_paren = text.rfind(')');
   if (close_paren == std::string::npos) return false;
   std::istringstream rest(text.substr(close_paren + 2));
   std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
+  unsigned long long utime = 0, stime = 0, cutime = 0, cstime = 0;
+  for (int i = 3; i <= 17 && rest >> field; ++i) {
     if (i == 4) ppid = std::stol(field);
     if (i == 14) utime = std::stoull(field);
     if (i == 15) stime = std::stoull(field);
+    if (i == 16) cutime = std::stoull(field);
+    if (i == 17) cstime = std::stoull(field);
   }
-  cpu = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  cpu = static_cast<double>(utime + stime) / tick;
+  reaped = static_cast<double>(cutime + cstime) / tick;
   return true;
 }
 
@@ -120,9 +125,12 @@ double process_tree_cpu_seconds(pid_t root) {
     std::string name = entry.path().filename();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     long ppid = 0;
-    double cpu = 0;
-    if (!read_stat(name, ppid, cpu)) continue;
-    if (std::stol(name) == root || ppid == root) total += cpu;
+    double cpu = 0, reaped = 0;
+    if (!read_stat(name, ppid, cpu, reaped)) continue;
+    // The root's ended children count too (a PostgreSQL backend's CPU moves to the
+    // postmaster's when its connection closes).
+    if (std::stol(name) == root) total += cpu + reaped;
+    else if (ppid == root) total += cpu;
   }
   return total;
 }
