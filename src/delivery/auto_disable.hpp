@@ -2,7 +2,7 @@
 // (Store::disable_failing_endpoints); each one gets an endpoint.disabled operational event,
 // a /metrics count and a log line. A failed check is logged and tried again at the next one.
 // Thread-safety: as thread-safe as the store, the emitter and `metrics`; the dispatcher runs
-// it on its store lane every auto_disable_check_interval.
+// it on its outcomes lane every auto_disable_check_interval.
 #pragma once
 
 #include "core/clock.hpp"

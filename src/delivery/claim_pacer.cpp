@@ -42,24 +42,35 @@ void ClaimPacer::on_claimed(Millis claimed_at, int limit, int count,
   last_claimed_ = static_cast<std::size_t>(count);
   if (count >= limit) {
     next_claim_at_ = claimed_at;  // probably more due
-    return;
+  } else {
+    // Everything due is ours: sleep until the next delivery becomes due.
+    next_claim_at_ = claimed_at + options_.poll_interval;
+    if (next_due) {
+      next_claim_at_ = std::clamp(*next_due, claimed_at + kMinIdleSleep,
+                                  claimed_at + options_.poll_interval);
+    }
   }
-  // Everything due is ours: sleep until the next delivery becomes due.
-  next_claim_at_ = claimed_at + options_.poll_interval;
-  if (next_due) {
-    next_claim_at_ = std::clamp(*next_due, claimed_at + kMinIdleSleep,
-                                claimed_at + options_.poll_interval);
-  }
+  if (due_after_claim_) next_claim_at_ = std::min(next_claim_at_, *due_after_claim_);
+  due_after_claim_.reset();
 }
 
 Millis ClaimPacer::on_claim_failed(Millis claimed_at) {
   outstanding_ = 0;
   const Millis delay = backoff_.failed();
   next_claim_at_ = claimed_at + delay;
+  // The store is failing: the backoff wins; the claim after it finds that work (or learns
+  // its due time) anyway.
+  due_after_claim_.reset();
   return delay;
 }
 
-void ClaimPacer::due_by(Millis at) { next_claim_at_ = std::min(next_claim_at_, at); }
+void ClaimPacer::due_by(Millis at) {
+  if (outstanding_ > 0) {
+    due_after_claim_ = std::min(due_after_claim_.value_or(at), at);
+    return;
+  }
+  next_claim_at_ = std::min(next_claim_at_, at);
+}
 
 void ClaimPacer::on_surplus(Millis now, std::size_t surplus) {
   if (surplus > 0 && 2 * surplus >= last_claimed_) paused_until_ = now + kSurplusClaimPause;

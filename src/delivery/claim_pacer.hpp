@@ -11,6 +11,10 @@
 //   at most poll_interval). A failed claim is retried with StoreBackoff. A burst of
 //   notifications (one per ingested event) shares one claim; a notification that arrives
 //   while a claim is outstanding applies after it (that claim may have missed the new work).
+// - Work due again (due_by: a retry or a FIFO head recorded, a hand-back) brings the next
+//   claim forward. Outcomes are recorded concurrently with claims (the dispatcher's two
+//   lanes), so a due_by that arrives while a claim is outstanding is kept and applied after
+//   that claim's own pacing: the claim may have read the store before the outcome committed.
 // - One claim at a time.
 //
 // Thread-safety: none; owned by the dispatcher thread.
@@ -58,7 +62,8 @@ class ClaimPacer {
   // The outstanding claim failed: returns the delay before the next try.
   Millis on_claim_failed(Millis claimed_at);
 
-  // Work becomes claimable at `at` (a retry recorded, a hand-back): claim no later.
+  // Work becomes claimable at `at` (a retry recorded, a hand-back): claim no later (after
+  // the outstanding claim, if there is one).
   void due_by(Millis at);
   // The scheduler handed back `surplus` claimed jobs that cannot start soon. When that is most
   // of the last claim, claiming again at once would only lease more of it and hand it back,
@@ -79,6 +84,7 @@ class ClaimPacer {
   int outstanding_ = 0;       // limit of the claim on the lane (0 = none)
   bool notify_pending_ = false;
   Millis next_claim_at_ = 0;  // 0 = now
+  std::optional<Millis> due_after_claim_;  // due_by() while a claim was outstanding
   Millis last_claim_at_ = 0;
   std::size_t last_claimed_ = 0;  // jobs the last claim returned
   Millis paused_until_ = 0;       // no claim before this (surplus pause)

@@ -43,9 +43,24 @@ struct Dispatcher::Impl {
   const DispatcherOptions options;
   DispatcherStats stats;
   HttpSender sender;
-  // Every store call of the running dispatcher goes through the lane (its own thread), so
-  // the network loop below never waits for the database.
-  StoreLane lane{[this] { sender.wakeup(); }};
+  // Every store call of the running dispatcher goes through a lane (a thread of its own), so
+  // the network loop below never waits for the database. Claims and hand-backs go through
+  // `claims_lane`; outcome batches (with their operational events) and the auto-disable check
+  // through `outcomes_lane`, so a claim never waits behind a group commit and the senders
+  // are fed while outcomes are written. Nothing relies on an order between the two lanes:
+  // - FIFO: the store offers a FIFO endpoint's next delivery only once its predecessor's
+  //   final outcome is committed (until then the predecessor is the pending head, leased or
+  //   waiting for its retry), so a claim that runs beside an outcome batch sees the
+  //   successor either not yet, or after that commit; the scheduler runs one at a time.
+  // - Capacity: outcomes count against ClaimPacer until their continuation has run here.
+  // - Pacing: work an outcome makes due while a claim is out applies after it (ClaimPacer).
+  // - Shutdown: both lanes drain before the last outcomes are recorded and leases released.
+  // Hand-backs stay behind claims on one lane: a claim posted after a hand-back sees it.
+  StoreLane claims_lane{[this] { sender.wakeup(); }};
+  std::unique_ptr<StoreLane> own_outcomes_lane =
+      options.concurrent_outcomes ? std::make_unique<StoreLane>([this] { sender.wakeup(); })
+                                  : nullptr;
+  StoreLane& outcomes_lane = own_outcomes_lane ? *own_outcomes_lane : claims_lane;
   // Operational events of outcomes: collected in on_result, emitted first thing in record().
   OperationalEmitter operational{store, clock, options.operational_failing_after,
                                  [this] { notified.store(true); sender.wakeup(); }};
@@ -111,7 +126,7 @@ struct Dispatcher::Impl {
   }
 
   void turn() {
-    lane.run_completions();
+    run_completions();
     const Millis now = clock.now_ms();
     pacer.on_turn(notified.exchange(false));
     claim(now);
@@ -125,6 +140,13 @@ struct Dispatcher::Impl {
     housekeeping();
   }
 
+  // Outcomes first, so the pacing learns of recorded work before a claim's result settles
+  // it (a courtesy: correctness does not depend on the order, see the lanes above).
+  void run_completions() {
+    if (own_outcomes_lane) own_outcomes_lane->run_completions();
+    claims_lane.run_completions();
+  }
+
   DispatcherLoad load() const {
     return DispatcherLoad{.in_flight = in_flight.size(),
                           .queued = scheduler.queued(),
@@ -134,7 +156,7 @@ struct Dispatcher::Impl {
   void claim(Millis now) {
     const auto limit = pacer.claim_now(now, load());
     if (!limit) return;
-    lane.post([this, now, limit = *limit]() -> StoreLane::Continuation {
+    claims_lane.post([this, now, limit = *limit]() -> StoreLane::Continuation {
       auto jobs = store.claim_due(options.owner, now, leases.lease_ms(), limit);
       std::optional<Millis> next_due;
       // Everything due was claimed: ask when the next delivery becomes due.
@@ -176,8 +198,8 @@ struct Dispatcher::Impl {
     if (!earliest && !leases.has_recalls()) return;
     if (earliest) pacer.due_by(*earliest);  // handed-back work is claimable again then
     if (leases.has_recalls()) pacer.due_by(now);
-    lane.post([this, now, batch = leases.take(), recalls = leases.take_recalls()]()
-                  -> StoreLane::Continuation {
+    claims_lane.post([this, now, batch = leases.take(), recalls = leases.take_recalls()]()
+                         -> StoreLane::Continuation {
       release_handbacks(store, options.owner, batch);
       recall_handbacks(store, recalls, now);
       return {};
@@ -246,7 +268,7 @@ struct Dispatcher::Impl {
   void flush() {
     auto batch = outcomes.take_batch(clock.steady_ms(), in_flight.empty());
     if (!batch) return;
-    lane.post([this, batch = std::move(*batch)]() mutable -> StoreLane::Continuation {
+    outcomes_lane.post([this, batch = std::move(*batch)]() mutable -> StoreLane::Continuation {
       auto r = record(batch);
       return [this, r = std::move(r), batch = std::move(batch)]() mutable {
         on_recorded(r, std::move(batch));
@@ -254,7 +276,7 @@ struct Dispatcher::Impl {
     });
   }
 
-  // Store side of a flush (lane thread, or the dispatcher thread once the lane is idle).
+  // Store side of a flush (outcomes lane, or the dispatcher thread once the lanes are idle).
   Result<void> record(std::vector<AttemptRecord>& batch) {
     if (auto emitted = operational.emit_pending(); !emitted) return emitted;  // before outcomes
     return commit_attempts(batch, [this](std::span<const AttemptRecord> records) {
@@ -297,7 +319,7 @@ struct Dispatcher::Impl {
   void housekeeping() {
     const Millis now = clock.now_ms();
     if (auto_disable_check.due(now)) {
-      lane.post([this, now]() -> StoreLane::Continuation {
+      outcomes_lane.post([this, now]() -> StoreLane::Continuation {
         disable_failing_endpoints(store, operational, options.metrics, now,
                                   options.auto_disable_after);
         return {};
@@ -309,10 +331,12 @@ struct Dispatcher::Impl {
   // ---------------------------------------------------------------- shutdown
 
   void shutdown() {
-    // Let the lane finish what it was given (a claim's jobs land in the local queues and go
-    // back with release_leases below; a failed batch returns to `outcomes`).
-    lane.wait_idle();
-    lane.run_completions();
+    // Let the lanes finish what they were given (a claim's jobs land in the local queues and
+    // go back with release_leases below; a failed batch returns to `outcomes`). Tasks post
+    // no tasks, so once both have drained both stay idle.
+    claims_lane.wait_idle();
+    outcomes_lane.wait_idle();
+    run_completions();
     // Jobs that never started go back via release_leases below.
     scheduler.drop_all_queued();
     leases.take();  // … and so do the hand-backs not yet sent
@@ -332,7 +356,7 @@ struct Dispatcher::Impl {
     in_flight.clear();
     stats.in_flight.store(0);
 
-    // The lane is idle now: record the last outcomes directly.
+    // The lanes are idle now: record the last outcomes directly, before the leases go back.
     auto& left_over = outcomes.buffered();
     for (int i = 0; i < kStopFlushTries && !left_over.empty(); ++i) {
       if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << i));

@@ -1,10 +1,11 @@
 // StoreLane: runs the dispatcher's store calls on a thread of their own, so the network loop
 // never waits for a commit, a WAL checkpoint or a database round trip.
 //
-// Tasks run one at a time, in the order they were posted: an outcome batch posted before a
-// claim is recorded before that claim runs (FIFO heads, capacity). A task returns a
-// continuation; continuations run on the dispatcher thread, in the order their tasks ran,
-// when it calls run_completions(). After each task the lane calls `on_done` (the dispatcher
+// Tasks run one at a time, in the order they were posted (a hand-back posted before a claim
+// is in the store before that claim runs). The dispatcher keeps two lanes, one for claims and
+// one for outcomes, which run concurrently; what that needs is stated in dispatcher.cpp.
+// A task returns a continuation; continuations run on the dispatcher thread, in the order
+// their tasks ran, when it calls run_completions(). After each task the lane calls `on_done` (the dispatcher
 // passes HttpSender::wakeup) so a sleeping poll() returns and picks the result up.
 //
 // Thread-safety: post/run_completions/wait_idle belong to the owner thread; the lane's own

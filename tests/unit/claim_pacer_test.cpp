@@ -125,6 +125,34 @@ TEST(ClaimPacer, WorkDueAgainBringsTheClaimForwardNeverBack) {
   EXPECT_EQ(p.wait_ms(kT0 + 100, {}), 50);
 }
 
+// Outcomes are recorded on their own lane, concurrently with a claim: a retry (or a FIFO
+// successor) that became due while the claim ran may have been missed by it, so the claim's
+// own pacing ("short batch: sleep until the next due time it saw") must not erase it.
+TEST(ClaimPacer, WorkDueDuringAClaimAppliesAfterIt) {
+  auto p = pacer(100, 40, 1'000);
+  ASSERT_TRUE(p.claim_now(kT0, {}));
+  p.due_by(kT0 + 50);   // an outcome recorded while the claim is on its lane
+  p.due_by(kT0 + 400);  // a later one changes nothing
+  EXPECT_EQ(p.claim_now(kT0 + 60, {}), std::nullopt);  // still one claim at a time
+  p.on_claimed(kT0, 40, 0, std::nullopt);               // short: would sleep a poll interval
+  EXPECT_EQ(p.next_claim_at(), kT0 + 50);
+  // Applied once: the next claim paces as usual.
+  ASSERT_TRUE(p.claim_now(kT0 + 50, {}));
+  p.on_claimed(kT0 + 50, 40, 0, kT0 + 700);
+  EXPECT_EQ(p.next_claim_at(), kT0 + 700);
+}
+
+TEST(ClaimPacer, WorkDueDuringAFailedClaimWaitsForTheBackoff) {
+  auto p = pacer();
+  ASSERT_TRUE(p.claim_now(kT0, {}));
+  p.due_by(kT0);
+  EXPECT_EQ(p.on_claim_failed(kT0), 100);
+  EXPECT_EQ(p.next_claim_at(), kT0 + 100);
+  ASSERT_TRUE(p.claim_now(kT0 + 100, {}));
+  p.on_claimed(kT0 + 100, 40, 0, std::nullopt);
+  EXPECT_EQ(p.next_claim_at(), kT0 + 1'100);
+}
+
 TEST(ClaimPacer, ClaimsPauseWhenMostOfAClaimIsHandedBack) {
   auto p = pacer();
   ASSERT_TRUE(p.claim_now(kT0, {}));
