@@ -39,9 +39,12 @@ void requeue(Connection& c, std::string_view delivery_id, Millis now) {
   c.prepare(
        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, series_start = attempts,"
        " lease_owner = NULL, lease_expires_at = NULL, claimable_at = ?1, updated_at = ?1"
-       " WHERE id = ?2")
+       " WHERE id = ?2 AND status = 'dead'")
       .bind_all(now, delivery_id)
       .run();
+  const int moved = c.changes();
+  count_deliveries(c, DeliveryStatus::dead, -moved);
+  count_deliveries(c, DeliveryStatus::pending, moved);
 }
 
 }  // namespace
@@ -186,11 +189,14 @@ Result<std::vector<IngestResult>> SqliteStore::ingest_call(Connection& c,
                                                            FanOutCache& fan_out) {
   std::vector<IngestResult> results;
   results.reserve(call.events.size());
+  std::int64_t inserted = 0;  // pending deliveries, counted once per call
   for (const NewEvent& ev : call.events) {
     auto one = ingest_one(c, ev, call.now, *call.new_delivery_id, fan_out);
     if (!one) return std::unexpected(std::move(one.error()));
+    if (!one->replayed) inserted += one->event.deliveries;
     results.push_back(std::move(*one));
   }
+  count_deliveries(c, DeliveryStatus::pending, inserted);
   return results;
 }
 
