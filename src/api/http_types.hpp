@@ -21,6 +21,9 @@ struct ApiRequest {
   NameValues headers;  // in arrival order, names as sent
   std::string body;
   std::string request_id;  // "req_…", also sent back as X-Request-Id (for logs)
+  // SHA-256 (hex) of the bearer token when the connection already hashed it for the rate
+  // limiter, so authentication does not hash it again; empty when not computed.
+  std::string credential_hash;
 
   // First header with this name (case-insensitive), if any.
   std::optional<std::string_view> header(std::string_view name) const;

@@ -275,12 +275,14 @@ class Session : public std::enable_shared_from_this<Session> {
                         });
   }
 
-  // Per-credential request rate (keyed by the token's hash; the token is never stored).
-  std::optional<int> rate_limited(const api::ApiRequest& request) {
+  // Per-credential request rate (keyed by the token's hash; the token is never stored). The
+  // hash stays on the request for authentication.
+  std::optional<int> rate_limited(api::ApiRequest& request) {
     if (!state_.rate_limiter.enabled()) return std::nullopt;
     auto token = api::bearer_token(request);
     if (!token) return std::nullopt;
-    return state_.rate_limiter.admit(sha256_hex(*token), state_.context.clock.steady_ms());
+    request.credential_hash = sha256_hex(*token);
+    return state_.rate_limiter.admit(request.credential_hash, state_.context.clock.steady_ms());
   }
 
   void write(api::ApiResponse answer, bool keep_alive) {

@@ -61,16 +61,27 @@ class RawDb {
   sqlite3* db_ = nullptr;
 };
 
-// Applies the migrations older than the one that added the counters, as an older build did.
-void migrate_to_before_counters(RawDb& db) {
+// Applies the migrations older than the first one containing `marker`, as an older build did.
+void migrate_to_before(RawDb& db, const std::string& marker) {
   db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
   auto all = sqlite::migrations();
   for (std::size_t i = 0; i < all.size(); ++i) {
-    if (std::string(all[i]).find("CREATE TABLE delivery_counts") != std::string::npos) return;
+    if (std::string(all[i]).find(marker) != std::string::npos) return;
     db.exec(all[i]);
     db.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(i + 1) + ", 0)");
   }
-  throw std::runtime_error("no migration adds delivery_counts");
+  throw std::runtime_error("no migration contains " + marker);
+}
+
+void migrate_to_before_counters(RawDb& db) { migrate_to_before(db, "CREATE TABLE delivery_counts"); }
+
+// The counters in delivery_counts against the rows, status by status.
+void expect_counts_match_rows(RawDb& raw) {
+  for (const std::string status : {"pending", "succeeded", "dead"}) {
+    EXPECT_EQ(raw.scalar("SELECT n FROM delivery_counts WHERE status = '" + status + "'"),
+              raw.scalar("SELECT count(*) FROM deliveries WHERE status = '" + status + "'"))
+        << status;
+  }
 }
 
 }  // namespace
@@ -104,6 +115,54 @@ TEST(SqliteRetention, MigrationCountsExistingRowsAndPurgeLeavesNoOrphans) {
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM events"), 2);
   EXPECT_EQ(raw.scalar("SELECT n FROM delivery_counts WHERE status = 'succeeded'"), 2);
   EXPECT_EQ(raw.scalar("SELECT n FROM delivery_counts WHERE status = 'dead'"), 0);
+}
+
+// Rows counted by the old triggers stay counted once the statements keep the counters: an
+// outcome, an ingest, a replay and an endpoint deletion after the migration move them in step.
+TEST(SqliteRetention, CountsInStatementsMigrationKeepsEarlierCountsInStep) {
+  TempDir dir;
+  const std::string path = dir.file("old.db");
+  RawDb raw(path);
+  migrate_to_before(raw, "DROP TRIGGER IF EXISTS deliveries_count_insert");
+  raw.exec(kOldRows);  // counted by the triggers of the older schema
+  raw.exec(
+      "INSERT INTO endpoints (id, tenant_id, url, secret_sealed, created_at, updated_at) VALUES"
+      " ('ep_1', 'ten_1', 'https://a.example/', 's', 0, 0),"
+      " ('ep_2', 'ten_1', 'https://b.example/', 's', 0, 0)");
+
+  auto store = open_migrated_sqlite_store(path);
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                       " AND name IN ('deliveries_count_insert', 'deliveries_count_status')"),
+            0);
+  expect_counts_match_rows(raw);
+
+  auto jobs = store->claim_due("w", kNow, 60'000, 10);  // dlv_4, due
+  ASSERT_TRUE(jobs) << jobs.error().message;
+  ASSERT_EQ(jobs->size(), 1u);
+  AttemptRecord done;
+  done.delivery_id = (*jobs)[0].delivery_id;
+  done.endpoint_id = (*jobs)[0].endpoint_id;
+  done.attempt.n = (*jobs)[0].attempt;
+  done.attempt.started_at = kNow;
+  done.attempt.status_code = 200;
+  done.new_status = DeliveryStatus::succeeded;
+  ASSERT_TRUE(store->complete_attempts("w", std::span(&done, 1), kNow));
+  expect_counts_match_rows(raw);
+  EXPECT_EQ(raw.scalar("SELECT n FROM delivery_counts WHERE status = 'succeeded'"), 4);
+
+  int seq = 0;
+  NewEvent ev{"evt_9", "ten_1", "a.b", "{}", std::nullopt, kNow};
+  ASSERT_TRUE(store->ingest_event(ev, kNow, [&] { return "dlv_new" + std::to_string(++seq); }));
+  EXPECT_EQ(raw.scalar("SELECT n FROM delivery_counts WHERE status = 'pending'"), 3);
+  expect_counts_match_rows(raw);
+
+  ASSERT_TRUE(store->replay_delivery("ten_1", "dlv_2", kNow));  // dead -> pending
+  expect_counts_match_rows(raw);
+  ASSERT_TRUE(store->delete_endpoint("ten_1", "ep_2"));  // its pending ones -> dead
+  expect_counts_match_rows(raw);
+  EXPECT_EQ(raw.scalar("SELECT n FROM delivery_counts WHERE status = 'dead'"), 3);
+  ASSERT_TRUE(store->delete_tenant("ten_1"));  // cascades: the delete trigger counts them
+  EXPECT_EQ(raw.scalar("SELECT sum(n) FROM delivery_counts"), 0);
 }
 
 TEST(SqliteRetention, FreedPagesAreReusedAndTheSurplusHandedBack) {

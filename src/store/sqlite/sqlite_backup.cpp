@@ -10,6 +10,8 @@
 #include <memory>
 #include <thread>
 
+#include "store/sqlite/sqlite_connection.hpp"
+
 namespace axon::sqlite {
 namespace {
 
@@ -19,6 +21,7 @@ struct CloseDb {
 using Db = std::unique_ptr<sqlite3, CloseDb>;
 
 Result<Db> open_db(const std::string& path, int flags) {
+  configure_library();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Db db(raw);

@@ -40,6 +40,10 @@ class SqlError : public std::runtime_error {
 Error to_error(int rc, sqlite3* db, std::string_view what);
 [[noreturn]] void throw_sql(int rc, sqlite3* db, std::string_view what);
 
+// Process-wide SQLite settings, applied once before the first database is opened (every
+// open in this component calls it). Thread-safe.
+void configure_library();
+
 class Statement {
  public:
   // `in_use` is the cache entry's borrowed flag (cleared when this goes away), or null for a

@@ -150,6 +150,7 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
   if (records.empty()) return {};
   return write([&](Connection& c) -> Result<void> {
     WriteTransaction tx(c);
+    std::int64_t finished[3] = {};  // deliveries that left `pending`, by new status
     for (const auto& r : records) {
       auto st = c.prepare(
                      "SELECT d.status, d.lease_owner, d.endpoint_id, e.ordering"
@@ -194,6 +195,7 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
              " updated_at = ?3 WHERE id = ?4")
             .bind_all(status_name(r.new_status), a.n, now, r.delivery_id)
             .run();
+        ++finished[static_cast<int>(r.new_status)];
       }
       // The head may have changed (this one finished) or been parked behind a replayed
       // older delivery that waited for this attempt: make the current head claimable.
@@ -207,6 +209,11 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
             .run();
         if (c.changes() > 0) settle_queue(c, endpoint_id);
       }
+    }
+    for (auto status : {DeliveryStatus::succeeded, DeliveryStatus::dead}) {
+      const std::int64_t n = finished[static_cast<int>(status)];
+      count_deliveries(c, DeliveryStatus::pending, -n);
+      count_deliveries(c, status, n);
     }
     // failing_since per endpoint, applied once per batch (the rule is store_rules').
     for (const auto& [endpoint_id, h] : store_rules::endpoint_health(records)) {

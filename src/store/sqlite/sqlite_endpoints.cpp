@@ -156,6 +156,9 @@ Result<void> SqliteStore::delete_endpoint(std::string_view tenant_id, std::strin
          " lease_expires_at = NULL, updated_at = ? WHERE endpoint_id = ? AND status = 'pending'")
         .bind_all(wall_clock_ms(), id)
         .run();
+    const int dead = c.changes();
+    count_deliveries(c, DeliveryStatus::pending, -dead);
+    count_deliveries(c, DeliveryStatus::dead, dead);
     tx.commit();
     subscriptions_.erase(std::string(id));
     return {};

@@ -39,9 +39,12 @@ void requeue(Connection& c, std::string_view delivery_id, Millis now) {
   c.prepare(
        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?1, series_start = attempts,"
        " lease_owner = NULL, lease_expires_at = NULL, claimable_at = ?1, updated_at = ?1"
-       " WHERE id = ?2")
+       " WHERE id = ?2 AND status = 'dead'")
       .bind_all(now, delivery_id)
       .run();
+  const int moved = c.changes();
+  count_deliveries(c, DeliveryStatus::dead, -moved);
+  count_deliveries(c, DeliveryStatus::pending, moved);
 }
 
 }  // namespace
@@ -58,11 +61,11 @@ const std::optional<std::vector<std::string>>& SqliteStore::subscriptions(
 
 // Group commit: concurrent ingests share one write transaction. A caller queues its call;
 // the first to find no commit running becomes the leader and records every call queued by
-// then, each in its own savepoint (one call's failure does not undo the others), with one
-// COMMIT, and goes on while more calls arrived meanwhile. Each call's `done` runs after the
-// COMMIT. Fewer commits mean fewer WAL page writes per event, which is most of an event's
-// cost. Callers of ingest_event(s) wait for their `done`; ingest_event_async returns at once
-// (a committer thread leads for it), so an API thread never waits for the writer and any
+// then (one call's failure does not undo the others, see ingest_batch) with one COMMIT, and
+// goes on while more calls arrived meanwhile. Each call's `done` runs after the COMMIT.
+// Fewer commits mean fewer WAL page writes per event, which is most of an event's cost.
+// Callers of ingest_event(s) wait for their `done`; ingest_event_async returns at once (a
+// committer thread leads for it), so an API thread never waits for the writer and any
 // number of in-flight events share one commit. A lone caller is a batch of one.
 Result<IngestResult> SqliteStore::ingest_event(
     const NewEvent& ev, Millis now, const std::function<std::string()>& new_delivery_id) {
@@ -153,26 +156,40 @@ void SqliteStore::run_committer() {
   }
 }
 
+// Optimistic first: the calls run without a savepoint each, since a savepoint makes SQLite
+// copy every page a call touches into its sub-journal (most of a single event's cost). A
+// call that fails rolls that whole transaction back; a lone call's result is then its
+// error, and a batch runs again with a savepoint per call, so one call's failure never
+// undoes the others.
 std::vector<Result<std::vector<IngestResult>>> SqliteStore::ingest_batch(
     const std::vector<std::unique_ptr<PendingIngest>>& batch) {
   std::vector<Result<std::vector<IngestResult>>> results;
   results.reserve(batch.size());
-  auto committed = write([&](Connection& c) -> Result<void> {
-    WriteTransaction tx(c);
-    FanOutCache fan_out;  // shared by the batch's calls: single events of a tenant look up once
-    for (const auto& p : batch) {
-      c.prepare("SAVEPOINT ingest").run();  // prepared once: this runs for every event
-      auto call = guarded([&] { return ingest_call(c, *p, fan_out); });
-      if (call) {
-        c.prepare("RELEASE ingest").run();
-      } else {
-        c.exec("ROLLBACK TO ingest; RELEASE ingest");
+  // Returns false when a call failed outside a savepoint (nothing was committed).
+  const auto run = [&](bool savepoints) {
+    return write([&](Connection& c) -> Result<bool> {
+      results.clear();
+      WriteTransaction tx(c);
+      FanOutCache fan_out;  // shared by the batch's calls: events of a tenant look up once
+      for (const auto& p : batch) {
+        if (savepoints) c.prepare("SAVEPOINT ingest").run();  // prepared once
+        auto call = guarded([&] { return ingest_call(c, *p, fan_out); });
+        if (savepoints && call) {
+          c.prepare("RELEASE ingest").run();
+        } else if (savepoints) {
+          c.exec("ROLLBACK TO ingest; RELEASE ingest");
+        } else if (!call) {
+          results.assign(1, std::move(call));
+          return false;
+        }
+        results.push_back(std::move(call));
       }
-      results.push_back(std::move(call));
-    }
-    tx.commit();
-    return {};
-  });
+      tx.commit();
+      return true;
+    });
+  };
+  auto committed = run(/*savepoints=*/false);
+  if (committed && !*committed && batch.size() > 1) committed = run(/*savepoints=*/true);
   if (!committed) {
     results.assign(batch.size(),
                    Result<std::vector<IngestResult>>(std::unexpected(committed.error())));
@@ -186,11 +203,14 @@ Result<std::vector<IngestResult>> SqliteStore::ingest_call(Connection& c,
                                                            FanOutCache& fan_out) {
   std::vector<IngestResult> results;
   results.reserve(call.events.size());
+  std::int64_t inserted = 0;  // pending deliveries, counted once per call
   for (const NewEvent& ev : call.events) {
     auto one = ingest_one(c, ev, call.now, *call.new_delivery_id, fan_out);
     if (!one) return std::unexpected(std::move(one.error()));
+    if (!one->replayed) inserted += one->event.deliveries;
     results.push_back(std::move(*one));
   }
+  count_deliveries(c, DeliveryStatus::pending, inserted);
   return results;
 }
 

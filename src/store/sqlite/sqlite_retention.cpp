@@ -100,6 +100,13 @@ Result<std::int64_t> SqliteStore::storage_bytes() {
   });
 }
 
+void count_deliveries(Connection& conn, DeliveryStatus status, std::int64_t n) {
+  if (n == 0) return;
+  conn.prepare("UPDATE delivery_counts SET n = n + ? WHERE status = ?")
+      .bind_all(n, status_name(status))
+      .run();
+}
+
 Result<Store::Counts> SqliteStore::delivery_counts(Millis now) {
   return read([&](Connection& c) -> Result<Counts> {
     ReadTransaction snapshot(c);

@@ -184,8 +184,19 @@ CREATE INDEX deliveries_claimable_by_tenant ON deliveries(tenant_id, claimable_a
   WHERE claimable_at IS NOT NULL;
 )sql";
 
-constexpr const char* kMigrations[] = {kV1,        kV2, kV3, kRetention, kClientCertificates,
-                                       kClaimByTenant};
+// Delivery counters kept by the statements that insert deliveries or change their status
+// (count_deliveries in the same transaction) instead of row triggers: a trigger on the
+// deliveries table made each insert and outcome update open a statement journal, which
+// copied every page it touched (a third of an outcome's cost). Deletes are rare (purge,
+// tenant deletion cascades) and keep their trigger, so cascades stay counted.
+constexpr const char* kCountsInStatements = R"sql(
+DROP TRIGGER IF EXISTS deliveries_count_insert;
+DROP TRIGGER IF EXISTS deliveries_count_status;
+)sql";
+
+constexpr const char* kMigrations[] = {kV1,        kV2,           kV3,
+                                       kRetention, kClientCertificates, kClaimByTenant,
+                                       kCountsInStatements};
 
 }  // namespace
 

@@ -71,6 +71,11 @@ void settle_queue(Connection& conn, std::string_view endpoint_id);
 // After a FIFO endpoint's head delivery left `pending`, makes the next oldest claimable.
 void promote_fifo_head(Connection& conn, std::string_view endpoint_id);
 
+// Moves `n` deliveries into (n > 0) or out of (n < 0) `status` in delivery_counts. The
+// statements that insert deliveries or change their status call it in their transaction;
+// only deletes (the purge, cascades from tenants and events) still count by trigger.
+void count_deliveries(Connection& conn, DeliveryStatus status, std::int64_t n);
+
 // Reads one endpoint of a tenant, or nullopt.
 std::optional<Endpoint> find_endpoint(Connection& conn, std::string_view tenant_id,
                                       std::string_view id, const HeaderSealer* sealer);
