@@ -4,8 +4,11 @@
 // themselves are in the store conformance suite.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
+#include <string_view>
+#include <thread>
 
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_pool.hpp"
@@ -165,6 +168,54 @@ TEST(PgDispatchFunctions, CallsLeaveTheSessionsSettingsAsTheyWere) {
   ASSERT_EQ(claimed.rows(), 2);  // the cursor row and the delivery
   EXPECT_EQ(conn.exec(kSettings).text(0, 0), before);
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_prepared_statements"), 0);
+}
+
+// Sends a marker notification from another session, then counts the notifications `conn`
+// (which LISTENs) receives before it; they arrive in commit order. -1 if no marker in 10 s.
+int notifications_before_marker(pg::PgConnection& conn, const std::string& url) {
+  pg::PgConnection(url).exec_script("NOTIFY axon_work, 'marker'");
+  int count = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    PQconsumeInput(conn.raw());
+    while (PGnotify* n = PQnotifies(conn.raw())) {
+      const bool marker = std::string_view(n->extra) == "marker";
+      PQfreemem(n);
+      if (marker) return count;
+      ++count;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+// A hand-back is one autocommit statement that wakes the other processes (NOTIFY
+// axon_work) when, and only when, it gave a lease back.
+TEST(PgDispatchFunctions, AHandBackWakesOtherProcessesWhenItReleasedALease) {
+  PgServer* server = PgServer::shared();
+  ASSERT_NE(server, nullptr);
+  std::string url;
+  auto store = open_migrated_pg_store(*server, &url);
+  Tenant t = add_tenant(*store, kNow);
+  add_endpoint(*store, t.id, kNow);
+  add_event(*store, t.id, "order.created", kNow);
+  auto jobs = store->claim_due("w", kNow, kLease, 10);
+  ASSERT_TRUE(jobs) << jobs.error().message;
+  ASSERT_EQ(jobs->size(), 1u);
+  pg::PgConnection listener(url);
+  listener.exec_script("LISTEN axon_work");
+
+  const std::string ids[] = {(*jobs)[0].delivery_id};
+  ASSERT_TRUE(store->release_deliveries("w", ids, kNow + 1));
+  ASSERT_TRUE(store->release_deliveries("w", ids, kNow + 1));  // no longer ours: no-op
+  EXPECT_EQ(notifications_before_marker(listener, url), 1);
+
+  auto again = store->claim_due("w2", kNow + 1, kLease, 10);
+  ASSERT_TRUE(again) << again.error().message;
+  ASSERT_EQ(again->size(), 1u);
+  ASSERT_TRUE(store->release_leases("w2"));
+  ASSERT_TRUE(store->release_leases("w2"));  // nothing left to release
+  EXPECT_EQ(notifications_before_marker(listener, url), 1);
 }
 
 }  // namespace

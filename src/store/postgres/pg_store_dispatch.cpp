@@ -1,6 +1,7 @@
 // PostgresStore: the dispatcher side (leases, attempt outcomes, due times).
 #include <algorithm>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,15 @@ constexpr std::string_view kClaimDue =
 constexpr std::string_view kCompleteAttempts =
     "SELECT axon.complete_attempts($1::json, $2::bigint, $3, $4::json)";
 constexpr std::string_view kNextDueAt = "SELECT axon.next_due_at()";
+
+// A hand-back (`update`, an UPDATE of leases) as one statement that also wakes every process
+// when it changed a row: another one may take those deliveries now. Run in autocommit, the
+// notification is sent when the statement commits; running it twice changes nothing more.
+std::string notify_if_any(std::string_view update) {
+  return std::string("WITH changed AS (").append(update).append(
+      " RETURNING 1) SELECT pg_notify('axon_work', '') FROM (SELECT 1 FROM changed LIMIT 1) "
+      "AS any_row");
+}
 
 // axon.claim_due's answer: row 0 holds only where the next claim's turn starts; every
 // further row is one leased delivery, in claim order, with the body of its event on the
@@ -115,12 +125,10 @@ Result<void> PostgresStore::complete_attempts(std::string_view owner,
 }
 
 Result<void> PostgresStore::release_leases(std::string_view owner) {
-  return transact("release_leases", [&](Transaction& tx) {
-    PgResult r = tx.exec(
-        "UPDATE axon.deliveries SET lease_owner = NULL, lease_expires_at = NULL "
-        "WHERE lease_owner = $1 RETURNING id",
-        Params(owner));
-    if (r.rows() > 0) tx.notify_work();  // another process may take them now
+  return autocommit("release_leases", [&](PgConnection& conn) {
+    conn.exec(notify_if_any("UPDATE axon.deliveries SET lease_owner = NULL, "
+                            "lease_expires_at = NULL WHERE lease_owner = $1"),
+              Params(owner));
   });
 }
 
@@ -130,14 +138,13 @@ Result<void> PostgresStore::release_deliveries(std::string_view owner,
   if (delivery_ids.empty()) return {};
   nlohmann::json ids(std::vector<std::string>(delivery_ids.begin(), delivery_ids.end()));
   const std::string ids_json = ids.dump();
-  return transact("release_deliveries", [&](Transaction& tx) {
+  return autocommit("release_deliveries", [&](PgConnection& conn) {
     // Found by key: `owner` may hold thousands of leases, which `lease_owner = $1` would walk.
-    PgResult r = tx.exec(
-        "UPDATE axon.deliveries SET lease_owner = NULL, lease_expires_at = NULL, "
-        "next_attempt_at = $3 WHERE lease_owner = $1 AND status = 'pending' "
-        "AND id = ANY (ARRAY(SELECT json_array_elements_text($2::json))) RETURNING id",
-        Params(owner, ids_json, due_at));
-    if (r.rows() > 0) tx.notify_work();
+    conn.exec(notify_if_any("UPDATE axon.deliveries SET lease_owner = NULL, "
+                            "lease_expires_at = NULL, next_attempt_at = $3 "
+                            "WHERE lease_owner = $1 AND status = 'pending' "
+                            "AND id = ANY (ARRAY(SELECT json_array_elements_text($2::json)))"),
+              Params(owner, ids_json, due_at));
   });
 }
 
