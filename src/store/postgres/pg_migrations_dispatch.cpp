@@ -276,7 +276,10 @@ $fn$;
 -- The earliest claimable time over what axon.claim_due could ever pick (NULL: nothing): for
 -- parallel endpoints the first entry of deliveries_claimable whose endpoint is enabled (an
 -- index walk that stops there, not a scan of the whole backlog); for each enabled FIFO
--- endpoint its oldest pending delivery, once no other of its deliveries holds a lease.
+-- endpoint its oldest pending delivery, once no other of its deliveries holds a lease. (That
+-- oldest one is found as min(id) on deliveries_by_endpoint, then read by key: asked for the
+-- whole row in id order, the planner may walk deliveries_pkey from the oldest delivery kept,
+-- past the endpoint's whole history.)
 CREATE OR REPLACE FUNCTION axon.next_due_at()
 RETURNS bigint
 LANGUAGE plpgsql STABLE
@@ -302,9 +305,9 @@ BEGIN
                           WHERE o.lease_owner IS NOT NULL AND o.endpoint_id = d.endpoint_id
                             AND o.status = 'pending' AND o.id <> d.id), 0))
         FROM axon.endpoints e
-        CROSS JOIN LATERAL (SELECT * FROM axon.deliveries h
-                             WHERE h.endpoint_id = e.id AND h.status = 'pending'
-                             ORDER BY h.endpoint_id, h.status, h.id LIMIT 1) AS d
+        JOIN axon.deliveries d
+          ON d.id = (SELECT min(h.id) FROM axon.deliveries h
+                      WHERE h.endpoint_id = e.id AND h.status = 'pending')
        WHERE NOT e.disabled AND e.ordering = 'fifo') AS due);
 END
 $fn$;
