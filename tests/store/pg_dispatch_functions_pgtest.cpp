@@ -146,17 +146,25 @@ TEST(PgDispatchFunctions, AClaimReturnsEachEventsBodyOnceAcrossRounds) {
   EXPECT_EQ(bodies.size(), 1u);
 }
 
+// A migrated database with one tenant, endpoint and due delivery.
+class PgOneDueDelivery : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    PgServer* server = PgServer::shared();
+    ASSERT_NE(server, nullptr) << "no PostgreSQL server";
+    store = open_migrated_pg_store(*server, &url);
+    Tenant t = add_tenant(*store, kNow);
+    add_endpoint(*store, t.id, kNow);
+    add_event(*store, t.id, "order.created", kNow);
+  }
+  std::string url;
+  std::unique_ptr<Store> store;
+};
+
 // The functions set their planner settings for their own statements only: a pooled session
 // keeps its own (a transaction-mode pooler hands it to other clients next), and nothing is
 // prepared at the session level.
-TEST(PgDispatchFunctions, CallsLeaveTheSessionsSettingsAsTheyWere) {
-  PgServer* server = PgServer::shared();
-  ASSERT_NE(server, nullptr);
-  std::string url;
-  auto store = open_migrated_pg_store(*server, &url);
-  Tenant t = add_tenant(*store, kNow);
-  add_endpoint(*store, t.id, kNow);
-  add_event(*store, t.id, "order.created", kNow);
+TEST_F(PgOneDueDelivery, CallsLeaveTheSessionsSettingsAsTheyWere) {
   pg::PgConnection conn(url);
   const char* kSettings =
       "SELECT current_setting('enable_seqscan') || current_setting('plan_cache_mode') || "
@@ -191,14 +199,7 @@ int notifications_before_marker(pg::PgConnection& conn, const std::string& url) 
 
 // A hand-back is one autocommit statement that wakes the other processes (NOTIFY
 // axon_work) when, and only when, it gave a lease back.
-TEST(PgDispatchFunctions, AHandBackWakesOtherProcessesWhenItReleasedALease) {
-  PgServer* server = PgServer::shared();
-  ASSERT_NE(server, nullptr);
-  std::string url;
-  auto store = open_migrated_pg_store(*server, &url);
-  Tenant t = add_tenant(*store, kNow);
-  add_endpoint(*store, t.id, kNow);
-  add_event(*store, t.id, "order.created", kNow);
+TEST_F(PgOneDueDelivery, AHandBackWakesOtherProcessesWhenItReleasedALease) {
   auto jobs = store->claim_due("w", kNow, kLease, 10);
   ASSERT_TRUE(jobs) << jobs.error().message;
   ASSERT_EQ(jobs->size(), 1u);

@@ -4,6 +4,12 @@
 
 namespace axon::pg::migration_sql {
 
+// The SET clauses of each function below (why: see the comment of kDispatchFunctions).
+#define AXON_PG_HOT_PATH_SETTINGS                                                  \
+  "SET jit = off\nSET plan_cache_mode = force_generic_plan\nSET enable_seqscan = off\n" \
+  "SET enable_sort = off\nSET enable_hashjoin = off\nSET enable_mergejoin = off\n"      \
+  "SET enable_bitmapscan = off"
+
 // Claim, outcome and next-due time, each one function called as one statement in autocommit
 // (PostgresStore, pg_store_dispatch.cpp): one round trip per batch instead of five or more
 // (BEGIN, planner settings, the statements, COMMIT), and no parse or plan per call: PL/pgSQL
@@ -46,13 +52,7 @@ RETURNS TABLE (next_cursor text, delivery_id text, tenant_id text, event_id text
                lease_expires_at bigint, operational boolean, tls_client_certificate text,
                tls_client_key_sealed text, payload text)
 LANGUAGE plpgsql VOLATILE
-SET jit = off
-SET plan_cache_mode = force_generic_plan
-SET enable_seqscan = off
-SET enable_sort = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
-SET enable_bitmapscan = off
+)sql" AXON_PG_HOT_PATH_SETTINGS R"sql(
 AS $fn$
 #variable_conflict use_column
 DECLARE
@@ -198,13 +198,7 @@ CREATE OR REPLACE FUNCTION axon.complete_attempts(p_records json, p_now bigint, 
                                                   p_health json)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET jit = off
-SET plan_cache_mode = force_generic_plan
-SET enable_seqscan = off
-SET enable_sort = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
-SET enable_bitmapscan = off
+)sql" AXON_PG_HOT_PATH_SETTINGS R"sql(
 AS $fn$
 BEGIN
   WITH k AS MATERIALIZED (
@@ -283,13 +277,7 @@ $fn$;
 CREATE OR REPLACE FUNCTION axon.next_due_at()
 RETURNS bigint
 LANGUAGE plpgsql STABLE
-SET jit = off
-SET plan_cache_mode = force_generic_plan
-SET enable_seqscan = off
-SET enable_sort = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
-SET enable_bitmapscan = off
+)sql" AXON_PG_HOT_PATH_SETTINGS R"sql(
 AS $fn$
 BEGIN
   RETURN (
