@@ -9,6 +9,10 @@ namespace axon::pg::migration_sql {
   "SET jit = off\nSET plan_cache_mode = force_generic_plan\nSET enable_seqscan = off\n" \
   "SET enable_sort = off\nSET enable_hashjoin = off\nSET enable_mergejoin = off\n"      \
   "SET enable_bitmapscan = off"
+// In axon.complete_attempts: the delivery row `d` is still ours (p_owner's lease, or none
+// after a hand-back), so the outcome applies to it.
+#define AXON_PG_STILL_OURS \
+  "(d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = p_owner))"
 
 // Claim, outcome and next-due time, each one function called as one statement in autocommit
 // (PostgresStore, pg_store_dispatch.cpp): one round trip per batch instead of five or more
@@ -219,17 +223,13 @@ BEGIN
   moved AS (
     UPDATE axon.deliveries AS d
        SET attempts = greatest(d.attempts, r.n),
-           status = CASE WHEN (d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = p_owner))
-                         THEN r.new_status ELSE d.status END,
-           next_attempt_at = CASE WHEN (d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = p_owner))
-                                   AND r.new_status = 'pending'
+           status = CASE WHEN )sql" AXON_PG_STILL_OURS R"sql( THEN r.new_status ELSE d.status END,
+           next_attempt_at = CASE WHEN )sql" AXON_PG_STILL_OURS R"sql( AND r.new_status = 'pending'
                                   THEN r.next_attempt_at ELSE d.next_attempt_at END,
-           lease_owner = CASE WHEN (d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = p_owner))
-                              THEN NULL ELSE d.lease_owner END,
-           lease_expires_at = CASE WHEN (d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = p_owner))
-                                   THEN NULL ELSE d.lease_expires_at END,
-           updated_at = CASE WHEN (d.status = 'pending' AND (d.lease_owner IS NULL OR d.lease_owner = p_owner))
-                             THEN p_now ELSE d.updated_at END
+           lease_owner = CASE WHEN )sql" AXON_PG_STILL_OURS R"sql( THEN NULL ELSE d.lease_owner END,
+           lease_expires_at = CASE WHEN )sql" AXON_PG_STILL_OURS R"sql( THEN NULL
+                                   ELSE d.lease_expires_at END,
+           updated_at = CASE WHEN )sql" AXON_PG_STILL_OURS R"sql( THEN p_now ELSE d.updated_at END
       FROM k AS r
      WHERE d.id = r.delivery_id
     RETURNING r.old_status, d.status AS new_status),
