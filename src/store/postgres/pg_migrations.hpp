@@ -10,6 +10,8 @@ namespace axon::pg::migration_sql {
 extern const std::string_view kRetention;
 // Lean delivery writes: counters without a trigger on UPDATE, attempts without a foreign key.
 extern const std::string_view kLeanDeliveryWrites;
+// The dispatcher's claim, outcome and next-due time as functions with cached plans.
+extern const std::string_view kDispatchFunctions;
 // Faster axon.new_id: the same ids from bigint arithmetic instead of numeric.
 extern const std::string_view kFasterIds;
 

@@ -406,6 +406,7 @@ CREATE INDEX deliveries_claimable_by_tenant
   WHERE status = 'pending';
 )sql";
 
+using migration_sql::kDispatchFunctions;
 using migration_sql::kLeanDeliveryWrites;
 using migration_sql::kFasterIds;
 using migration_sql::kRetention;
@@ -413,11 +414,11 @@ using migration_sql::kRetention;
 // A function-local table: some migrations' SQL is defined in other files
 // (pg_migrations.hpp), so the list is built on first use, never during static initialisation.
 std::span<const Migration> all_migrations() {
-  static const Migration list[] = {{1, kTables},         {2, kOutbox},
-                                   {3, kEventTypes},     {4, kOperational},
-                                   {5, kRetention},      {6, kClientCertificates},
-                                   {7, kOutboxBatch},    {8, kClaimByTenant},
-                                   {9, kLeanDeliveryWrites}, {10, kFasterIds}};
+  static const Migration list[] = {
+      {1, kTables},        {2, kOutbox},          {3, kEventTypes},
+      {4, kOperational},   {5, kRetention},       {6, kClientCertificates},
+      {7, kOutboxBatch},   {8, kClaimByTenant},   {9, kLeanDeliveryWrites},
+      {10, kDispatchFunctions}, {11, kFasterIds}};
   return list;
 }
 
@@ -430,19 +431,21 @@ std::span<const Migration> migrations() { return all_migrations(); }
 
 int latest_schema_version() { return all_migrations().back().version; }
 
-int retention_schema_version() {
+namespace {
+// The version of the migration whose SQL is `sql` (one of the constants above), or 0.
+int version_of(std::string_view sql) {
   for (const Migration& m : all_migrations()) {
-    if (m.sql.data() == kRetention.data()) return m.version;
+    if (m.sql.data() == sql.data()) return m.version;
   }
   return 0;
 }
+}  // namespace
 
-int lean_writes_schema_version() {
-  for (const Migration& m : all_migrations()) {
-    if (m.sql.data() == kLeanDeliveryWrites.data()) return m.version;
-  }
-  return 0;
-}
+int retention_schema_version() { return version_of(kRetention); }
+
+int lean_writes_schema_version() { return version_of(kLeanDeliveryWrites); }
+
+int dispatch_functions_schema_version() { return version_of(kDispatchFunctions); }
 
 void run_migrations(PgConnection& conn) { run_migrations(conn, latest_schema_version()); }
 

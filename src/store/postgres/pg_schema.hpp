@@ -31,5 +31,8 @@ int retention_schema_version();
 // The version after which a status change counts itself (pg_counts.hpp) and attempts have
 // no foreign key.
 int lean_writes_schema_version();
+// The version that adds the dispatcher's functions (axon.claim_due, axon.complete_attempts,
+// axon.next_due_at); the store calls them from then on.
+int dispatch_functions_schema_version();
 
 }  // namespace axon::pg

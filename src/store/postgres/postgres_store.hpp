@@ -6,7 +6,9 @@
 // Every method runs one transaction on a pooled connection (transact()): a broken
 // connection is reopened and the transaction retried once if it had not reached COMMIT;
 // serialization failures and deadlocks are retried; errors map by SQLSTATE (23505 conflict,
-// 53100 storage_full, 08*/57P*/other 53* unavailable, else internal).
+// 53100 storage_full, 08*/57P*/other 53* unavailable, else internal). The dispatcher's hot
+// path (claim, outcomes, next due time) is one function call each, run as a single statement
+// in autocommit (autocommit()), which saves the BEGIN and COMMIT round trips.
 // Thread-safety: all methods may be called concurrently (see Store).
 #pragma once
 
@@ -37,6 +39,12 @@ struct StoreFailure {
   throw StoreFailure{Error{code, std::move(message)}};
 }
 [[noreturn]] inline void raise(Error error) { throw StoreFailure{std::move(error)}; }
+// What a Store method returns for a PgError raised while doing `what`.
+inline Error failure(std::string_view what, const PgError& e) {
+  std::string message = std::string(what) + ": " + e.what();
+  if (e.errc() == Errc::storage_full) return storage_full_error(message);
+  return Error{e.errc(), std::move(message)};
+}
 using store_rules::Resource;
 
 class PostgresStore final : public Store {
@@ -130,9 +138,20 @@ class PostgresStore final : public Store {
   void set_work_callback(std::function<void()> on_work) override;
 
  private:
+  // Runs once(bool& committing) until it succeeds or may not be retried (the rules above);
+  // `once` sets `committing` when a lost connection leaves the outcome unknown.
+  template <class Once>
+  auto with_retries(std::string_view what, Once&& once)
+      -> Result<std::invoke_result_t<Once&, bool&>>;
   // Runs body(Transaction&) in one transaction with the retry rules above.
   template <class F>
   auto transact(std::string_view what, F&& body) -> Result<std::invoke_result_t<F&, Transaction&>>;
+  // Runs body(PgConnection&), which sends ONE statement: the server runs it as a transaction
+  // of its own. Retried as transact() does, including once after the connection broke during
+  // the statement, whose outcome is then unknown: only for statements that may run twice.
+  template <class F>
+  auto autocommit(std::string_view what, F&& body)
+      -> Result<std::invoke_result_t<F&, PgConnection&>>;
 
   PgPool pool_;
   const bool notify_is_separate_;      // --notify-db was given
@@ -144,27 +163,20 @@ class PostgresStore final : public Store {
   std::unique_ptr<PgListener> listener_;
 };
 
-template <class F>
-auto PostgresStore::transact(std::string_view what, F&& body)
-    -> Result<std::invoke_result_t<F&, Transaction&>> {
-  using T = std::invoke_result_t<F&, Transaction&>;
+template <class Once>
+auto PostgresStore::with_retries(std::string_view what, Once&& once)
+    -> Result<std::invoke_result_t<Once&, bool&>> {
+  using T = std::invoke_result_t<Once&, bool&>;
   constexpr int kMaxAttempts = 5;  // for serialization failures and deadlocks
   bool reconnected = false;
   for (int attempt = 1;; ++attempt) {
     bool committing = false;
     try {
-      PgPool::Lease conn = pool_.acquire();
-      Transaction tx(*conn);
       if constexpr (std::is_void_v<T>) {
-        body(tx);
-        committing = true;
-        tx.commit();
+        once(committing);
         return {};
       } else {
-        T value = body(tx);
-        committing = true;
-        tx.commit();
-        return value;
+        return once(committing);
       }
     } catch (const PgError& e) {
       if (e.retry_transaction() && !committing && attempt < kMaxAttempts) continue;
@@ -181,16 +193,41 @@ auto PostgresStore::transact(std::string_view what, F&& body)
           continue;
         }
       }
-      if (e.errc() == Errc::storage_full) {
-        return std::unexpected(storage_full_error(std::string(what) + ": " + e.what()));
-      }
-      return fail(e.errc(), std::string(what) + ": " + e.what());
+      return std::unexpected(failure(what, e));
     } catch (const StoreFailure& f) {
       return std::unexpected(f.error);
     } catch (const std::exception& e) {
       return fail(Errc::internal, std::string(what) + ": " + e.what());
     }
   }
+}
+
+template <class F>
+auto PostgresStore::transact(std::string_view what, F&& body)
+    -> Result<std::invoke_result_t<F&, Transaction&>> {
+  return with_retries(what, [&](bool& committing) {
+    PgPool::Lease conn = pool_.acquire();
+    Transaction tx(*conn);
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, Transaction&>>) {
+      body(tx);
+      committing = true;
+      tx.commit();
+    } else {
+      auto value = body(tx);
+      committing = true;
+      tx.commit();
+      return value;
+    }
+  });
+}
+
+template <class F>
+auto PostgresStore::autocommit(std::string_view what, F&& body)
+    -> Result<std::invoke_result_t<F&, PgConnection&>> {
+  return with_retries(what, [&](bool&) {
+    PgPool::Lease conn = pool_.acquire();
+    return body(*conn);
+  });
 }
 
 }  // namespace axon::pg
