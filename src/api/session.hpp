@@ -71,8 +71,8 @@ struct ServerState {
   std::mutex sessions_mutex;
   std::list<Session*> sessions;  // every live session (guarded by sessions_mutex)
   std::atomic<int> busy{0};  // requests read and not yet fully answered
-  // Requests whose handler has not handed its answer back yet: a group commit may still hold
-  // the callback, which posts to a session's io_context, so those must outlive it.
+  // Answer callbacks not destroyed yet (Session::AwaitedAnswer): a group commit may still hold
+  // one, which posts to a session's io_context and owns a Session, so those must outlive it.
   std::atomic<int> awaiting_handler{0};
   std::atomic<bool> stopping{false};
   api::CredentialRateLimiter rate_limiter{options.rate_limit, options.rate_limit_burst};
@@ -263,17 +263,34 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // A single event is answered from its group commit's completion, on the committing
     // thread: back onto this connection's strand to write (inline when already on it).
-    ++state_.awaiting_handler;
+    auto awaited = std::make_shared<AwaitedAnswer>(shared_from_this());
     api::handle_request(state_.services, api_request,
-                        [self = shared_from_this(), keep_alive = request.keep_alive()](
-                            api::ApiResponse answer) {
-                          --self->state_.awaiting_handler;  // io_contexts are alive till 0
-                          net::dispatch(self->stream_.get_executor(),
-                                        [self, keep_alive, answer = std::move(answer)]() mutable {
+                        [awaited, keep_alive = request.keep_alive()](api::ApiResponse answer) {
+                          net::dispatch(awaited->session->stream_.get_executor(),
+                                        [self = awaited->session, keep_alive,
+                                         answer = std::move(answer)]() mutable {
                                           self->write(std::move(answer), keep_alive);
                                         });
                         });
   }
+
+  // The session an answer is for, counted in awaiting_handler for as long as the store may
+  // hold the answer's callback. The count drops only when the callback is destroyed, after
+  // its reference to the session is gone: stop() frees the io_contexts and ServerState at 0,
+  // so a store thread must not dispatch to them, nor destroy a Session, after that.
+  struct AwaitedAnswer {
+    explicit AwaitedAnswer(std::shared_ptr<Session> s) : session(std::move(s)) {
+      ++session->state_.awaiting_handler;
+    }
+    AwaitedAnswer(const AwaitedAnswer&) = delete;
+    AwaitedAnswer& operator=(const AwaitedAnswer&) = delete;
+    ~AwaitedAnswer() {
+      std::atomic<int>& count = session->state_.awaiting_handler;
+      session.reset();  // may destroy the Session: ServerState is alive until the count is 0
+      --count;
+    }
+    std::shared_ptr<Session> session;
+  };
 
   // Per-credential request rate (keyed by the token's hash; the token is never stored). The
   // hash stays on the request for authentication.
