@@ -133,7 +133,7 @@ class TenantClaimer {
 Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, Millis now,
                                                         Millis lease_ms, int limit) {
   if (limit <= 0) return std::vector<DeliveryJob>{};
-  return write([&](Connection& c) -> Result<std::vector<DeliveryJob>> {
+  return background_write([&](Connection& c) -> Result<std::vector<DeliveryJob>> {
     WriteTransaction tx(c);
     const ClaimTurns turns = due_tenants(c, now, claim_cursor_, limit);
     TenantClaimer claimer(c, owner, now, now + lease_ms, header_sealer_);
@@ -148,7 +148,7 @@ Result<std::vector<DeliveryJob>> SqliteStore::claim_due(std::string_view owner, 
 Result<void> SqliteStore::complete_attempts(std::string_view owner,
                                             std::span<const AttemptRecord> records, Millis now) {
   if (records.empty()) return {};
-  return write([&](Connection& c) -> Result<void> {
+  return background_write([&](Connection& c) -> Result<void> {
     WriteTransaction tx(c);
     std::int64_t finished[3] = {};  // deliveries that left `pending`, by new status
     for (const auto& r : records) {
@@ -238,7 +238,7 @@ Result<void> SqliteStore::complete_attempts(std::string_view owner,
 }
 
 Result<void> SqliteStore::release_leases(std::string_view owner) {
-  return write([&](Connection& c) -> Result<void> {
+  return background_write([&](Connection& c) -> Result<void> {
     c.prepare(
          "UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL,"
          " claimable_at = CASE WHEN claimable_at IS NULL THEN NULL ELSE next_attempt_at END"
@@ -253,7 +253,7 @@ Result<void> SqliteStore::release_deliveries(std::string_view owner,
                                              std::span<const std::string> delivery_ids,
                                              Millis due_at) {
   if (delivery_ids.empty()) return {};
-  return write([&](Connection& c) -> Result<void> {
+  return background_write([&](Connection& c) -> Result<void> {
     WriteTransaction tx(c);
     for (const auto& id : delivery_ids) {
       c.prepare(
@@ -272,7 +272,7 @@ Result<void> SqliteStore::release_deliveries(std::string_view owner,
 Result<int> SqliteStore::bring_forward_deliveries(std::span<const std::string> delivery_ids,
                                                   Millis handed_back_due, Millis due_at) {
   if (delivery_ids.empty()) return 0;
-  return write([&](Connection& c) -> Result<int> {
+  return background_write([&](Connection& c) -> Result<int> {
     WriteTransaction tx(c);
     int moved = 0;
     for (const auto& id : delivery_ids) {
@@ -298,7 +298,7 @@ Result<std::optional<Millis>> SqliteStore::next_due_at() {
 }
 
 Result<std::vector<Endpoint>> SqliteStore::disable_failing_endpoints(Millis now, Millis period) {
-  return write([&](Connection& c) -> Result<std::vector<Endpoint>> {
+  return background_write([&](Connection& c) -> Result<std::vector<Endpoint>> {
     WriteTransaction tx(c);
     std::vector<Endpoint> disabled;
     {

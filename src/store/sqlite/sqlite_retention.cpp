@@ -27,7 +27,7 @@ Result<PurgeStep> SqliteStore::purge_finished_events(Millis cutoff,
                                                      const std::optional<EventCursor>& after,
                                                      int scan_limit) {
   scan_limit = std::max(scan_limit, 1);
-  return write([&](Connection& c) -> Result<PurgeStep> {
+  return background_write([&](Connection& c) -> Result<PurgeStep> {
     // One write transaction: the writer is exclusive, so no replay can make a delivery
     // pending between the check and the delete.
     WriteTransaction tx(c);
@@ -67,7 +67,7 @@ Result<PurgeStep> SqliteStore::purge_finished_events(Millis cutoff,
 }
 
 Result<int> SqliteStore::purge_idempotency_keys(Millis cutoff, int limit) {
-  return write([&](Connection& c) -> Result<int> {
+  return background_write([&](Connection& c) -> Result<int> {
     c.prepare(
          "DELETE FROM idempotency_keys WHERE (tenant_id, key) IN"
          " (SELECT tenant_id, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)")
@@ -79,7 +79,7 @@ Result<int> SqliteStore::purge_idempotency_keys(Millis cutoff, int limit) {
 
 Result<void> SqliteStore::reclaim_space() {
   if (in_memory_) return {};
-  return write([&](Connection& c) -> Result<void> {
+  return background_write([&](Connection& c) -> Result<void> {
     if (pragma_int(c, "PRAGMA auto_vacuum") != 2) return {};  // not incremental: reuse only
     const std::int64_t pages = pragma_int(c, "PRAGMA page_count");
     const std::int64_t free_pages = pragma_int(c, "PRAGMA freelist_count");

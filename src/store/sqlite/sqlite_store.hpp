@@ -4,9 +4,11 @@
 // Ingests share group commits (sqlite_events.cpp); a committer thread, started on the first
 // ingest_event_async, writes them for async callers so those never wait for the writer.
 //
-// Connections: one writer connection, guarded by write_mu_, through which every write goes
-// as a BEGIN IMMEDIATE transaction (SQLite allows one writer at a time anyway; taking the
-// lock up front means a transaction never fails half way). Reads use a small pool of
+// Connections: one writer connection, guarded by writer_turns_, through which every write
+// goes as a BEGIN IMMEDIATE transaction (SQLite allows one writer at a time anyway; taking
+// the lock up front means a transaction never fails half way). The dispatcher's writes and
+// retention are background writes: a group commit that API clients wait on takes turns with
+// them instead of queueing behind them (writer_turns.hpp). Reads use a small pool of
 // reader connections, so a long list or count never waits for, or blocks, the writer (WAL
 // gives each reader a consistent snapshot). An in-memory database (":memory:") has a single
 // connection that serves reads too.
@@ -33,6 +35,7 @@
 
 #include "store/sqlite/sqlite_checkpointer.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
+#include "store/sqlite/writer_turns.hpp"
 #include "store/store.hpp"
 
 namespace axon::sqlite {
@@ -163,10 +166,13 @@ class SqliteStore final : public Store {
   SqliteStore(std::string path, ConnectionOptions options, std::unique_ptr<Connection> writer,
               std::unique_ptr<Checkpointer> checkpointer);
 
-  // Runs fn(connection) with the writer connection, under write_mu_, turning SqlError and
-  // other exceptions into an Error.
+  // Runs fn(connection) with the writer connection, holding writer_turns_ as a foreground
+  // writer, turning SqlError and other exceptions into an Error.
   template <class F>
   auto write(F&& fn) -> decltype(fn(std::declval<Connection&>()));
+  // The same for work nobody waits on by the millisecond (dispatcher, retention).
+  template <class F>
+  auto background_write(F&& fn) -> decltype(fn(std::declval<Connection&>()));
   // Runs fn(connection) on a pooled reader connection.
   template <class F>
   auto read(F&& fn) -> decltype(fn(std::declval<Connection&>()));
@@ -184,15 +190,15 @@ class SqliteStore final : public Store {
 
   std::atomic<const HeaderSealer*> header_sealer_{nullptr};  // set once, before serving
 
-  std::mutex write_mu_;
-  std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+  WriterTurns writer_turns_;
+  std::unique_ptr<Connection> writer_;  // guarded by writer_turns_
   std::unique_ptr<Checkpointer> checkpointer_;  // null for an in-memory database
   struct CachedSubscriptions {
     std::optional<std::string> json;
     std::optional<std::vector<std::string>> patterns;
   };
-  std::unordered_map<std::string, CachedSubscriptions> subscriptions_;  // guarded by write_mu_
-  std::string claim_cursor_;  // guarded by write_mu_: the claim turn starts after this tenant
+  std::unordered_map<std::string, CachedSubscriptions> subscriptions_;  // guarded by writer_turns_
+  std::string claim_cursor_;  // guarded by writer_turns_: the claim turn starts after this tenant
 
   std::mutex ingest_mu_;
   std::condition_variable ingest_cv_;

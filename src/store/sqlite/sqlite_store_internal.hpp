@@ -25,7 +25,13 @@ auto guarded(F&& fn) -> decltype(fn()) {
 
 template <class F>
 auto SqliteStore::write(F&& fn) -> decltype(fn(std::declval<Connection&>())) {
-  std::lock_guard lock(write_mu_);
+  WriterTurns::Scoped turn(writer_turns_, WriterTurns::Kind::foreground);
+  return guarded([&] { return fn(*writer_); });
+}
+
+template <class F>
+auto SqliteStore::background_write(F&& fn) -> decltype(fn(std::declval<Connection&>())) {
+  WriterTurns::Scoped turn(writer_turns_, WriterTurns::Kind::background);
   return guarded([&] { return fn(*writer_); });
 }
 
