@@ -44,9 +44,9 @@ inline constexpr const char* kDefaultRetrySchedule = "5s,5m,30m,2h,5h,10h,10h";
 // --retention: a duration ("30d", "12h", "5m") or "0" to keep everything.
 // HTTP threads when --api-threads is not given. SQLite: no API thread waits for a commit
 // (a single event is answered from the group commit's completion), so one thread per core
-// (at least 2) keeps the CPUs busy, and more would only switch contexts. PostgreSQL: a single
-// event holds its thread for its transaction, so more threads than cores (8) keep ingest
-// concurrent and PostgreSQL commits many events per WAL flush.
+// (at least 2) keeps the CPUs busy, and more would only switch contexts. PostgreSQL: single
+// events go to a group commit too, but every other request holds its thread for its round
+// trips to the database, so more threads than cores (8) keep those concurrent.
 int default_api_threads(std::string_view db_url, unsigned cores);
 
 Result<Millis> parse_retention(std::string_view text);

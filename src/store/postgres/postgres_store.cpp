@@ -11,12 +11,21 @@
 
 namespace axon {
 namespace pg {
+namespace {
+// The group commit of single events: enough committers that one builds its batch while
+// another waits for its WAL flush (a few ms on an ordinary disk), each holding one pooled
+// connection at a time; a batch no bigger than a batch request's limit.
+constexpr int kIngestCommitters = 3;
+constexpr std::size_t kMaxIngestBatch = 500;
+}  // namespace
 
 PostgresStore::PostgresStore(std::string conninfo, PostgresOptions options)
     : pool_(conninfo, options.pool_size),
       notify_is_separate_(!options.notify_conninfo.empty()),
       notify_conninfo_(options.notify_conninfo.empty() ? std::move(conninfo)
-                                                       : std::move(options.notify_conninfo)) {}
+                                                       : std::move(options.notify_conninfo)),
+      ingest_queue_(kIngestCommitters, kMaxIngestBatch,
+                    [this](std::vector<IngestQueue::Pending>& batch) { commit_ingests(batch); }) {}
 
 PostgresStore::~PostgresStore() {
   std::lock_guard lock(listener_mu_);

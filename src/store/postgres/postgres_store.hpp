@@ -18,6 +18,7 @@
 #include <string>
 #include <type_traits>
 
+#include "store/postgres/pg_ingest_queue.hpp"
 #include "store/postgres/pg_listener.hpp"
 #include "store/postgres/pg_pool.hpp"
 #include "store/rules.hpp"
@@ -100,11 +101,10 @@ class PostgresStore final : public Store {
       const std::function<std::string()>& new_delivery_id) override;
   // On the caller's thread: each request's transaction runs on its own pooled connection
   // (a group commit for single events is not built for PostgreSQL yet).
+  // Queued for a group commit (pg_ingest_queue.hpp, commit_ingests).
   void ingest_event_async(NewEvent event, Millis now,
                           std::function<std::string()> new_delivery_id,
-                          IngestDone done) override {
-    done(ingest_event(event, now, new_delivery_id));
-  }
+                          IngestDone done) override;
   Result<Event> get_event(std::string_view tenant_id, std::string_view id) override;
   Result<Page<Event>> list_events(std::string_view tenant_id, const EventFilter& filter,
                                   const PageRequest& page) override;
@@ -153,6 +153,11 @@ class PostgresStore final : public Store {
   auto autocommit(std::string_view what, F&& body)
       -> Result<std::invoke_result_t<F&, PgConnection&>>;
 
+  // The group commit of ingest_event_async: each tenant's events of the batch go in through
+  // ingest_events (one transaction); a group that fails is stored again one event at a time,
+  // so one event's refusal does not refuse the others.
+  void commit_ingests(std::vector<IngestQueue::Pending>& batch);
+
   PgPool pool_;
   const bool notify_is_separate_;      // --notify-db was given
   const std::string notify_conninfo_;  // where the listener connects
@@ -161,6 +166,8 @@ class PostgresStore final : public Store {
   std::mutex claim_cursor_mu_;
   std::string claim_cursor_;  // guarded by claim_cursor_mu_: the claim turn starts after this tenant
   std::unique_ptr<PgListener> listener_;
+  // Last: destroyed first, while the pool its committers use is still there.
+  IngestQueue ingest_queue_;
 };
 
 template <class Once>
