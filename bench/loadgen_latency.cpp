@@ -1,6 +1,7 @@
 // bench_loadgen --scenario latency: paced, open-loop sending at each --rates; the latency of a
 // delivery is its arrival at the receiver minus the arrival of the API's 202. With --fanout 0
-// nothing is delivered and only the API's 202 round trip is measured.
+// nothing is delivered and only the API's 202 round trip is measured. With --db-pid, also the
+// database's CPU over the run (ingest and delivery), per 10,000 deliveries.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -27,6 +28,7 @@ int LoadGen::latency() {
     long per_thread = static_cast<long>(rate * args_.seconds) / threads;
     auto start = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
     std::int64_t start_ns = wall_ns() + 100'000'000;
+    const double db_cpu0 = db_cpu();
     std::vector<std::thread> pool;
     for (int k = 0; k < threads; ++k) {
       pool.emplace_back([&, k] {
@@ -59,6 +61,7 @@ int LoadGen::latency() {
     double sent_s = seconds_between(start_ns, wall_ns());
     long expected = static_cast<long>(accepts.size()) * args_.fanout;
     bool complete = wait_for([&] { return receiver_.stats().total >= expected; }, 60, 10);
+    const double db_cpu_s = db_cpu() - db_cpu0;
 
     std::unordered_map<std::string, std::int64_t> accepted_at;
     accepted_at.reserve(accepts.size());
@@ -76,11 +79,13 @@ int LoadGen::latency() {
     std::printf(
         "RESULT scenario=latency store=%s events_per_s=%.0f deliveries_per_s=%.0f "
         "achieved_events_per_s=%.0f samples=%zu complete=%d errors=%ld p50_ms=%.2f "
-        "p99_ms=%.2f p999_ms=%.2f max_ms=%.2f api_p50_ms=%.2f api_p99_ms=%.2f\n",
+        "p99_ms=%.2f p999_ms=%.2f max_ms=%.2f api_p50_ms=%.2f api_p99_ms=%.2f db_cpu_s=%.2f "
+        "db_cpu_s_per_10k=%.2f\n",
         args_.store.c_str(), rate, rate * args_.fanout,
         static_cast<double>(accepts.size()) / sent_s, lat.size(), complete ? 1 : 0,
         errors.load(), pct(0.5), pct(0.99), pct(0.999), lat.empty() ? 0.0 : static_cast<double>(lat.back()) / 1e6,
-        percentile_ms(api_times, 0.5), percentile_ms(api_times, 0.99));
+        percentile_ms(api_times, 0.5), percentile_ms(api_times, 0.99), db_cpu_s,
+        expected > 0 ? db_cpu_s * 10'000 / static_cast<double>(expected) : 0.0);
     std::fflush(stdout);
     if (lat.empty() && args_.fanout > 0) return 1;
   }
