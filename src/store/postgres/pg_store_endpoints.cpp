@@ -103,13 +103,14 @@ Result<void> PostgresStore::delete_endpoint(std::string_view tenant_id, std::str
     PgResult r = tx.exec("DELETE FROM axon.endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id",
                          Params(tenant_id, id));
     if (r.rows() == 0) raise(store_rules::not_found(Resource::endpoint));
-    // Its pending deliveries can never be sent: they become dead letters.
+    // Its pending deliveries can never be sent: they become dead letters and leave the queue
+    // (the delivery rows first: the locking order of pg_migrations_queue.cpp).
     tx.exec(
-        "WITH moved AS (UPDATE axon.deliveries SET status = 'dead', lease_owner = NULL, "
-        "lease_expires_at = NULL, updated_at = axon.now_ms() "
+        "WITH moved AS (UPDATE axon.deliveries SET status = 'dead', updated_at = axon.now_ms() "
         "WHERE endpoint_id = $1 AND status = 'pending' "
-        "RETURNING 'pending'::text AS old_status, status AS new_status), " AXON_PG_COUNT_MOVES
-        " SELECT 1",
+        "RETURNING id, 'pending'::text AS old_status, status AS new_status), " AXON_PG_COUNT_MOVES
+        ", dequeued AS (DELETE FROM axon.queue q USING moved WHERE q.delivery_id = moved.id) "
+        "SELECT 1",
         Params(id));
   });
 }
