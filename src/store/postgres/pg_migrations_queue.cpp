@@ -5,11 +5,13 @@
 namespace axon::pg::migration_sql {
 
 // The SET clauses of the hot-path functions, as in pg_migrations_dispatch.cpp (why: see the
-// comment of kDispatchFunctions there).
+// comment of kDispatchFunctions there), and no incremental sort either: a per-tenant lookup
+// ordered by (tenant_id, due_at, delivery_id) must come from queue_by_tenant, never from
+// queue_by_due filtered on the tenant (a walk past every other tenant's due rows).
 #define AXON_PG_QUEUE_SETTINGS                                                     \
   "SET jit = off\nSET plan_cache_mode = force_generic_plan\nSET enable_seqscan = off\n" \
-  "SET enable_sort = off\nSET enable_hashjoin = off\nSET enable_mergejoin = off\n"      \
-  "SET enable_bitmapscan = off"
+  "SET enable_sort = off\nSET enable_incremental_sort = off\nSET enable_hashjoin = off\n" \
+  "SET enable_mergejoin = off\nSET enable_bitmapscan = off"
 
 // axon.queue: one narrow row per pending delivery, the only place its lease lives.
 //
@@ -114,8 +116,8 @@ DECLARE
   v_part integer;
   v_asked integer;
   v_still text[];
-  v_take text[];              -- one tenant's leased deliveries, oldest due first
-  v_claimed text[] := '{}';
+  v_take axon.deliveries[];   -- one tenant's leased deliveries, oldest due first
+  v_claimed axon.deliveries[] := '{}';
 BEGIN
   -- The turn order: a skip scan over queue_by_tenant (the next tenant after the current one,
   -- wrapping around once), each flagged when its earliest due time has come.
@@ -141,7 +143,7 @@ BEGIN
     probed AS (
       SELECT t.tenant_id, t.n, (
                SELECT q.due_at FROM axon.queue q WHERE q.tenant_id = t.tenant_id
-                ORDER BY q.tenant_id, q.due_at LIMIT 1) <= p_now AS due
+                ORDER BY q.tenant_id, q.due_at, q.delivery_id LIMIT 1) <= p_now AS due
         FROM t
        WHERE NOT (t.wrapped AND t.tenant_id > p_cursor))
     SELECT p.tenant_id, p.due FROM probed p WHERE p.due OR p.n = p_max_probes
@@ -186,8 +188,10 @@ BEGIN
           FROM picked
          WHERE q.delivery_id = picked.delivery_id
         RETURNING q.delivery_id, picked.due)
-      SELECT coalesce(array_agg(l.delivery_id ORDER BY l.due, l.delivery_id), '{}')
-        INTO v_take FROM leased l;
+      -- The delivery rows read by key here, for the answer below. (Joined there instead, a
+      -- generic plan may walk a whole index of deliveries in event order for the window.)
+      SELECT coalesce(array_agg(d ORDER BY l.due, l.delivery_id), '{}')
+        INTO v_take FROM leased l JOIN axon.deliveries d ON d.id = l.delivery_id;
       v_remaining := v_remaining - cardinality(v_take);
       v_claimed := v_claimed || v_take;
       IF cardinality(v_take) = v_asked THEN
@@ -197,19 +201,18 @@ BEGIN
     v_due := v_still;
   END LOOP;
 
-  -- The leased deliveries read by key, each event's body on its first row.
+  -- Each event's body on its first row.
   RETURN QUERY
-  SELECT NULL::text, d.id, d.tenant_id, d.event_id, d.event_type, d.endpoint_id, e.url,
+  SELECT NULL::text, c.id, c.tenant_id, c.event_id, c.event_type, c.endpoint_id, e.url,
          e.headers::text, e.secret_sealed,
          CASE WHEN e.previous_secret_expires_at > p_now THEN e.previous_secret_sealed END,
-         d.attempts, d.series_start, e.max_in_flight, e.rate_limit, e.ordering,
+         c.attempts, c.series_start, e.max_in_flight, e.rate_limit, e.ordering,
          p_now + p_lease_ms, e.operational, e.tls_client_certificate, e.tls_client_key_sealed,
-         CASE WHEN row_number() OVER (PARTITION BY d.event_id ORDER BY c.ord) = 1
-              THEN (SELECT ev.payload FROM axon.events ev WHERE ev.id = d.event_id) END
-    FROM unnest(v_claimed) WITH ORDINALITY AS c (id, ord)
-    JOIN axon.deliveries d ON d.id = c.id
-    JOIN axon.endpoints e ON e.id = d.endpoint_id
-   ORDER BY c.ord;
+         CASE WHEN row_number() OVER (PARTITION BY c.event_id ORDER BY c.ordinality) = 1
+              THEN (SELECT ev.payload FROM axon.events ev WHERE ev.id = c.event_id) END
+    FROM unnest(v_claimed) WITH ORDINALITY AS c
+    JOIN axon.endpoints e ON e.id = c.endpoint_id
+   ORDER BY c.ordinality;
 END
 $fn$;
 
