@@ -17,34 +17,39 @@ namespace axon::pg::migration_sql {
 //
 // Why. A claim and an outcome used to rewrite the wide axon.deliveries row, and because the
 // lease columns were indexed neither could be a HOT update: each wrote a new entry in all
-// seven indexes of the table users read. Now a claim updates only a queue row (five small
-// keys), and an outcome deletes it (delivered or dead: no index entry written) or moves its
-// due time (a retry); the delivery row keeps the history (status, attempts, next attempt
-// time) and fewer indexes.
+// seven indexes of the table users read. Now a claim only sets the lease columns of a queue
+// row, which no index covers, so it is a HOT update (no index entry written; fillfactor 50
+// leaves room on each page for the new row versions); an outcome deletes the row (delivered
+// or dead: no index entry written) or moves its due time (a retry). The delivery row keeps
+// the history (status, attempts, next attempt time) and fewer indexes.
 //
 // Invariant, kept by every statement that creates, replays, retries, hands back or finishes a
-// delivery: a delivery has a queue row if and only if its status is 'pending'. due_at is when
-// it can be claimed: its next_attempt_at while nobody leases it, its lease expiry while
-// leased (lease_owner set; an expired lease keeps its owner until it is claimed again, as
-// before). deliveries.lease_owner and lease_expires_at are no longer read or written (always
-// NULL from here on); they stay only because earlier migrations, run again, name them.
+// delivery: a delivery has a queue row if and only if its status is 'pending'. due_at is its
+// next attempt time (deliveries.next_attempt_at); lease_owner and lease_expires_at its lease
+// (an expired lease keeps its owner until it is claimed again, as before); it is claimable
+// from greatest(due_at, lease_expires_at). fifo_lease marks a lease that holds back a FIFO
+// endpoint (set by the claims of FIFO endpoints only, so that the claims of parallel ones
+// stay HOT). deliveries.lease_owner and lease_expires_at are no longer read or written
+// (always NULL from here on); they stay only because earlier migrations, run again, name them.
 //
-// Locking order: every statement that changes both tables locks the delivery row before its
-// queue row (the outcome, the hand-backs, replays, deleting an endpoint, cascades from a
-// deleted tenant or event), so two of them never wait on each other in a cycle; the claim
-// locks queue rows only, and skips locked ones.
+// Locking order: every statement that changes both tables changes the queue row before the
+// delivery row (the outcome, the hand-backs, deleting an endpoint or a tenant), so two of
+// them never wait on each other in a cycle; the claim locks queue rows only, skipping locked
+// ones; a replay queues a dead delivery, which has no queue row another statement could hold.
 //
-// Indexes (each one is paid by every claim and retry, so only what a query needs):
+// Indexes (each is written by every ingest and retry, none by a claim):
 // - the primary key: outcomes, hand-backs and replays find a delivery's row by key;
 // - queue_by_tenant (tenant_id, due_at, delivery_id): the per-tenant claim walks it oldest
-//   due first, and the tenant skip scan of the claim's turn order steps along tenant_id;
+//   due first (past the tenant's leased rows, as many as it has in flight), and the tenant
+//   skip scan of the claim's turn order steps along tenant_id;
 // - queue_by_due (due_at): axon.next_due_at and the count of the due head (retention,
-//   counts) read the globally earliest due time without visiting every tenant;
+//   counts) read the globally earliest due times without visiting every tenant;
 // - queue_by_endpoint (endpoint_id, delivery_id): a FIFO endpoint's oldest pending delivery
-//   (min id), and deleting an endpoint dequeues its deliveries;
-// - queue_leased_by_endpoint (endpoint_id) WHERE lease_owner IS NOT NULL: whether another of
-//   a FIFO endpoint's deliveries holds a lease, without walking its backlog; also the rows a
-//   stopping node hands back (release_leases), found among the leased ones only.
+//   (min id), and deleting an endpoint or switching it to FIFO finds its rows;
+// - queue_fifo_leased (endpoint_id) WHERE fifo_lease: whether another of a FIFO endpoint's
+//   deliveries holds a lease, without walking its backlog.
+// A stopping node's hand-back of all its leases (release_leases) reads the whole queue: it
+// runs once per process, and an index on lease_owner would cost every claim its HOT update.
 // No foreign keys: each would cost a lookup and a row lock per queue row written. A deleted
 // delivery's row goes with it (trigger below; only pending deliveries have one).
 //
@@ -52,23 +57,25 @@ namespace axon::pg::migration_sql {
 // axon.emit_event (kOperational); written to run again unchanged.
 extern const std::string_view kDeliveryQueue = R"sql(
 CREATE TABLE IF NOT EXISTS axon.queue (
-  delivery_id text PRIMARY KEY,
-  tenant_id   text NOT NULL,
-  endpoint_id text NOT NULL,
-  due_at      bigint NOT NULL,
-  lease_owner text
-);
+  delivery_id      text PRIMARY KEY,
+  tenant_id        text NOT NULL,
+  endpoint_id      text NOT NULL,
+  due_at           bigint NOT NULL,
+  lease_owner      text,
+  lease_expires_at bigint,
+  fifo_lease       boolean NOT NULL DEFAULT false
+) WITH (fillfactor = 50);
 CREATE INDEX IF NOT EXISTS queue_by_tenant ON axon.queue (tenant_id, due_at, delivery_id);
 CREATE INDEX IF NOT EXISTS queue_by_due ON axon.queue (due_at);
 CREATE INDEX IF NOT EXISTS queue_by_endpoint ON axon.queue (endpoint_id, delivery_id);
-CREATE INDEX IF NOT EXISTS queue_leased_by_endpoint ON axon.queue (endpoint_id)
-  WHERE lease_owner IS NOT NULL;
+CREATE INDEX IF NOT EXISTS queue_fifo_leased ON axon.queue (endpoint_id) WHERE fifo_lease;
 
--- Every pending delivery, claimable when it was before (a live lease stays its owner's).
-INSERT INTO axon.queue (delivery_id, tenant_id, endpoint_id, due_at, lease_owner)
-SELECT d.id, d.tenant_id, d.endpoint_id,
-       greatest(d.next_attempt_at, coalesce(d.lease_expires_at, 0)), d.lease_owner
-  FROM axon.deliveries d
+-- Every pending delivery, claimable when it was before (a lease stays its owner's).
+INSERT INTO axon.queue (delivery_id, tenant_id, endpoint_id, due_at, lease_owner,
+                        lease_expires_at, fifo_lease)
+SELECT d.id, d.tenant_id, d.endpoint_id, d.next_attempt_at, d.lease_owner, d.lease_expires_at,
+       d.lease_owner IS NOT NULL AND e.ordering = 'fifo'
+  FROM axon.deliveries d LEFT JOIN axon.endpoints e ON e.id = d.endpoint_id
  WHERE d.status = 'pending'
 ON CONFLICT (delivery_id) DO NOTHING;
 UPDATE axon.deliveries SET lease_owner = NULL, lease_expires_at = NULL
@@ -120,7 +127,8 @@ DECLARE
   v_claimed axon.deliveries[] := '{}';
 BEGIN
   -- The turn order: a skip scan over queue_by_tenant (the next tenant after the current one,
-  -- wrapping around once), each flagged when its earliest due time has come.
+  -- wrapping around once), each flagged when it has a due delivery nobody leases (found past
+  -- its leased ones, in queue_by_tenant's order: nothing else keeps the walk on that index).
   FOR v_turn IN
     WITH RECURSIVE t(tenant_id, n, wrapped) AS (
       SELECT f.tenant_id, 1, f.wrapped FROM (
@@ -142,8 +150,10 @@ BEGIN
        WHERE t.n < p_max_probes AND NOT (t.wrapped AND t.tenant_id >= p_cursor)),
     probed AS (
       SELECT t.tenant_id, t.n, (
-               SELECT q.due_at FROM axon.queue q WHERE q.tenant_id = t.tenant_id
-                ORDER BY q.tenant_id, q.due_at, q.delivery_id LIMIT 1) <= p_now AS due
+               SELECT true FROM axon.queue q
+                WHERE q.tenant_id = t.tenant_id AND q.due_at <= p_now
+                  AND (q.lease_expires_at IS NULL OR q.lease_expires_at <= p_now)
+                ORDER BY q.tenant_id, q.due_at, q.delivery_id LIMIT 1) IS NOT NULL AS due
         FROM t
        WHERE NOT (t.wrapped AND t.tenant_id > p_cursor))
     SELECT p.tenant_id, p.due FROM probed p WHERE p.due OR p.n = p_max_probes
@@ -168,23 +178,25 @@ BEGIN
       EXIT WHEN v_remaining <= 0;
       v_asked := least(v_part, v_remaining);
       WITH picked AS (
-        SELECT q.delivery_id, q.due_at AS due
+        SELECT q.delivery_id, q.due_at AS due, e.ordering = 'fifo' AS fifo
           FROM axon.queue q JOIN axon.endpoints e ON e.id = q.endpoint_id
          WHERE q.tenant_id = v_tenant AND q.due_at <= p_now
+           AND (q.lease_expires_at IS NULL OR q.lease_expires_at <= p_now)
            AND NOT e.disabled
            AND (e.ordering <> 'fifo' OR (
                  q.delivery_id = (SELECT min(o.delivery_id) FROM axon.queue o
                                    WHERE o.endpoint_id = q.endpoint_id)
                  AND NOT EXISTS (SELECT 1 FROM axon.queue o
-                                  WHERE o.lease_owner IS NOT NULL
-                                    AND o.endpoint_id = q.endpoint_id
-                                    AND o.delivery_id <> q.delivery_id AND o.due_at > p_now)))
+                                  WHERE o.fifo_lease AND o.endpoint_id = q.endpoint_id
+                                    AND o.delivery_id <> q.delivery_id
+                                    AND o.lease_expires_at > p_now)))
          ORDER BY q.tenant_id, q.due_at, q.delivery_id
          LIMIT v_asked
          FOR UPDATE OF q SKIP LOCKED),
       leased AS (
         UPDATE axon.queue AS q
-           SET lease_owner = p_owner, due_at = p_now + p_lease_ms
+           SET lease_owner = p_owner, lease_expires_at = p_now + p_lease_ms,
+               fifo_lease = picked.fifo
           FROM picked
          WHERE q.delivery_id = picked.delivery_id
         RETURNING q.delivery_id, picked.due)
@@ -216,13 +228,15 @@ BEGIN
 END
 $fn$;
 
--- As in kDispatchFunctions (records and health as there), with the lease read from the queue:
--- k locks the records' deliveries (see the locking order above), then `held` their queue
--- rows, read in their latest version once locked. An outcome counts while the delivery is
--- still ours: queued (pending) and leased by p_owner or by nobody. Then a retry moves the
--- queue row's due time and frees it, success or death removes it, and the delivery row
--- takes the status, attempt count and next attempt time; otherwise only the attempt count
--- moves.
+-- As in kDispatchFunctions (records and health as there), with the lease read from the queue.
+-- An outcome counts while the delivery is still ours: queued (pending) and leased by p_owner
+-- or by nobody. `finished` (delivered or dead: the queue row goes) and `retried` (the row is
+-- due again at the next attempt, leased by nobody) decide that on the queue rows they lock,
+-- each read in its latest version (READ COMMITTED), before any delivery row is touched (the
+-- locking order above). `moved` then gives the delivery its status, attempt count and next
+-- attempt time when ours, otherwise only the attempt count; the attempt log is written for
+-- the deliveries `moved` found (one being deleted meanwhile either is gone from it or waits
+-- for this statement, and its attempts are deleted with it).
 CREATE OR REPLACE FUNCTION axon.complete_attempts(p_records json, p_now bigint, p_owner text,
                                                   p_health json)
 RETURNS void
@@ -230,40 +244,47 @@ LANGUAGE plpgsql VOLATILE
 )sql" AXON_PG_QUEUE_SETTINGS R"sql(
 AS $fn$
 BEGIN
-  WITH k AS MATERIALIZED (
-    SELECT r.*, d.endpoint_id
-      FROM json_to_recordset(p_records) AS r (ord int, delivery_id text, n int,
+  WITH r AS MATERIALIZED (
+    SELECT * FROM json_to_recordset(p_records) AS r (ord int, delivery_id text, n int,
              started_at bigint, duration_ms int, status_code int, error text,
              error_message text, response_excerpt text, new_status text,
-             next_attempt_at bigint, disable_endpoint boolean, disable_reason text)
-      JOIN axon.deliveries d ON d.id = r.delivery_id
-     FOR UPDATE OF d),
-  held AS MATERIALIZED (
-    SELECT q.delivery_id, q.lease_owner FROM axon.queue q
-     WHERE q.delivery_id = ANY (ARRAY(SELECT k.delivery_id FROM k))
-     FOR UPDATE OF q),
-  o AS MATERIALIZED (
-    SELECT k.*, EXISTS (SELECT 1 FROM held h WHERE h.delivery_id = k.delivery_id
-                          AND (h.lease_owner IS NULL OR h.lease_owner = p_owner)) AS ours
-      FROM k),
+             next_attempt_at bigint, disable_endpoint boolean, disable_reason text)),
+  finished AS (
+    DELETE FROM axon.queue AS q USING r
+     WHERE q.delivery_id = r.delivery_id AND r.new_status <> 'pending'
+       AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
+    RETURNING q.delivery_id),
+  retried AS (
+    UPDATE axon.queue AS q
+       SET due_at = r.next_attempt_at, lease_owner = NULL, lease_expires_at = NULL,
+           fifo_lease = false
+      FROM r
+     WHERE q.delivery_id = r.delivery_id AND r.new_status = 'pending'
+       AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
+    RETURNING q.delivery_id),
+  k AS MATERIALIZED (
+    SELECT r.*, d.endpoint_id,
+           r.delivery_id IN (SELECT f.delivery_id FROM finished f
+                             UNION ALL SELECT t.delivery_id FROM retried t) AS ours
+      FROM r JOIN axon.deliveries d ON d.id = r.delivery_id),
+  moved AS (
+    UPDATE axon.deliveries AS d
+       SET attempts = greatest(d.attempts, k.n),
+           status = CASE WHEN k.ours THEN k.new_status ELSE d.status END,
+           next_attempt_at = CASE WHEN k.ours AND k.new_status = 'pending'
+                                  THEN k.next_attempt_at ELSE d.next_attempt_at END,
+           updated_at = CASE WHEN k.ours THEN p_now ELSE d.updated_at END
+      FROM k
+     WHERE d.id = k.delivery_id
+    RETURNING d.id, CASE WHEN k.ours THEN 'pending' ELSE d.status END AS old_status,
+              d.status AS new_status),
   ins AS (
     INSERT INTO axon.attempts (delivery_id, n, started_at, duration_ms, status_code, error,
                                error_message, response_excerpt)
-    SELECT o.delivery_id, o.n, o.started_at, o.duration_ms, o.status_code, o.error,
-           o.error_message, o.response_excerpt
-      FROM o ORDER BY o.ord
+    SELECT k.delivery_id, k.n, k.started_at, k.duration_ms, k.status_code, k.error,
+           k.error_message, k.response_excerpt
+      FROM k WHERE k.delivery_id IN (SELECT m.id FROM moved m) ORDER BY k.ord
     ON CONFLICT (delivery_id, n) DO NOTHING),
-  moved AS (
-    UPDATE axon.deliveries AS d
-       SET attempts = greatest(d.attempts, r.n),
-           status = CASE WHEN r.ours THEN r.new_status ELSE d.status END,
-           next_attempt_at = CASE WHEN r.ours AND r.new_status = 'pending'
-                                  THEN r.next_attempt_at ELSE d.next_attempt_at END,
-           updated_at = CASE WHEN r.ours THEN p_now ELSE d.updated_at END
-      FROM o AS r
-     WHERE d.id = r.delivery_id
-    RETURNING CASE WHEN r.ours THEN 'pending' ELSE d.status END AS old_status,
-              d.status AS new_status),
   counted AS (
     INSERT INTO axon.delivery_counts AS c (status, shard, n)
     SELECT m.status, pg_backend_pid(), sum(m.delta)
@@ -272,13 +293,6 @@ BEGIN
      WHERE moved.old_status <> moved.new_status
      GROUP BY m.status ORDER BY m.status
     ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n),
-  retried AS (
-    UPDATE axon.queue AS q SET due_at = r.next_attempt_at, lease_owner = NULL
-      FROM o AS r
-     WHERE q.delivery_id = r.delivery_id AND r.ours AND r.new_status = 'pending'),
-  finished AS (
-    DELETE FROM axon.queue AS q USING o AS r
-     WHERE q.delivery_id = r.delivery_id AND r.ours AND r.new_status <> 'pending'),
   s AS (
     SELECT k.endpoint_id, bool_or(k.disable_endpoint) AS disable,
            (array_agg(k.disable_reason ORDER BY k.ord) FILTER (WHERE k.disable_endpoint))[1]
@@ -305,9 +319,11 @@ BEGIN
 END
 $fn$;
 
--- As in kDispatchFunctions, from the queue: the first entry of queue_by_due whose endpoint is
--- enabled and not FIFO, and for each enabled FIFO endpoint its oldest queued delivery, once
--- no other of its deliveries holds a lease.
+-- As in kDispatchFunctions, from the queue: the earliest time a claim could take something.
+-- For parallel endpoints (enabled): `free`, the first entry of queue_by_due nobody leases,
+-- and the leased entries before it (claimable when their lease ends), as many as are in
+-- flight; later leased entries cannot come sooner than `free`. For each enabled FIFO endpoint
+-- its oldest queued delivery, once no other of its deliveries holds a lease.
 CREATE OR REPLACE FUNCTION axon.next_due_at()
 RETURNS bigint
 LANGUAGE plpgsql STABLE
@@ -315,16 +331,23 @@ LANGUAGE plpgsql STABLE
 AS $fn$
 BEGIN
   RETURN (
+    WITH free AS MATERIALIZED (
+      SELECT q.due_at AS t
+        FROM axon.queue q JOIN axon.endpoints e ON e.id = q.endpoint_id
+       WHERE q.lease_expires_at IS NULL AND NOT e.disabled AND e.ordering <> 'fifo'
+       ORDER BY q.due_at
+       LIMIT 1)
     SELECT min(due.t) FROM (
-      (SELECT q.due_at AS t
-         FROM axon.queue q JOIN axon.endpoints e ON e.id = q.endpoint_id
-        WHERE NOT e.disabled AND e.ordering <> 'fifo'
-        ORDER BY q.due_at
-        LIMIT 1)
+      SELECT free.t FROM free
       UNION ALL
-      SELECT greatest(q.due_at,
-               coalesce((SELECT max(o.due_at) FROM axon.queue o
-                          WHERE o.lease_owner IS NOT NULL AND o.endpoint_id = q.endpoint_id
+      SELECT min(greatest(q.due_at, q.lease_expires_at))
+        FROM axon.queue q JOIN axon.endpoints e ON e.id = q.endpoint_id
+       WHERE q.due_at <= coalesce((SELECT free.t FROM free), 9223372036854775807)
+         AND q.lease_expires_at IS NOT NULL AND NOT e.disabled AND e.ordering <> 'fifo'
+      UNION ALL
+      SELECT greatest(q.due_at, coalesce(q.lease_expires_at, 0),
+               coalesce((SELECT max(o.lease_expires_at) FROM axon.queue o
+                          WHERE o.fifo_lease AND o.endpoint_id = q.endpoint_id
                             AND o.delivery_id <> q.delivery_id), 0))
         FROM axon.endpoints e
         JOIN axon.queue q
@@ -333,6 +356,7 @@ BEGIN
        WHERE NOT e.disabled AND e.ordering = 'fifo') AS due);
 END
 $fn$;
+
 -- axon.emit_event as in kOperational, its deliveries queued in the same statement.
 -- (axon.emit_events calls it, so it queues its events' deliveries too.)
 CREATE OR REPLACE FUNCTION axon.emit_event(tenant_id text, type text, data jsonb,

@@ -18,4 +18,5 @@
   "  INSERT INTO axon.queue (delivery_id, tenant_id, endpoint_id, due_at) "           \
   "  SELECT moved.id, moved.tenant_id, moved.endpoint_id, moved.next_attempt_at "     \
   "    FROM moved "                                                                   \
-  "  ON CONFLICT (delivery_id) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL) "
+  "  ON CONFLICT (delivery_id) DO UPDATE SET due_at = excluded.due_at, lease_owner = NULL, " \
+  "  lease_expires_at = NULL, fifo_lease = false) "

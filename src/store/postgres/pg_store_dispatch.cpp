@@ -32,32 +32,30 @@ constexpr std::string_view kNextDueAt = "SELECT axon.next_due_at()";
   " SELECT (SELECT count(*) FROM changed), (SELECT pg_notify('axon_work', '') "       \
   "FROM (SELECT 1 FROM changed LIMIT 1) AS any_row)"
 
-// Hand-backs that also set deliveries' next attempt time lock the delivery rows first (the
-// order every statement that changes both tables keeps, pg_migrations_queue.cpp), then change
-// the queue rows still in the state given, then copy the new time to those deliveries.
+// Hand-backs change the queue rows still in the state given, then (for those) copy the new
+// due time to the deliveries' next attempt time: queue before delivery rows, the locking
+// order of every statement that changes both (pg_migrations_queue.cpp).
 constexpr std::string_view kReleaseDeliveries =
-    "WITH locked AS MATERIALIZED (SELECT d.id FROM axon.deliveries d "
-    "  WHERE d.id = ANY (ARRAY(SELECT json_array_elements_text($2::json))) "
-    "  AND d.status = 'pending' FOR UPDATE), "
-    "changed AS (UPDATE axon.queue q SET lease_owner = NULL, due_at = $3 FROM locked "
-    "  WHERE q.delivery_id = locked.id AND q.lease_owner = $1 RETURNING q.delivery_id), "
+    "WITH changed AS (UPDATE axon.queue q SET lease_owner = NULL, lease_expires_at = NULL, "
+    "  fifo_lease = false, due_at = $3 "
+    "  WHERE q.delivery_id = ANY (ARRAY(SELECT json_array_elements_text($2::json))) "
+    "  AND q.lease_owner = $1 RETURNING q.delivery_id), "
     "synced AS (UPDATE axon.deliveries d SET next_attempt_at = $3 FROM changed "
     "  WHERE d.id = changed.delivery_id)" AXON_PG_COUNT_AND_NOTIFY;
 // Only deliveries nobody leases whose next attempt is still the hand-back's time.
 constexpr std::string_view kBringForward =
-    "WITH locked AS MATERIALIZED (SELECT d.id FROM axon.deliveries d "
-    "  WHERE d.id = ANY (ARRAY(SELECT json_array_elements_text($1::json))) "
-    "  AND d.status = 'pending' AND d.next_attempt_at = $2 FOR UPDATE), "
-    "changed AS (UPDATE axon.queue q SET due_at = $3 FROM locked "
-    "  WHERE q.delivery_id = locked.id AND q.lease_owner IS NULL RETURNING q.delivery_id), "
+    "WITH changed AS (UPDATE axon.queue q SET due_at = $3 "
+    "  WHERE q.delivery_id = ANY (ARRAY(SELECT json_array_elements_text($1::json))) "
+    "  AND q.lease_owner IS NULL AND q.due_at = $2 RETURNING q.delivery_id), "
     "synced AS (UPDATE axon.deliveries d SET next_attempt_at = $3 FROM changed "
     "  WHERE d.id = changed.delivery_id)" AXON_PG_COUNT_AND_NOTIFY;
-// Every lease of `owner`, found among the leased rows only (queue_leased_by_endpoint); each
-// becomes due at its delivery's next attempt time again. Touches no delivery row.
+// Every lease of `owner`: each delivery is due at its next attempt time again. It reads the
+// whole queue (no index on lease_owner, which would cost every claim its HOT update), once
+// per stopping process.
 constexpr std::string_view kReleaseLeases =
-    "WITH changed AS (UPDATE axon.queue q SET lease_owner = NULL, due_at = d.next_attempt_at "
-    "  FROM axon.deliveries d WHERE q.lease_owner = $1 AND d.id = q.delivery_id "
-    "  RETURNING q.delivery_id)" AXON_PG_COUNT_AND_NOTIFY;
+    "WITH changed AS (UPDATE axon.queue q SET lease_owner = NULL, lease_expires_at = NULL, "
+    "  fifo_lease = false WHERE q.lease_owner = $1 RETURNING q.delivery_id)"
+    AXON_PG_COUNT_AND_NOTIFY;
 
 // Ids as one JSON array, for `id = ANY (ARRAY(SELECT json_array_elements_text($n::json)))`.
 std::string json_ids(std::span<const std::string> ids) {
