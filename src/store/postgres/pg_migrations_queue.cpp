@@ -44,8 +44,12 @@ namespace axon::pg::migration_sql {
 //   skip scan of the claim's turn order steps along tenant_id;
 // - queue_by_due (due_at): axon.next_due_at and the count of the due head (retention,
 //   counts) read the globally earliest due times without visiting every tenant;
-// - queue_by_endpoint (endpoint_id, delivery_id): a FIFO endpoint's oldest pending delivery
-//   (min id), and deleting an endpoint or switching it to FIFO finds its rows;
+// - queue_by_endpoint (endpoint_id, delivery_id COLLATE "C"): a FIFO endpoint's oldest
+//   pending delivery is its first entry; deleting an endpoint or switching it to FIFO finds
+//   its rows there. The queries ask for min(delivery_id COLLATE "C") (the same order: ids
+//   are ASCII), an order the primary key cannot give: otherwise the planner may walk the
+//   primary key from the oldest id, past every other endpoint's rows, hoping to meet one
+//   of this endpoint's soon.
 // - queue_fifo_leased (endpoint_id) WHERE fifo_lease: whether another of a FIFO endpoint's
 //   deliveries holds a lease, without walking its backlog.
 // A stopping node's hand-back of all its leases (release_leases) reads the whole queue: it
@@ -67,7 +71,8 @@ CREATE TABLE IF NOT EXISTS axon.queue (
 ) WITH (fillfactor = 50);
 CREATE INDEX IF NOT EXISTS queue_by_tenant ON axon.queue (tenant_id, due_at, delivery_id);
 CREATE INDEX IF NOT EXISTS queue_by_due ON axon.queue (due_at);
-CREATE INDEX IF NOT EXISTS queue_by_endpoint ON axon.queue (endpoint_id, delivery_id);
+CREATE INDEX IF NOT EXISTS queue_by_endpoint
+  ON axon.queue (endpoint_id, (delivery_id COLLATE "C"));
 CREATE INDEX IF NOT EXISTS queue_fifo_leased ON axon.queue (endpoint_id) WHERE fifo_lease;
 
 -- Every pending delivery, claimable when it was before (a lease stays its owner's).
@@ -184,7 +189,7 @@ BEGIN
            AND (q.lease_expires_at IS NULL OR q.lease_expires_at <= p_now)
            AND NOT e.disabled
            AND (e.ordering <> 'fifo' OR (
-                 q.delivery_id = (SELECT min(o.delivery_id) FROM axon.queue o
+                 q.delivery_id = (SELECT min(o.delivery_id COLLATE "C") FROM axon.queue o
                                    WHERE o.endpoint_id = q.endpoint_id)
                  AND NOT EXISTS (SELECT 1 FROM axon.queue o
                                   WHERE o.fifo_lease AND o.endpoint_id = q.endpoint_id
@@ -262,6 +267,8 @@ BEGIN
      WHERE q.delivery_id = r.delivery_id AND r.new_status = 'pending'
        AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
     RETURNING q.delivery_id),
+  -- (`ours` and `ins` test membership as a hashed subplan and an array: a semi-join, the
+  -- one plan left with hash joins off, would compare every record with every row.)
   k AS MATERIALIZED (
     SELECT r.*, d.endpoint_id,
            r.delivery_id IN (SELECT f.delivery_id FROM finished f
@@ -283,7 +290,7 @@ BEGIN
                                error_message, response_excerpt)
     SELECT k.delivery_id, k.n, k.started_at, k.duration_ms, k.status_code, k.error,
            k.error_message, k.response_excerpt
-      FROM k WHERE k.delivery_id IN (SELECT m.id FROM moved m) ORDER BY k.ord
+      FROM k WHERE k.delivery_id = ANY (ARRAY(SELECT m.id FROM moved m)) ORDER BY k.ord
     ON CONFLICT (delivery_id, n) DO NOTHING),
   counted AS (
     INSERT INTO axon.delivery_counts AS c (status, shard, n)
@@ -351,7 +358,7 @@ BEGIN
                             AND o.delivery_id <> q.delivery_id), 0))
         FROM axon.endpoints e
         JOIN axon.queue q
-          ON q.delivery_id = (SELECT min(h.delivery_id) FROM axon.queue h
+          ON q.delivery_id = (SELECT min(h.delivery_id COLLATE "C") FROM axon.queue h
                                WHERE h.endpoint_id = e.id)
        WHERE NOT e.disabled AND e.ordering = 'fifo') AS due);
 END
