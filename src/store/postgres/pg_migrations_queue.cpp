@@ -267,8 +267,9 @@ BEGIN
      WHERE q.delivery_id = r.delivery_id AND r.new_status = 'pending'
        AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
     RETURNING q.delivery_id),
-  -- (`ours` and `ins` test membership as a hashed subplan and an array: a semi-join, the
-  -- one plan left with hash joins off, would compare every record with every row.)
+  -- (`ours` and `ins` test membership in an expression, which PostgreSQL runs as a hashed
+  -- subplan: as a plain IN it becomes a semi-join, with hash joins off a nested loop that
+  -- compares every record with every row.)
   k AS MATERIALIZED (
     SELECT r.*, d.endpoint_id,
            r.delivery_id IN (SELECT f.delivery_id FROM finished f
@@ -290,7 +291,7 @@ BEGIN
                                error_message, response_excerpt)
     SELECT k.delivery_id, k.n, k.started_at, k.duration_ms, k.status_code, k.error,
            k.error_message, k.response_excerpt
-      FROM k WHERE k.delivery_id = ANY (ARRAY(SELECT m.id FROM moved m)) ORDER BY k.ord
+      FROM k WHERE (k.delivery_id IN (SELECT m.id FROM moved m)) IS TRUE ORDER BY k.ord
     ON CONFLICT (delivery_id, n) DO NOTHING),
   counted AS (
     INSERT INTO axon.delivery_counts AS c (status, shard, n)
