@@ -1,5 +1,6 @@
 // PostgreSQL migration: the queue of pending work apart from the delivery history (see
 // pg_schema.cpp for the full list of migrations, in order).
+#include "store/postgres/pg_counts.hpp"
 #include "store/postgres/pg_migrations.hpp"
 
 namespace axon::pg::migration_sql {
@@ -293,14 +294,7 @@ BEGIN
            k.error_message, k.response_excerpt
       FROM k WHERE (k.delivery_id IN (SELECT m.id FROM moved m)) IS TRUE ORDER BY k.ord
     ON CONFLICT (delivery_id, n) DO NOTHING),
-  counted AS (
-    INSERT INTO axon.delivery_counts AS c (status, shard, n)
-    SELECT m.status, pg_backend_pid(), sum(m.delta)
-      FROM moved CROSS JOIN LATERAL (VALUES (moved.old_status, -1),
-                                            (moved.new_status, 1)) AS m (status, delta)
-     WHERE moved.old_status <> moved.new_status
-     GROUP BY m.status ORDER BY m.status
-    ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n),
+  )sql" AXON_PG_COUNT_MOVES R"sql(,
   s AS (
     SELECT k.endpoint_id, bool_or(k.disable_endpoint) AS disable,
            (array_agg(k.disable_reason ORDER BY k.ord) FILTER (WHERE k.disable_endpoint))[1]

@@ -14,7 +14,8 @@ namespace axon::pg {
 namespace {
 
 // The claim, the outcomes and the next due time are functions created by a migration
-// (pg_migrations_dispatch.cpp, which says how they are planned), each called as one
+// (pg_migrations_dispatch.cpp, which says how they are planned; pg_migrations_queue.cpp
+// redefines them on axon.queue, where leases live), each called as one
 // statement in autocommit: a claim or an outcome batch is one round trip. Each may run twice
 // (autocommit() retries after a lost connection): a claim whose answer was lost holds its
 // leases until they expire, and an outcome recorded twice changes nothing the second time.
