@@ -323,4 +323,25 @@ TEST_P(StoreConformance, FifoHoldsAcrossOrderingChangesAndReenabling) {
   EXPECT_EQ(delivery_ids(claim(T0 + kHour + 2)), std::vector<std::string>{ids[2]});
 }
 
+// Deliveries in flight when an endpoint switches to FIFO hold back its oldest, which is then
+// due once they are done (or their leases end).
+TEST_P(StoreConformance, FifoSwitchWaitsForTheDeliveriesInFlight) {
+  auto tenant = add_tenant();
+  auto e = add_endpoint(tenant);
+  for (int i = 0; i < 3; ++i) ingest(tenant, "a.b", T0 + i);
+  auto jobs = claim(T0 + 10);
+  ASSERT_EQ(jobs.size(), 3u);
+  complete({outcome(jobs[0], DeliveryStatus::pending, T0 + 11, T0 + 20)}, T0 + 11);
+
+  EndpointPatch to_fifo;
+  to_fifo.ordering = Ordering::fifo;
+  must(store().update_endpoint(tenant.id, e.id, to_fifo, T0 + 12));
+  EXPECT_TRUE(claim(T0 + 20).empty()) << "two newer deliveries are still in flight";
+  EXPECT_EQ(must(store().next_due_at()), T0 + 10 + kLease);
+  complete({outcome(jobs[1], DeliveryStatus::succeeded, T0 + 21),
+            outcome(jobs[2], DeliveryStatus::succeeded, T0 + 21)},
+           T0 + 21);
+  EXPECT_EQ(delivery_ids(claim(T0 + 22)), std::vector<std::string>{jobs[0].delivery_id});
+}
+
 }  // namespace axon::test

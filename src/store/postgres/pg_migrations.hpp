@@ -14,5 +14,7 @@ extern const std::string_view kLeanDeliveryWrites;
 extern const std::string_view kDispatchFunctions;
 // Faster axon.new_id: the same ids from bigint arithmetic instead of numeric.
 extern const std::string_view kFasterIds;
+// The queue of pending deliveries and their leases, apart from the delivery history.
+extern const std::string_view kDeliveryQueue;
 
 }  // namespace axon::pg::migration_sql

@@ -26,13 +26,15 @@ inline constexpr std::string_view kEndpointColumns =
     "e.tls_client_key_sealed";
 inline constexpr std::string_view kEventColumns =
     "v.id, v.tenant_id, v.type, v.payload, v.idempotency_key, v.deliveries, v.created_at";
-// A delivery `d` with its newest attempt `a` (LEFT JOIN LATERAL kLastAttemptJoin).
+// A delivery `d` with its newest attempt `a` and its lease from its queue row `q` (both
+// joined by kDeliveryJoins): a lease lives in axon.queue only.
 inline constexpr std::string_view kDeliveryColumns =
     "d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, d.status, d.attempts, "
-    "d.series_start, d.next_attempt_at, d.lease_owner, d.lease_expires_at, d.created_at, "
+    "d.series_start, d.next_attempt_at, q.lease_owner, q.lease_expires_at, d.created_at, "
     "d.updated_at, a.n, a.started_at, a.duration_ms, a.status_code, a.error, "
     "a.error_message, a.response_excerpt";
-inline constexpr std::string_view kLastAttemptJoin =
+inline constexpr std::string_view kDeliveryJoins =
+    "LEFT JOIN axon.queue q ON q.delivery_id = d.id "
     "LEFT JOIN LATERAL (SELECT * FROM axon.attempts la WHERE la.delivery_id = d.id "
     "ORDER BY la.n DESC LIMIT 1) a ON true";
 inline constexpr std::string_view kAttemptColumns =

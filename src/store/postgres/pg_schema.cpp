@@ -406,6 +406,7 @@ CREATE INDEX deliveries_claimable_by_tenant
   WHERE status = 'pending';
 )sql";
 
+using migration_sql::kDeliveryQueue;
 using migration_sql::kDispatchFunctions;
 using migration_sql::kLeanDeliveryWrites;
 using migration_sql::kFasterIds;
@@ -418,7 +419,7 @@ std::span<const Migration> all_migrations() {
       {1, kTables},        {2, kOutbox},          {3, kEventTypes},
       {4, kOperational},   {5, kRetention},       {6, kClientCertificates},
       {7, kOutboxBatch},   {8, kClaimByTenant},   {9, kLeanDeliveryWrites},
-      {10, kDispatchFunctions}, {11, kFasterIds}};
+      {10, kDispatchFunctions}, {11, kFasterIds}, {12, kDeliveryQueue}};
   return list;
 }
 
@@ -446,6 +447,8 @@ int retention_schema_version() { return version_of(kRetention); }
 int lean_writes_schema_version() { return version_of(kLeanDeliveryWrites); }
 
 int dispatch_functions_schema_version() { return version_of(kDispatchFunctions); }
+
+int delivery_queue_schema_version() { return version_of(kDeliveryQueue); }
 
 void run_migrations(PgConnection& conn) { run_migrations(conn, latest_schema_version()); }
 

@@ -34,5 +34,7 @@ int lean_writes_schema_version();
 // The version that adds the dispatcher's functions (axon.claim_due, axon.complete_attempts,
 // axon.next_due_at); the store calls them from then on.
 int dispatch_functions_schema_version();
+// The version that moves pending deliveries and their leases into axon.queue.
+int delivery_queue_schema_version();
 
 }  // namespace axon::pg

@@ -14,7 +14,8 @@ namespace axon::pg {
 namespace {
 
 // The claim, the outcomes and the next due time are functions created by a migration
-// (pg_migrations_dispatch.cpp, which says how they are planned), each called as one
+// (pg_migrations_dispatch.cpp, which says how they are planned; pg_migrations_queue.cpp
+// redefines them on axon.queue, where leases live), each called as one
 // statement in autocommit: a claim or an outcome batch is one round trip. Each may run twice
 // (autocommit() retries after a lost connection): a claim whose answer was lost holds its
 // leases until they expire, and an outcome recorded twice changes nothing the second time.
@@ -24,14 +25,38 @@ constexpr std::string_view kCompleteAttempts =
     "SELECT axon.complete_attempts($1::json, $2::bigint, $3, $4::json)";
 constexpr std::string_view kNextDueAt = "SELECT axon.next_due_at()";
 
-// A hand-back (`update`, an UPDATE of leases) as one statement that also wakes every process
-// when it changed a row: another one may take those deliveries now. Run in autocommit, the
-// notification is sent when the statement commits; running it twice changes nothing more.
-std::string notify_if_any(std::string_view update) {
-  return std::string("WITH changed AS (").append(update).append(
-      " RETURNING 1) SELECT pg_notify('axon_work', '') FROM (SELECT 1 FROM changed LIMIT 1) "
-      "AS any_row");
-}
+// The end of a hand-back statement whose CTE `changed` returns one row per queue row it gave
+// back or made due sooner: answers how many, and wakes every process when there was any
+// (another one may take those deliveries now). Run in autocommit, the notification is sent
+// when the statement commits; running a hand-back twice changes nothing more.
+#define AXON_PG_COUNT_AND_NOTIFY                                                      \
+  " SELECT (SELECT count(*) FROM changed), (SELECT pg_notify('axon_work', '') "       \
+  "FROM (SELECT 1 FROM changed LIMIT 1) AS any_row)"
+
+// Hand-backs change the queue rows still in the state given, then (for those) copy the new
+// due time to the deliveries' next attempt time: queue before delivery rows, the locking
+// order of every statement that changes both (pg_migrations_queue.cpp).
+constexpr std::string_view kReleaseDeliveries =
+    "WITH changed AS (UPDATE axon.queue q SET lease_owner = NULL, lease_expires_at = NULL, "
+    "  fifo_lease = false, due_at = $3 "
+    "  WHERE q.delivery_id = ANY (ARRAY(SELECT json_array_elements_text($2::json))) "
+    "  AND q.lease_owner = $1 RETURNING q.delivery_id), "
+    "synced AS (UPDATE axon.deliveries d SET next_attempt_at = $3 FROM changed "
+    "  WHERE d.id = changed.delivery_id)" AXON_PG_COUNT_AND_NOTIFY;
+// Only deliveries nobody leases whose next attempt is still the hand-back's time.
+constexpr std::string_view kBringForward =
+    "WITH changed AS (UPDATE axon.queue q SET due_at = $3 "
+    "  WHERE q.delivery_id = ANY (ARRAY(SELECT json_array_elements_text($1::json))) "
+    "  AND q.lease_owner IS NULL AND q.due_at = $2 RETURNING q.delivery_id), "
+    "synced AS (UPDATE axon.deliveries d SET next_attempt_at = $3 FROM changed "
+    "  WHERE d.id = changed.delivery_id)" AXON_PG_COUNT_AND_NOTIFY;
+// Every lease of `owner`: each delivery is due at its next attempt time again. It reads the
+// whole queue (no index on lease_owner, which would cost every claim its HOT update), once
+// per stopping process.
+constexpr std::string_view kReleaseLeases =
+    "WITH changed AS (UPDATE axon.queue q SET lease_owner = NULL, lease_expires_at = NULL, "
+    "  fifo_lease = false WHERE q.lease_owner = $1 RETURNING q.delivery_id)"
+    AXON_PG_COUNT_AND_NOTIFY;
 
 // Ids as one JSON array, for `id = ANY (ARRAY(SELECT json_array_elements_text($n::json)))`.
 std::string json_ids(std::span<const std::string> ids) {
@@ -130,11 +155,8 @@ Result<void> PostgresStore::complete_attempts(std::string_view owner,
 }
 
 Result<void> PostgresStore::release_leases(std::string_view owner) {
-  return autocommit("release_leases", [&](PgConnection& conn) {
-    conn.exec(notify_if_any("UPDATE axon.deliveries SET lease_owner = NULL, "
-                            "lease_expires_at = NULL WHERE lease_owner = $1"),
-              Params(owner));
-  });
+  return autocommit("release_leases",
+                    [&](PgConnection& conn) { conn.exec(kReleaseLeases, Params(owner)); });
 }
 
 Result<void> PostgresStore::release_deliveries(std::string_view owner,
@@ -144,11 +166,7 @@ Result<void> PostgresStore::release_deliveries(std::string_view owner,
   const std::string ids_json = json_ids(delivery_ids);
   return autocommit("release_deliveries", [&](PgConnection& conn) {
     // Found by key: `owner` may hold thousands of leases, which `lease_owner = $1` would walk.
-    conn.exec(notify_if_any("UPDATE axon.deliveries SET lease_owner = NULL, "
-                            "lease_expires_at = NULL, next_attempt_at = $3 "
-                            "WHERE lease_owner = $1 AND status = 'pending' "
-                            "AND id = ANY (ARRAY(SELECT json_array_elements_text($2::json)))"),
-              Params(owner, ids_json, due_at));
+    conn.exec(kReleaseDeliveries, Params(owner, ids_json, due_at));
   });
 }
 
@@ -156,14 +174,9 @@ Result<int> PostgresStore::bring_forward_deliveries(std::span<const std::string>
                                                     Millis handed_back_due, Millis due_at) {
   if (delivery_ids.empty()) return 0;
   const std::string ids_json = json_ids(delivery_ids);
-  return transact("bring_forward_deliveries", [&](Transaction& tx) -> int {
-    PgResult r = tx.exec(
-        "UPDATE axon.deliveries SET next_attempt_at = $3 "
-        "WHERE id = ANY (ARRAY(SELECT json_array_elements_text($1::json))) "
-        "AND status = 'pending' AND lease_owner IS NULL AND next_attempt_at = $2 RETURNING id",
-        Params(ids_json, handed_back_due, due_at));
-    if (r.rows() > 0) tx.notify_work();
-    return r.rows();
+  return autocommit("bring_forward_deliveries", [&](PgConnection& conn) {
+    return static_cast<int>(
+        conn.exec(kBringForward, Params(ids_json, handed_back_due, due_at)).i64(0, 0));
   });
 }
 

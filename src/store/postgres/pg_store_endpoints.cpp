@@ -91,8 +91,15 @@ Result<Endpoint> PostgresStore::update_endpoint(std::string_view tenant_id, std:
     if (r.rows() == 0) raise(store_rules::not_found(Resource::endpoint));
     Endpoint e = read_endpoint(r, 0, header_sealer_);
     const bool was_disabled = e.disabled;
+    const bool was_fifo = e.ordering == Ordering::fifo;
     apply_patch(e, patch, now);
     write_endpoint(tx, e, header_sealer_);
+    if (!was_fifo && e.ordering == Ordering::fifo) {
+      // Its deliveries in flight now hold back its oldest (axon.claim_due's FIFO rule).
+      tx.exec("UPDATE axon.queue SET fifo_lease = true "
+              "WHERE endpoint_id = $1 AND lease_owner IS NOT NULL",
+              Params(id));
+    }
     if (was_disabled && !e.disabled) tx.notify_work();  // its waiting deliveries are due
     return e;
   });
@@ -103,12 +110,14 @@ Result<void> PostgresStore::delete_endpoint(std::string_view tenant_id, std::str
     PgResult r = tx.exec("DELETE FROM axon.endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id",
                          Params(tenant_id, id));
     if (r.rows() == 0) raise(store_rules::not_found(Resource::endpoint));
-    // Its pending deliveries can never be sent: they become dead letters.
+    // Its pending deliveries can never be sent: they leave the queue and become dead letters
+    // (queue rows first: the locking order of pg_migrations_queue.cpp).
     tx.exec(
-        "WITH moved AS (UPDATE axon.deliveries SET status = 'dead', lease_owner = NULL, "
-        "lease_expires_at = NULL, updated_at = axon.now_ms() "
-        "WHERE endpoint_id = $1 AND status = 'pending' "
-        "RETURNING 'pending'::text AS old_status, status AS new_status), " AXON_PG_COUNT_MOVES
+        "WITH dequeued AS (DELETE FROM axon.queue WHERE endpoint_id = $1 "
+        "RETURNING delivery_id), "
+        "moved AS (UPDATE axon.deliveries d SET status = 'dead', updated_at = axon.now_ms() "
+        "FROM dequeued WHERE d.id = dequeued.delivery_id AND d.status = 'pending' "
+        "RETURNING 'pending'::text AS old_status, d.status AS new_status), " AXON_PG_COUNT_MOVES
         " SELECT 1",
         Params(id));
   });

@@ -4,6 +4,7 @@
 
 #include "store/postgres/pg_counts.hpp"
 #include "store/postgres/pg_page.hpp"
+#include "store/postgres/pg_queue.hpp"
 #include "store/postgres/pg_rows.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/rules.hpp"
@@ -51,7 +52,7 @@ std::string select_delivery(std::string_view where) {
   return std::string("SELECT ")
       .append(kDeliveryColumns)
       .append(" FROM axon.deliveries d ")
-      .append(kLastAttemptJoin)
+      .append(kDeliveryJoins)
       .append(" ")
       .append(where);
 }
@@ -81,7 +82,7 @@ std::string list_deliveries_sql() {
   return sql.append(" ORDER BY id DESC LIMIT $6) SELECT ")
       .append(kDeliveryColumns)
       .append(" FROM page d ")
-      .append(kLastAttemptJoin)
+      .append(kDeliveryJoins)
       .append(" ORDER BY d.id DESC");
 }
 
@@ -132,12 +133,13 @@ Result<IngestResult> PostgresStore::ingest_event(
                stored.deliveries, stored.created_at));
     if (inserted.rows() == 0) raise(store_rules::not_found(Resource::tenant));
     if (!endpoint_ids.empty()) {
-      // The whole fan-out in one statement.
+      // The whole fan-out, queued, in one statement.
       tx.exec(
-          "INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, "
-          "attempts, series_start, next_attempt_at, created_at, updated_at) "
+          "WITH made AS (INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, "
+          "event_type, status, attempts, series_start, next_attempt_at, created_at, updated_at) "
           "SELECT u.id, $3, $4, u.endpoint_id, $5, 'pending', 0, 0, $6, $6, $6 "
-          "FROM unnest($1::text[], $2::text[]) AS u (id, endpoint_id)",
+          "FROM unnest($1::text[], $2::text[]) AS u (id, endpoint_id) "
+          "RETURNING id, endpoint_id) " AXON_PG_QUEUE_MADE("$3", "$6"),
           Params(text_array(delivery_ids), text_array(endpoint_ids), stored.tenant_id, stored.id,
                  stored.type, now));
       tx.notify_work();
@@ -255,11 +257,12 @@ Result<std::vector<IngestResult>> PostgresStore::ingest_events(
                array_literal(event_keys), number_array(counts), number_array(created)));
     if (!d_ids.empty()) {
       tx.exec(
-          "INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, event_type, "
-          "status, attempts, series_start, next_attempt_at, created_at, updated_at) "
+          "WITH made AS (INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, "
+          "event_type, status, attempts, series_start, next_attempt_at, created_at, updated_at) "
           "SELECT u.id, $1, u.event_id, u.endpoint_id, u.event_type, 'pending', 0, 0, $6, $6, $6 "
           "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) "
-          "AS u (id, event_id, endpoint_id, event_type)",
+          "AS u (id, event_id, endpoint_id, event_type) "
+          "RETURNING id, endpoint_id) " AXON_PG_QUEUE_MADE("$1", "$6"),
           Params(tenant_id, text_array(d_ids), text_array(d_events), text_array(d_endpoints),
                  text_array(d_types), now));
       tx.notify_work();
@@ -342,9 +345,10 @@ Result<Delivery> PostgresStore::replay_delivery(std::string_view tenant_id, std:
     if (r.boolean(0, 1)) raise(Errc::conflict, "the delivery's endpoint was deleted");
     tx.exec(
         "WITH moved AS (UPDATE axon.deliveries SET status = 'pending', next_attempt_at = $2, "
-        "series_start = attempts, lease_owner = NULL, lease_expires_at = NULL, updated_at = $2 "
-        "WHERE id = $1 RETURNING 'dead'::text AS old_status, status AS new_status), "
-        AXON_PG_COUNT_MOVES " SELECT 1",
+        "series_start = attempts, updated_at = $2 "
+        "WHERE id = $1 RETURNING id, tenant_id, endpoint_id, next_attempt_at, "
+        "'dead'::text AS old_status, status AS new_status), "
+        AXON_PG_COUNT_MOVES ", " AXON_PG_REQUEUE_MOVED " SELECT 1",
         Params(id, now));
     tx.notify_work();
     return load_delivery(tx, tenant_id, id);
@@ -365,10 +369,10 @@ Result<int> PostgresStore::replay_dead_since(std::string_view tenant_id,
         "AND endpoint_id = $2 AND status = 'dead' AND created_at >= $3 "
         "ORDER BY created_at, id LIMIT $5 FOR UPDATE), "
         "moved AS (UPDATE axon.deliveries AS d SET status = 'pending', next_attempt_at = $4, "
-        "series_start = d.attempts, lease_owner = NULL, lease_expires_at = NULL, "
-        "updated_at = $4 FROM picked WHERE d.id = picked.id "
-        "RETURNING d.id, 'dead'::text AS old_status, d.status AS new_status), "
-        AXON_PG_COUNT_MOVES " SELECT id FROM moved",
+        "series_start = d.attempts, updated_at = $4 FROM picked WHERE d.id = picked.id "
+        "RETURNING d.id, d.tenant_id, d.endpoint_id, d.next_attempt_at, "
+        "'dead'::text AS old_status, d.status AS new_status), "
+        AXON_PG_COUNT_MOVES ", " AXON_PG_REQUEUE_MOVED " SELECT id FROM moved",
         Params(tenant_id, endpoint_id, since, now, store_rules::clamp_page_limit(limit)));
     if (r.rows() > 0) tx.notify_work();
     return r.rows();

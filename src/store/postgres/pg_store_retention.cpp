@@ -55,12 +55,12 @@ SELECT g.status, 0, sum(g.n) FROM gone g GROUP BY g.status ORDER BY g.status
 ON CONFLICT (status, shard) DO UPDATE SET n = c.n + excluded.n
 )sql";
 
-// The due head of the claim queue, counted on the deliveries_claimable index up to a cap.
+// The due head of the claim queue, counted on the queue_by_due index up to a cap (past the
+// leased entries, as many as are in flight).
 constexpr std::string_view kDueCount = R"sql(
 SELECT count(*) FROM (
-  SELECT 1 FROM axon.deliveries d
-   WHERE d.status = 'pending'
-     AND greatest(d.next_attempt_at, coalesce(d.lease_expires_at, 0)) <= $1
+  SELECT 1 FROM axon.queue q
+   WHERE q.due_at <= $1 AND (q.lease_expires_at IS NULL OR q.lease_expires_at <= $1)
    LIMIT $2) AS due
 )sql";
 

@@ -109,7 +109,9 @@ Result<Page<Tenant>> PostgresStore::list_tenants(const PageRequest& page) {
 
 Result<void> PostgresStore::delete_tenant(std::string_view id) {
   return transact("delete_tenant", [&](Transaction& tx) {
-    // Everything the tenant owns goes with it (ON DELETE CASCADE).
+    // Everything the tenant owns goes with it (ON DELETE CASCADE); its queue rows first, in
+    // the locking order of pg_migrations_queue.cpp (queue rows before delivery rows).
+    tx.exec("DELETE FROM axon.queue WHERE tenant_id = $1", Params(id));
     PgResult r = tx.exec("DELETE FROM axon.tenants WHERE id = $1 RETURNING id", Params(id));
     if (r.rows() == 0) raise(store_rules::not_found(Resource::tenant));
   });
