@@ -16,5 +16,7 @@ extern const std::string_view kDispatchFunctions;
 extern const std::string_view kFasterIds;
 // The queue of pending deliveries and their leases, apart from the delivery history.
 extern const std::string_view kDeliveryQueue;
+// Outcomes as HOT updates: no index of axon.deliveries keyed on status.
+extern const std::string_view kHotOutcomes;
 
 }  // namespace axon::pg::migration_sql

@@ -410,6 +410,7 @@ using migration_sql::kDeliveryQueue;
 using migration_sql::kDispatchFunctions;
 using migration_sql::kLeanDeliveryWrites;
 using migration_sql::kFasterIds;
+using migration_sql::kHotOutcomes;
 using migration_sql::kRetention;
 
 // A function-local table: some migrations' SQL is defined in other files
@@ -419,7 +420,8 @@ std::span<const Migration> all_migrations() {
       {1, kTables},        {2, kOutbox},          {3, kEventTypes},
       {4, kOperational},   {5, kRetention},       {6, kClientCertificates},
       {7, kOutboxBatch},   {8, kClaimByTenant},   {9, kLeanDeliveryWrites},
-      {10, kDispatchFunctions}, {11, kFasterIds}, {12, kDeliveryQueue}};
+      {10, kDispatchFunctions}, {11, kFasterIds}, {12, kDeliveryQueue},
+      {13, kHotOutcomes}};
   return list;
 }
 
@@ -449,6 +451,8 @@ int lean_writes_schema_version() { return version_of(kLeanDeliveryWrites); }
 int dispatch_functions_schema_version() { return version_of(kDispatchFunctions); }
 
 int delivery_queue_schema_version() { return version_of(kDeliveryQueue); }
+
+int hot_outcomes_schema_version() { return version_of(kHotOutcomes); }
 
 void run_migrations(PgConnection& conn) { run_migrations(conn, latest_schema_version()); }
 

@@ -36,5 +36,7 @@ int lean_writes_schema_version();
 int dispatch_functions_schema_version();
 // The version that moves pending deliveries and their leases into axon.queue.
 int delivery_queue_schema_version();
+// The version after which no index of axon.deliveries names a column an outcome changes.
+int hot_outcomes_schema_version();
 
 }  // namespace axon::pg
