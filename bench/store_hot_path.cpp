@@ -9,7 +9,9 @@
 //                        [--endpoints 10] [--batch 256]
 //
 // RESULT line: ingest_db_us, claim_db_us, complete_db_us (PostgreSQL CPU µs per delivery),
-// drain_db_us (claim + complete), drain_rate (deliveries/s of claim + complete alone).
+// drain_db_us (claim + complete), drain_rate (deliveries/s of claim + complete alone),
+// outcome_hot_pct (the share of axon.deliveries updates that were HOT, i.e. wrote no index
+// entry, from pg_stat_user_tables; -1 if the statistics did not arrive).
 #include <sys/types.h>
 
 #include <chrono>
@@ -17,12 +19,14 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/random.hpp"
 #include "server_process.hpp"
+#include "store/postgres/pg_connection.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -79,6 +83,23 @@ double db_cpu(pid_t postmaster) {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The percentage of axon.deliveries' updates that were HOT, once the statistics of at least
+// `updates` updates have been reported (sessions report theirs when they end), or -1.
+double hot_update_percent(const std::string& db, long updates) {
+  axon::pg::PgConnection conn(db);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  do {
+    axon::pg::PgResult r = conn.exec(
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+        "WHERE schemaname = 'axon' AND relname = 'deliveries'");
+    if (r.rows() == 1 && r.i64(0, 0) >= updates) {
+      return 100.0 * static_cast<double>(r.i64(0, 1)) / static_cast<double>(r.i64(0, 0));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return -1;
 }
 
 }  // namespace
@@ -154,12 +175,15 @@ int main(int argc, char** argv) {
     drained += static_cast<long>(jobs.size());
   }
   const double drain_s = seconds_since(t0);
+  store.reset();  // its sessions end and report their statistics
+  const double hot_pct = hot_update_percent(args.db, drained);
   const auto per = [&](double cpu) { return cpu * 1e6 / static_cast<double>(std::max(1L, drained)); };
   std::printf(
       "RESULT scenario=store_hot_path deliveries=%ld drained=%ld batch=%d ingest_db_us=%.1f "
-      "claim_db_us=%.1f complete_db_us=%.1f drain_db_us=%.1f drain_rate=%.0f\n",
+      "claim_db_us=%.1f complete_db_us=%.1f drain_db_us=%.1f drain_rate=%.0f "
+      "outcome_hot_pct=%.0f\n",
       expected, drained, args.batch, ingest_cpu * 1e6 / static_cast<double>(expected),
       per(claim_cpu), per(complete_cpu), per(claim_cpu + complete_cpu),
-      static_cast<double>(drained) / drain_s);
+      static_cast<double>(drained) / drain_s, hot_pct);
   return drained == expected ? 0 : 1;
 }

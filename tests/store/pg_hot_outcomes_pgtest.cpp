@@ -88,7 +88,7 @@ TEST(PgHotOutcomes, MigrationKeepsEveryDeliveryAndTheSameListings) {
                          "('deliveries_by_endpoint', 'deliveries_by_tenant_status')"),
             0);
   EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_class WHERE oid = 'axon.deliveries'::regclass "
-                         "AND 'fillfactor=85' = ANY (reloptions)"),
+                         "AND 'fillfactor=50' = ANY (reloptions)"),
             1);
 
   // The listings give what the rows say, newest first, and only ten_1's.
