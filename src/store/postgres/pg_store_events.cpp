@@ -63,18 +63,20 @@ std::string select_delivery(std::string_view where) {
 // with 'pending' (the newest deliveries), that reads about a page; 'succeeded' walks past
 // the pending and dead deliveries newer than the page. Dead letters have their own partial
 // indexes on `dead` (the predicate has to be named for the planner to use them), so their
-// list reads only dead deliveries however many succeeded.
+// list reads only dead deliveries however many succeeded. The order is id COLLATE "C", the
+// order of those indexes, which the primary key cannot give (see the migration for why).
 std::string list_deliveries_sql(bool dead_only) {
   return std::string("WITH page AS MATERIALIZED (SELECT * FROM axon.deliveries d ")
       .append(dead_only ? "WHERE d.dead AND d.tenant_id = $1 AND $2::text = 'dead' "
                         : "WHERE d.tenant_id = $1 AND ($2::text IS NULL OR d.status = $2) ")
       .append("AND ($3::text IS NULL OR d.endpoint_id = $3) "
-              "AND ($4::text IS NULL OR d.event_id = $4) AND ($5::text IS NULL OR d.id < $5) "
-              "ORDER BY d.id DESC LIMIT $6) SELECT ")
+              "AND ($4::text IS NULL OR d.event_id = $4) "
+              "AND ($5::text IS NULL OR d.id COLLATE \"C\" < $5) "
+              "ORDER BY d.id COLLATE \"C\" DESC LIMIT $6) SELECT ")
       .append(kDeliveryColumns)
       .append(" FROM page d ")
       .append(kDeliveryJoins)
-      .append(" ORDER BY d.id DESC");
+      .append(" ORDER BY d.id COLLATE \"C\" DESC");
 }
 
 const std::string kListDeliveries = list_deliveries_sql(false);
