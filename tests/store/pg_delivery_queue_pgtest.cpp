@@ -43,17 +43,8 @@ INSERT INTO axon.attempts (delivery_id, n, started_at) VALUES
 // (The times in the rows above, written out.)
 static_assert(kNow + kLease == 1764000060000 && kRetryAt == 1764000030000);
 
-std::int64_t scalar(pg::PgConnection& conn, const char* sql) { return conn.exec(sql).i64(0, 0); }
-
 AttemptRecord succeeded(const DeliveryJob& job, Millis at) {
-  AttemptRecord rec;
-  rec.delivery_id = job.delivery_id;
-  rec.endpoint_id = job.endpoint_id;
-  rec.attempt.n = job.attempt;
-  rec.attempt.started_at = at;
-  rec.attempt.status_code = 204;
-  rec.new_status = DeliveryStatus::succeeded;
-  return rec;
+  return attempt_outcome(job, DeliveryStatus::succeeded, at, 204);
 }
 
 // The ids of one claim, in claim order.
@@ -79,11 +70,8 @@ using Ids = std::vector<std::string>;
 TEST(PgDeliveryQueue, MigrationQueuesEveryPendingDeliveryAsClaimableAsBefore) {
   PgServer* server = PgServer::shared();
   ASSERT_NE(server, nullptr);
-  const std::string url = server->create_database();
+  const std::string url = database_before(*server, pg::delivery_queue_schema_version(), kOldRows);
   pg::PgConnection conn(url);
-  ASSERT_GT(pg::delivery_queue_schema_version(), 0);
-  pg::run_migrations(conn, pg::delivery_queue_schema_version() - 1);
-  conn.exec_script(kOldRows);
 
   auto opened = open_postgres_store(url);
   ASSERT_TRUE(opened) << opened.error().message;
@@ -92,13 +80,13 @@ TEST(PgDeliveryQueue, MigrationQueuesEveryPendingDeliveryAsClaimableAsBefore) {
 
   // Only pending deliveries are queued; the lease moved with its owner and expiry, and the
   // delivery rows no longer carry one; the claim-only indexes are gone.
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.queue"), 4);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.queue WHERE delivery_id IN "
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue"), 4);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue WHERE delivery_id IN "
                          "('dlv_5', 'dlv_6')"),
             0);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.deliveries WHERE lease_owner IS NOT NULL"),
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.deliveries WHERE lease_owner IS NOT NULL"),
             0);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM pg_indexes WHERE indexname IN "
                          "('deliveries_claimable', 'deliveries_claimable_by_tenant', "
                          "'deliveries_by_lease_owner')"),
             0);
@@ -150,7 +138,7 @@ TEST(PgDeliveryQueue, TheQueueHoldsExactlyThePendingDeliveries) {
   auto store = open_migrated_pg_store(*server, &url);
   pg::PgConnection conn(url);
   auto in_step = [&] {
-    return scalar(conn,
+    return pg_scalar(conn,
                   "SELECT count(*) FROM axon.deliveries d FULL JOIN axon.queue q "
                   "ON q.delivery_id = d.id WHERE (d.status = 'pending') IS DISTINCT FROM "
                   "(q.delivery_id IS NOT NULL)") == 0;
@@ -159,7 +147,7 @@ TEST(PgDeliveryQueue, TheQueueHoldsExactlyThePendingDeliveries) {
   Endpoint kept = add_endpoint(*store, tenant.id, kNow);
   Endpoint dropped = add_endpoint(*store, tenant.id, kNow);
   for (int i = 0; i < 3; ++i) add_event(*store, tenant.id, "order.created", kNow);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.queue"), 6);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue"), 6);
   EXPECT_TRUE(in_step());
 
   auto jobs = store->claim_due("w", kNow, kLease, 100);
@@ -173,7 +161,7 @@ TEST(PgDeliveryQueue, TheQueueHoldsExactlyThePendingDeliveries) {
     records.push_back(rec);
   }
   ASSERT_TRUE(store->complete_attempts("w", records, kNow));
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.queue"), 3);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue"), 3);
   EXPECT_TRUE(in_step());
 
   auto replayed = store->replay_delivery(tenant.id, records[0].delivery_id, kNow + 1);
@@ -183,11 +171,11 @@ TEST(PgDeliveryQueue, TheQueueHoldsExactlyThePendingDeliveries) {
   EXPECT_EQ(claim_ids(*store, "w2", kNow + 1), Ids{records[0].delivery_id});
 
   ASSERT_TRUE(store->delete_endpoint(tenant.id, dropped.id));
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.queue"), 1);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue"), 1);
   EXPECT_TRUE(in_step());
 
   ASSERT_TRUE(store->delete_tenant(tenant.id));
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.queue"), 0);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue"), 0);
   EXPECT_TRUE(in_step());
 }
 

@@ -40,28 +40,17 @@ INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, event_type, s
 INSERT INTO axon.attempts (delivery_id, n, started_at) VALUES ('dlv_2', 1, 2000);
 )sql";
 
-std::int64_t scalar(pg::PgConnection& conn, const char* sql) { return conn.exec(sql).i64(0, 0); }
-
 AttemptRecord succeeded(const DeliveryJob& job) {
-  AttemptRecord rec;
-  rec.delivery_id = job.delivery_id;
-  rec.endpoint_id = job.endpoint_id;
-  rec.attempt.n = job.attempt;
-  rec.attempt.started_at = kNow;
-  rec.attempt.status_code = 204;
-  rec.new_status = DeliveryStatus::succeeded;
-  return rec;
+  return attempt_outcome(job, DeliveryStatus::succeeded, kNow, 204);
 }
 
 TEST(PgDispatchFunctions, MigrationKeepsPendingDeliveriesClaimableAndCompletable) {
   PgServer* server = PgServer::shared();
   ASSERT_NE(server, nullptr);
-  const std::string url = server->create_database();
+  const std::string url =
+      database_before(*server, pg::dispatch_functions_schema_version(), kOldRows);
   pg::PgConnection conn(url);
-  ASSERT_GT(pg::dispatch_functions_schema_version(), 0);
-  pg::run_migrations(conn, pg::dispatch_functions_schema_version() - 1);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_proc WHERE proname = 'claim_due'"), 0);
-  conn.exec_script(kOldRows);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM pg_proc WHERE proname = 'claim_due'"), 0);
 
   auto opened = open_postgres_store(url);
   ASSERT_TRUE(opened) << opened.error().message;
@@ -90,8 +79,8 @@ TEST(PgDispatchFunctions, MigrationKeepsPendingDeliveriesClaimableAndCompletable
 
   const AttemptRecord outcomes[] = {succeeded(by_id["dlv_1"]), succeeded(by_id["dlv_2"])};
   ASSERT_TRUE(store.complete_attempts("node-2", outcomes, kNow));
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.deliveries WHERE status = 'succeeded'"), 2);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.attempts"), 3);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.deliveries WHERE status = 'succeeded'"), 2);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.attempts"), 3);
 
   // The FIFO endpoint's next delivery is due now that its predecessor is done.
   auto due = store.next_due_at();
@@ -177,7 +166,7 @@ TEST_F(PgOneDueDelivery, CallsLeaveTheSessionsSettingsAsTheyWere) {
       pg::Params(kNow, kLease));
   ASSERT_EQ(claimed.rows(), 2);  // the cursor row and the delivery
   EXPECT_EQ(conn.exec(kSettings).text(0, 0), before);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_prepared_statements"), 0);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM pg_prepared_statements"), 0);
 }
 
 // Sends a marker notification from another session, then counts the notifications `conn`

@@ -31,17 +31,8 @@ INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, event_type, s
 INSERT INTO axon.attempts (delivery_id, n, started_at) VALUES ('dlv_1', 1, 1000), ('dlv_3', 1, 2000);
 )sql";
 
-std::int64_t scalar(pg::PgConnection& conn, const char* sql) { return conn.exec(sql).i64(0, 0); }
-
 AttemptRecord outcome(const DeliveryJob& job, DeliveryStatus status) {
-  AttemptRecord rec;
-  rec.delivery_id = job.delivery_id;
-  rec.endpoint_id = job.endpoint_id;
-  rec.attempt.n = job.attempt;
-  rec.attempt.started_at = kNow;
-  rec.attempt.status_code = status == DeliveryStatus::succeeded ? 200 : 500;
-  rec.new_status = status;
-  return rec;
+  return attempt_outcome(job, status, kNow, status == DeliveryStatus::succeeded ? 200 : 500);
 }
 
 }  // namespace
@@ -49,19 +40,17 @@ AttemptRecord outcome(const DeliveryJob& job, DeliveryStatus status) {
 TEST(PostgresLeanWrites, MigrationKeepsPendingDeliveriesCountsAndAttempts) {
   PgServer* server = PgServer::shared();
   ASSERT_NE(server, nullptr);
-  const std::string url = server->create_database();
+  const std::string url = database_before(*server, pg::lean_writes_schema_version(), kOldRows);
   pg::PgConnection conn(url);
-  ASSERT_GT(pg::lean_writes_schema_version(), 0);
-  pg::run_migrations(conn, pg::lean_writes_schema_version() - 1);
-  conn.exec_script(kOldRows);
 
   auto opened = open_postgres_store(url);
   ASSERT_TRUE(opened) << opened.error().message;
   Store& store = **opened;
   ASSERT_TRUE(store.migrate());
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_trigger WHERE tgname = 'deliveries_count_update'"),
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM pg_trigger"
+                            " WHERE tgname = 'deliveries_count_update'"),
             0);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_constraint WHERE conname IN"
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM pg_constraint WHERE conname IN"
                          " ('attempts_delivery_id_fkey', 'deliveries_tenant_id_fkey')"),
             0);
   auto counts = store.delivery_counts(kNow);
@@ -90,15 +79,15 @@ TEST(PostgresLeanWrites, MigrationKeepsPendingDeliveriesCountsAndAttempts) {
   EXPECT_EQ(done->pending_due + done->pending_scheduled, 0);
   EXPECT_EQ(done->succeeded, 2);
   EXPECT_EQ(done->dead, 1);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.attempts"), 4);
-  EXPECT_EQ(scalar(conn, "SELECT sum(n) FROM axon.delivery_counts"), 3);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.attempts"), 4);
+  EXPECT_EQ(pg_scalar(conn, "SELECT sum(n) FROM axon.delivery_counts"), 3);
 
   // Deleting the tenant cascades to its events and their deliveries, and the deliveries'
   // attempts go with them.
   ASSERT_TRUE(store.delete_tenant("ten_1"));
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.deliveries"), 0);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.attempts"), 0);
-  EXPECT_EQ(scalar(conn, "SELECT coalesce(sum(n), 0) FROM axon.delivery_counts"), 0);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.deliveries"), 0);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.attempts"), 0);
+  EXPECT_EQ(pg_scalar(conn, "SELECT coalesce(sum(n), 0) FROM axon.delivery_counts"), 0);
 }
 
 TEST(PostgresLeanWrites, AnOutcomeForADeletedDeliveryLeavesNoAttempt) {
@@ -116,8 +105,8 @@ TEST(PostgresLeanWrites, AnOutcomeForADeletedDeliveryLeavesNoAttempt) {
   const AttemptRecord late[] = {outcome((*jobs)[0], DeliveryStatus::succeeded)};
   ASSERT_TRUE(store->complete_attempts("w", late, kNow));
   pg::PgConnection conn(url);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.attempts"), 0);
-  EXPECT_EQ(scalar(conn, "SELECT coalesce(sum(n), 0) FROM axon.delivery_counts"), 0);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.attempts"), 0);
+  EXPECT_EQ(pg_scalar(conn, "SELECT coalesce(sum(n), 0) FROM axon.delivery_counts"), 0);
 }
 
 }  // namespace axon::test

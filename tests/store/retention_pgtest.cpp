@@ -30,17 +30,14 @@ INSERT INTO axon.attempts (delivery_id, n, started_at) VALUES
   ('dlv_1', 1, 1000), ('dlv_2', 1, 1000), ('dlv_2', 2, 1100), ('dlv_3', 1, 2000);
 )sql";
 
-std::int64_t scalar(pg::PgConnection& conn, const char* sql) { return conn.exec(sql).i64(0, 0); }
 
 }  // namespace
 
 TEST(PostgresRetention, MigrationCountsExistingRowsAndPurgeLeavesNoOrphans) {
   PgServer* server = PgServer::shared();
   ASSERT_NE(server, nullptr);
-  const std::string url = server->create_database();
+  const std::string url = database_before(*server, pg::retention_schema_version(), kOldRows);
   pg::PgConnection conn(url);
-  pg::run_migrations(conn, pg::retention_schema_version() - 1);
-  conn.exec_script(kOldRows);
 
   auto store = open_postgres_store(url);
   ASSERT_TRUE(store) << store.error().message;
@@ -59,16 +56,16 @@ TEST(PostgresRetention, MigrationCountsExistingRowsAndPurgeLeavesNoOrphans) {
   EXPECT_EQ(step->deliveries, 2);
   EXPECT_EQ(step->attempts, 3);
   EXPECT_FALSE(step->next);
-  EXPECT_EQ(scalar(conn,
+  EXPECT_EQ(pg_scalar(conn,
                    "SELECT count(*) FROM axon.attempts a WHERE NOT EXISTS "
                    "(SELECT 1 FROM axon.deliveries d WHERE d.id = a.delivery_id)"),
             0);
-  EXPECT_EQ(scalar(conn,
+  EXPECT_EQ(pg_scalar(conn,
                    "SELECT count(*) FROM axon.deliveries d WHERE NOT EXISTS "
                    "(SELECT 1 FROM axon.events v WHERE v.id = d.event_id)"),
             0);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.events"), 2);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.attempts"), 1);  // dlv_3's, kept with evt_2
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.events"), 2);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.attempts"), 1);  // dlv_3's, kept with evt_2
   auto after = (*store)->delivery_counts(kNow);
   ASSERT_TRUE(after);
   EXPECT_EQ(after->succeeded, 2);
@@ -91,13 +88,13 @@ TEST(PostgresRetention, CountersOfSeveralSessionsSumAndSurviveFolding) {
   }
   for (int i = 0; i < 2; ++i) add_event(*store, tenant.id, "a.b", kNow);
   pg::PgConnection conn(url);
-  EXPECT_GE(scalar(conn, "SELECT count(*) FROM axon.delivery_counts WHERE shard <> 0"), 2);
+  EXPECT_GE(pg_scalar(conn, "SELECT count(*) FROM axon.delivery_counts WHERE shard <> 0"), 2);
   // The other store's sessions have ended once its connections are closed; fold them.
   ASSERT_TRUE(store->reclaim_space());
   auto counts = store->delivery_counts(kNow);
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->pending_due, 5);
-  EXPECT_EQ(scalar(conn, "SELECT sum(n) FROM axon.delivery_counts WHERE status = 'pending'"), 5);
+  EXPECT_EQ(pg_scalar(conn, "SELECT sum(n) FROM axon.delivery_counts WHERE status = 'pending'"), 5);
 }
 
 }  // namespace axon::test

@@ -1,5 +1,7 @@
 #include "support/pg_server.hpp"
 
+#include "store/postgres/pg_schema.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -169,6 +171,33 @@ std::string PgServer::create_database(std::string_view name) {
   PQfinish(conn);
   if (!error.empty()) throw std::runtime_error("CREATE DATABASE " + db + ": " + error);
   return url(db);
+}
+
+std::string database_before(PgServer& server, int version, std::string_view old_rows) {
+  if (version <= 1) {
+    throw std::runtime_error("database_before: no schema before " + std::to_string(version));
+  }
+  std::string url = server.create_database();
+  pg::PgConnection conn(url);
+  pg::run_migrations(conn, version - 1);
+  conn.exec_script(old_rows);
+  return url;
+}
+
+std::int64_t pg_scalar(pg::PgConnection& conn, std::string_view sql) {
+  return conn.exec(sql).i64(0, 0);
+}
+
+AttemptRecord attempt_outcome(const DeliveryJob& job, DeliveryStatus status, Millis at,
+                              int status_code) {
+  AttemptRecord rec;
+  rec.delivery_id = job.delivery_id;
+  rec.endpoint_id = job.endpoint_id;
+  rec.attempt.n = job.attempt;
+  rec.attempt.started_at = at;
+  rec.attempt.status_code = status_code;
+  rec.new_status = status;
+  return rec;
 }
 
 std::unique_ptr<Store> open_migrated_pg_store(PgServer& server, std::string* url_out) {

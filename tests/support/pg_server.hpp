@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/postgres/pg_connection.hpp"
 #include "store/store.hpp"
 
 namespace axon::test {
@@ -75,5 +76,16 @@ Endpoint add_endpoint(Store& store, const std::string& tenant_id, Millis now,
 // Ingests an event of `type` (payload {"n":…}) due at `now`.
 IngestResult add_event(Store& store, const std::string& tenant_id, std::string_view type,
                        Millis now, std::optional<std::string> idempotency_key = std::nullopt);
+
+// What the migration tests share. A new database at schema `version` - 1, with `old_rows`
+// (SQL) written as that schema's code wrote them; *url_out receives its URL. The test then
+// opens a store on it and migrates. Throws std::runtime_error when that fails.
+std::string database_before(PgServer& server, int version, std::string_view old_rows);
+// The first column of the first row of `sql`, as a number (counts in the tests' checks).
+std::int64_t pg_scalar(pg::PgConnection& conn, std::string_view sql);
+// The outcome of attempt job.attempt, started at `at`: answered `status_code`, moving the
+// delivery to `status`.
+AttemptRecord attempt_outcome(const DeliveryJob& job, DeliveryStatus status, Millis at,
+                              int status_code);
 
 }  // namespace axon::test
