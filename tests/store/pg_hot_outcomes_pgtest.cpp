@@ -43,8 +43,6 @@ INSERT INTO axon.queue (delivery_id, tenant_id, endpoint_id, due_at) VALUES
 
 using Ids = std::vector<std::string>;
 
-std::int64_t scalar(pg::PgConnection& conn, const char* sql) { return conn.exec(sql).i64(0, 0); }
-
 // The ids of one page of ten_1's deliveries.
 Ids listed(Store& store, std::optional<DeliveryStatus> status,
            std::optional<std::string> endpoint_id = std::nullopt, int limit = 50,
@@ -67,11 +65,9 @@ Ids listed(Store& store, std::optional<DeliveryStatus> status,
 TEST(PgHotOutcomes, MigrationKeepsEveryDeliveryAndTheSameListings) {
   PgServer* server = PgServer::shared();
   ASSERT_NE(server, nullptr);
-  const std::string url = server->create_database();
-  pg::PgConnection conn(url);
   ASSERT_GT(pg::hot_outcomes_schema_version(), 0);
-  pg::run_migrations(conn, pg::hot_outcomes_schema_version() - 1);
-  conn.exec_script(kOldRows);
+  const std::string url = database_before(*server, pg::hot_outcomes_schema_version(), kOldRows);
+  pg::PgConnection conn(url);
 
   auto opened = open_postgres_store(url);
   ASSERT_TRUE(opened) << opened.error().message;
@@ -80,15 +76,17 @@ TEST(PgHotOutcomes, MigrationKeepsEveryDeliveryAndTheSameListings) {
 
   // Every row is still there; exactly the dead ones are marked; no index keyed on status is
   // left; the table leaves room for HOT updates.
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.deliveries"), 6);
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.deliveries"), 6);
   EXPECT_EQ(conn.exec("SELECT string_agg(id, ',' ORDER BY id) FROM axon.deliveries WHERE dead")
                 .text(0, 0),
             "dlv_3,dlv_4,dlv_9");
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_indexes WHERE indexname IN "
-                         "('deliveries_by_endpoint', 'deliveries_by_tenant_status')"),
+  EXPECT_EQ(pg_scalar(conn,
+                      "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+                      "('deliveries_by_endpoint', 'deliveries_by_tenant_status')"),
             0);
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM pg_class WHERE oid = 'axon.deliveries'::regclass "
-                         "AND 'fillfactor=50' = ANY (reloptions)"),
+  EXPECT_EQ(pg_scalar(conn,
+                      "SELECT count(*) FROM pg_class WHERE oid = 'axon.deliveries'::regclass "
+                      "AND 'fillfactor=50' = ANY (reloptions)"),
             1);
 
   // The listings give what the rows say, newest first, and only ten_1's.
@@ -116,7 +114,7 @@ TEST(PgHotOutcomes, MigrationKeepsEveryDeliveryAndTheSameListings) {
   EXPECT_EQ(one->status, DeliveryStatus::pending);
   EXPECT_TRUE(listed(store, DeliveryStatus::dead).empty());
   EXPECT_EQ(listed(store, DeliveryStatus::pending), (Ids{"dlv_5", "dlv_4", "dlv_3", "dlv_1"}));
-  EXPECT_EQ(scalar(conn, "SELECT count(*) FROM axon.deliveries WHERE dead"), 1);  // ten_2's
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.deliveries WHERE dead"), 1);  // ten_2's
 }
 
 // axon.deliveries' update counters of this database, once the statistics of `expected_updates`
@@ -157,15 +155,11 @@ TEST(PgHotOutcomes, OutcomesThatDoNotKillAreHotUpdates) {
   ASSERT_EQ(jobs->size(), 10u);
   std::vector<AttemptRecord> records;
   for (const DeliveryJob& job : *jobs) {
-    AttemptRecord rec;
-    rec.delivery_id = job.delivery_id;
-    rec.endpoint_id = job.endpoint_id;
-    rec.attempt.n = job.attempt;
-    rec.attempt.started_at = kNow;
-    rec.attempt.status_code = records.size() < 8 ? 204 : 500;
-    rec.new_status = records.size() < 8 ? DeliveryStatus::succeeded : DeliveryStatus::pending;
-    rec.next_attempt_at = kNow + 1000;
-    records.push_back(rec);
+    const bool delivered = records.size() < 8;
+    records.push_back(
+        attempt_outcome(job, delivered ? DeliveryStatus::succeeded : DeliveryStatus::pending, kNow,
+                        delivered ? 204 : 500));
+    records.back().next_attempt_at = kNow + 1000;
   }
   records.back().new_status = DeliveryStatus::dead;
   const UpdateCounts before = wait_for_update_counts(conn, 0);
