@@ -18,5 +18,7 @@ extern const std::string_view kFasterIds;
 extern const std::string_view kDeliveryQueue;
 // Outcomes as HOT updates: no index of axon.deliveries keyed on status.
 extern const std::string_view kHotOutcomes;
+// Subscription matching as one `?|`, which the planner inlines.
+extern const std::string_view kFasterSubscriptionMatch;
 
 }  // namespace axon::pg::migration_sql

@@ -410,6 +410,7 @@ using migration_sql::kDeliveryQueue;
 using migration_sql::kDispatchFunctions;
 using migration_sql::kLeanDeliveryWrites;
 using migration_sql::kFasterIds;
+using migration_sql::kFasterSubscriptionMatch;
 using migration_sql::kHotOutcomes;
 using migration_sql::kRetention;
 
@@ -421,7 +422,7 @@ std::span<const Migration> all_migrations() {
       {4, kOperational},   {5, kRetention},       {6, kClientCertificates},
       {7, kOutboxBatch},   {8, kClaimByTenant},   {9, kLeanDeliveryWrites},
       {10, kDispatchFunctions}, {11, kFasterIds}, {12, kDeliveryQueue},
-      {13, kHotOutcomes}};
+      {13, kHotOutcomes}, {14, kFasterSubscriptionMatch}};
   return list;
 }
 
