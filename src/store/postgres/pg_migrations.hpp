@@ -6,6 +6,13 @@
 
 namespace axon::pg::migration_sql {
 
+// The SET clauses of the dispatcher's hot-path functions (why: see the comment of
+// kDispatchFunctions in pg_migrations_dispatch.cpp), for the migrations that define them.
+#define AXON_PG_HOT_PATH_SETTINGS                                                  \
+  "SET jit = off\nSET plan_cache_mode = force_generic_plan\nSET enable_seqscan = off\n" \
+  "SET enable_sort = off\nSET enable_hashjoin = off\nSET enable_mergejoin = off\n"      \
+  "SET enable_bitmapscan = off"
+
 // The delivery counters and the retention indexes (issue 15).
 extern const std::string_view kRetention;
 // Lean delivery writes: counters without a trigger on UPDATE, attempts without a foreign key.

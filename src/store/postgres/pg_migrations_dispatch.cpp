@@ -4,11 +4,6 @@
 
 namespace axon::pg::migration_sql {
 
-// The SET clauses of each function below (why: see the comment of kDispatchFunctions).
-#define AXON_PG_HOT_PATH_SETTINGS                                                  \
-  "SET jit = off\nSET plan_cache_mode = force_generic_plan\nSET enable_seqscan = off\n" \
-  "SET enable_sort = off\nSET enable_hashjoin = off\nSET enable_mergejoin = off\n"      \
-  "SET enable_bitmapscan = off"
 // In axon.complete_attempts: the delivery row `d` is still ours (p_owner's lease, or none
 // after a hand-back), so the outcome applies to it.
 #define AXON_PG_STILL_OURS \

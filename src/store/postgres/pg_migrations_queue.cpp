@@ -5,14 +5,11 @@
 
 namespace axon::pg::migration_sql {
 
-// The SET clauses of the hot-path functions, as in pg_migrations_dispatch.cpp (why: see the
-// comment of kDispatchFunctions there), and no incremental sort either: a per-tenant lookup
+// The SET clauses of the hot-path functions (AXON_PG_HOT_PATH_SETTINGS, pg_migrations.hpp),
+// and no incremental sort either: a per-tenant lookup
 // ordered by (tenant_id, due_at, delivery_id) must come from queue_by_tenant, never from
 // queue_by_due filtered on the tenant (a walk past every other tenant's due rows).
-#define AXON_PG_QUEUE_SETTINGS                                                     \
-  "SET jit = off\nSET plan_cache_mode = force_generic_plan\nSET enable_seqscan = off\n" \
-  "SET enable_sort = off\nSET enable_incremental_sort = off\nSET enable_hashjoin = off\n" \
-  "SET enable_mergejoin = off\nSET enable_bitmapscan = off"
+#define AXON_PG_QUEUE_SETTINGS AXON_PG_HOT_PATH_SETTINGS "\nSET enable_incremental_sort = off"
 
 // axon.queue: one narrow row per pending delivery, the only place its lease lives.
 //
