@@ -27,5 +27,7 @@ extern const std::string_view kDeliveryQueue;
 extern const std::string_view kHotOutcomes;
 // Subscription matching as one `?|`, which the planner inlines.
 extern const std::string_view kFasterSubscriptionMatch;
+// The API's single event stored in one function call with cached plans.
+extern const std::string_view kOneCallIngest;
 
 }  // namespace axon::pg::migration_sql

@@ -38,5 +38,7 @@ int dispatch_functions_schema_version();
 int delivery_queue_schema_version();
 // The version after which no index of axon.deliveries names a column an outcome changes.
 int hot_outcomes_schema_version();
+// The version that stores the API's single event in one call (axon.ingest_event).
+int one_call_ingest_schema_version();
 
 }  // namespace axon::pg

@@ -82,6 +82,10 @@ std::string list_deliveries_sql(bool dead_only) {
 const std::string kListDeliveries = list_deliveries_sql(false);
 const std::string kListDeadLetters = list_deliveries_sql(true);
 
+constexpr std::string_view kIngestEvent =
+    "SELECT * FROM axon.ingest_event($1, $2, $3, $4, $5, $6::bigint, $7::bigint, $8::boolean, "
+    "$9::bigint, $10::text[], $11::boolean)";
+
 Delivery load_delivery(Transaction& tx, std::string_view tenant_id, std::string_view id) {
   PgResult r =
       tx.exec(select_delivery("WHERE d.tenant_id = $1 AND d.id = $2"), Params(tenant_id, id));
@@ -91,63 +95,46 @@ Delivery load_delivery(Transaction& tx, std::string_view tenant_id, std::string_
 
 }  // namespace
 
+// One call of axon.ingest_event (migration kOneCallIngest: the rules and the outcomes are
+// described there), with as many delivery ids as the tenant's last event fanned out to; when
+// more endpoints match, the function stores nothing and says how many ids it needs.
 Result<IngestResult> PostgresStore::ingest_event(
     const NewEvent& event, Millis now, const std::function<std::string()>& new_delivery_id) {
-  return transact("ingest_event", [&](Transaction& tx) {
-    if (event.idempotency_key) {
-      // Same lock as axon.emit_event: concurrent requests with one key create one event.
-      tx.exec("SELECT axon.lock_idempotency_key($1, $2)",
-              Params(event.tenant_id, *event.idempotency_key));
-      PgResult earlier =
-          tx.exec(select_event("JOIN axon.idempotency_keys k ON k.event_id = v.id "
-                               "WHERE k.tenant_id = $1 AND k.key = $2 AND v.tenant_id = $1 "
-                               "AND $3 - k.created_at < $4"),
-                  Params(event.tenant_id, *event.idempotency_key, now, store_rules::kIdempotencyWindowMs));
-      if (earlier.rows() > 0) return IngestResult{read_event(earlier, 0), true};
+  constexpr int kMaxCalls = 4;  // a call per rise of the fan-out while endpoints are added
+  std::vector<std::string> delivery_ids;
+  std::size_t wanted = fan_out_hints_.get(event.tenant_id);
+  for (int call = 1;; ++call) {
+    while (delivery_ids.size() < wanted) delivery_ids.push_back(new_delivery_id());
+    int runs = 0;  // autocommit runs it again after a broken connection: p_rerun
+    auto answer = autocommit("ingest_event", [&](PgConnection& conn) -> std::optional<IngestResult> {
+      PgResult r = conn.exec(kIngestEvent,
+                             Params(event.tenant_id, event.id, event.type, event.payload,
+                                    event.idempotency_key, event.created_at, now,
+                                    event.operational, store_rules::kIdempotencyWindowMs,
+                                    text_array(delivery_ids), ++runs > 1));
+      const std::string outcome = r.text(0, 7);
+      const int deliveries = r.i32(0, 5);
+      if (outcome == "replayed") return IngestResult{read_event(r, 0), true};
+      if (outcome == "no_tenant") raise(store_rules::not_found(Resource::tenant));
+      if (outcome == "need_ids") {
+        wanted = static_cast<std::size_t>(deliveries);
+        return std::nullopt;
+      }
+      return IngestResult{Event{event.id, event.tenant_id, event.type, event.payload,
+                                event.idempotency_key, deliveries, event.created_at},
+                          false};
+    });
+    if (!answer) return std::unexpected(answer.error());
+    if (*answer) {
+      if (!(*answer)->replayed) fan_out_hints_.put(event.tenant_id, (*answer)->event.deliveries);
+      return std::move(**answer);
     }
-    PgResult endpoints = tx.exec(
-        "SELECT e.id FROM axon.endpoints e WHERE e.tenant_id = $1 AND NOT e.disabled "
-        "AND e.operational = $3 AND axon.subscriptions_match(e.event_types, $2) ORDER BY e.id",
-        Params(event.tenant_id, event.type, event.operational));
-    std::vector<std::string> endpoint_ids, delivery_ids;
-    for (int row = 0; row < endpoints.rows(); ++row) {
-      endpoint_ids.push_back(endpoints.text(row, 0));
-      delivery_ids.push_back(new_delivery_id());
+    fan_out_hints_.put(event.tenant_id, static_cast<int>(wanted));
+    if (call == kMaxCalls) {
+      return fail(Errc::unavailable,
+                  "ingest_event: the tenant's endpoints kept changing; try again");
     }
-    Event stored{event.id,        event.tenant_id,       event.type,
-                 event.payload,   event.idempotency_key, static_cast<int>(endpoint_ids.size()),
-                 event.created_at};
-    // An operational event nobody listens to is not worth a row (they can be frequent).
-    if (event.operational && endpoint_ids.empty()) return IngestResult{std::move(stored), false};
-    PgResult inserted = tx.exec(
-        "INSERT INTO axon.events (id, tenant_id, type, payload, idempotency_key, deliveries, "
-        "created_at) SELECT $1, $2, $3, $4, $5, $6, $7 "
-        "WHERE EXISTS (SELECT 1 FROM axon.tenants WHERE id = $2) RETURNING id",
-        Params(stored.id, stored.tenant_id, stored.type, stored.payload, stored.idempotency_key,
-               stored.deliveries, stored.created_at));
-    if (inserted.rows() == 0) raise(store_rules::not_found(Resource::tenant));
-    if (!endpoint_ids.empty()) {
-      // The whole fan-out, queued, in one statement.
-      tx.exec(
-          "WITH made AS (INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, "
-          "event_type, status, attempts, series_start, next_attempt_at, created_at, updated_at) "
-          "SELECT u.id, $3, $4, u.endpoint_id, $5, 'pending', 0, 0, $6, $6, $6 "
-          "FROM unnest($1::text[], $2::text[]) AS u (id, endpoint_id) "
-          "RETURNING id, endpoint_id) " AXON_PG_QUEUE_MADE("$3", "$6"),
-          Params(text_array(delivery_ids), text_array(endpoint_ids), stored.tenant_id, stored.id,
-                 stored.type, now));
-      tx.notify_work();
-    }
-    if (event.idempotency_key) {
-      // Takes the key, or takes it over from an event older than the window.
-      tx.exec(
-          "INSERT INTO axon.idempotency_keys (tenant_id, key, event_id, created_at) "
-          "VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, key) DO UPDATE "
-          "SET event_id = excluded.event_id, created_at = excluded.created_at",
-          Params(stored.tenant_id, *event.idempotency_key, stored.id, now));
-    }
-    return IngestResult{std::move(stored), false};
-  });
+  }
 }
 
 // Set-based: a handful of statements per call whatever its size (one multi-row INSERT per

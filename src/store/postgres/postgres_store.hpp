@@ -18,6 +18,7 @@
 #include <string>
 #include <type_traits>
 
+#include "store/postgres/pg_fan_out_hints.hpp"
 #include "store/postgres/pg_ingest_queue.hpp"
 #include "store/postgres/pg_listener.hpp"
 #include "store/postgres/pg_pool.hpp"
@@ -166,6 +167,7 @@ class PostgresStore final : public Store {
   std::mutex claim_cursor_mu_;
   std::string claim_cursor_;  // guarded by claim_cursor_mu_: the claim turn starts after this tenant
   std::unique_ptr<PgListener> listener_;
+  FanOutHints fan_out_hints_;  // ingest_event's delivery ids to draw per tenant
   // Last: destroyed first, while the pool its committers use is still there.
   IngestQueue ingest_queue_;
 };
