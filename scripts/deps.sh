@@ -27,6 +27,7 @@ BUILD_PACKAGES=(
   libcli11-dev            # 2.1
   libvalijson-dev         # 1.0   JSON Schema validation of event data (header-only)
   libre2-dev              # linear-time regex engine for JSON Schema `pattern` (no ReDoS)
+  libjemalloc-dev         # 5.3   the server's allocator (CMakeLists.txt says why)
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev   # 1.12
