@@ -136,5 +136,25 @@ TEST(JsonText, ReadsMembersAndElementsOfMinifiedText) {
   EXPECT_EQ(json_string_value(R"("\ud83d\ude00\t")"), "😀\t");
 }
 
+// Long strings are scanned eight bytes at a time: a special byte (quote, backslash, control
+// character, non-ASCII) at every offset of a long run is still seen, and an escaped quote
+// or a string ending in an escaped backslash ends where it should.
+TEST(JsonText, LongStringsAreScannedAsCarefullyAsShortOnes) {
+  const std::string run(37, 'x');
+  for (std::size_t at = 0; at <= run.size(); ++at) {
+    const std::string head = run.substr(0, at), tail = run.substr(at);
+    EXPECT_EQ(minified("\"" + head + "\\\"" + tail + "\""), "\"" + head + "\\\"" + tail + "\"");
+    EXPECT_EQ(minified("\"" + head + "é" + tail + "\""), "\"" + head + "é" + tail + "\"");
+    EXPECT_EQ(refused("\"" + head + "\x01" + tail + "\"").code, Errc::invalid_json) << at;
+    EXPECT_EQ(refused("\"" + head + "\xFF" + tail + "\"").code, Errc::invalid_json) << at;
+    EXPECT_EQ(refused("\"" + head + "\"" + tail + "\"").code, Errc::invalid_json) << at;
+  }
+  const std::string text = minified(
+      R"({"a":"xxxxxxxxxxxxxxxxxxxx\\","b":"yyyyyyyyyyyy\"yyyyyyyyyy\\\"","c":3})");
+  EXPECT_EQ(json_member(text, "a"), R"("xxxxxxxxxxxxxxxxxxxx\\")");
+  EXPECT_EQ(json_member(text, "b"), R"("yyyyyyyyyyyy\"yyyyyyyyyy\\\"")");
+  EXPECT_EQ(json_member(text, "c"), "3");
+}
+
 }  // namespace
 }  // namespace axon
