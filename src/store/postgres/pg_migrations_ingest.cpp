@@ -18,7 +18,8 @@ namespace axon::pg::migration_sql {
 // get a delivery each, in endpoint id order, with the ids the caller drew (p_delivery_ids,
 // used in order); an operational event nobody listens to is not stored; a tenant that does not
 // exist stores nothing. The function's answer is one row: the outcome and, for 'replayed',
-// the event the key names (the columns of pg_rows.hpp's kEventColumns, in that order).
+// the event the key names (the columns of pg_rows.hpp's kEventColumns, in that order; the
+// other outcomes leave those columns NULL).
 // - 'created': stored (or, an operational event, not needed); r_deliveries is the fan-out.
 // - 'replayed': the key's event, in the r_* columns.
 // - 'need_ids': more endpoints match than ids were given; r_deliveries is how many. Nothing
@@ -62,22 +63,24 @@ BEGIN
      AND axon.subscriptions_match(e.event_types, p_type);
   v_n := coalesce(cardinality(v_endpoints), 0);
   IF v_n > coalesce(cardinality(p_delivery_ids), 0) THEN
-    RETURN QUERY SELECT NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, v_n,
-                        NULL::bigint, 'need_ids'::text;
+    r_deliveries := v_n;
+    r_outcome := 'need_ids';
+    RETURN NEXT;
     RETURN;
   END IF;
   IF p_operational AND v_n = 0 THEN  -- not worth a row (operational events can be frequent)
-    RETURN QUERY SELECT NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, 0,
-                        NULL::bigint, 'created'::text;
+    r_deliveries := 0;
+    r_outcome := 'created';
+    RETURN NEXT;
     RETURN;
   END IF;
 
   IF p_rerun THEN
-    RETURN QUERY
-      SELECT NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, v.deliveries,
-             NULL::bigint, 'created'::text
-        FROM axon.events v WHERE v.id = p_id AND v.tenant_id = p_tenant_id;
+    SELECT v.deliveries INTO r_deliveries
+      FROM axon.events v WHERE v.id = p_id AND v.tenant_id = p_tenant_id;
     IF FOUND THEN
+      r_outcome := 'created';
+      RETURN NEXT;
       RETURN;
     END IF;
   END IF;
@@ -86,8 +89,9 @@ BEGIN
   SELECT p_id, p_tenant_id, p_type, p_payload, p_idempotency_key, v_n, p_created_at
    WHERE EXISTS (SELECT 1 FROM axon.tenants t WHERE t.id = p_tenant_id);
   IF NOT FOUND THEN
-    RETURN QUERY SELECT NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, 0,
-                        NULL::bigint, 'no_tenant'::text;
+    r_deliveries := 0;
+    r_outcome := 'no_tenant';
+    RETURN NEXT;
     RETURN;
   END IF;
 
@@ -111,8 +115,9 @@ BEGIN
     ON CONFLICT ON CONSTRAINT idempotency_keys_pkey DO UPDATE
       SET event_id = excluded.event_id, created_at = excluded.created_at;
   END IF;
-  RETURN QUERY SELECT NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, v_n,
-                      NULL::bigint, 'created'::text;
+  r_deliveries := v_n;
+  r_outcome := 'created';
+  RETURN NEXT;
 END
 $fn$;
 )sql";
