@@ -2,9 +2,29 @@
 // so that no source file grows past a readable size. Each constant is one migration.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <string_view>
 
 namespace axon::pg::migration_sql {
+
+// The text of string literals joined at compile time (NUL-terminated): a migration that
+// redefines a function can share the unchanged part of its body with the one before it,
+// where a macro cannot (a raw string literal may not span lines in a #define).
+template <std::size_t... N>
+constexpr std::array<char, (N + ...) - sizeof...(N) + 1> join_sql(const char (&... parts)[N]) {
+  std::array<char, (N + ...) - sizeof...(N) + 1> out{};
+  std::size_t at = 0;
+  auto append = [&](const char* part, std::size_t size) {
+    for (std::size_t i = 0; i + 1 < size; ++i) out[at++] = part[i];
+  };
+  (append(parts, N), ...);
+  return out;
+}
+template <std::size_t N>
+constexpr std::string_view as_view(const std::array<char, N>& text) {
+  return {text.data(), N - 1};
+}
 
 // The SET clauses of the dispatcher's hot-path functions (why: see the comment of
 // kDispatchFunctions in pg_migrations_dispatch.cpp), for the migrations that define them.
@@ -29,5 +49,7 @@ extern const std::string_view kHotOutcomes;
 extern const std::string_view kFasterSubscriptionMatch;
 // The API's single event stored in one function call with cached plans.
 extern const std::string_view kOneCallIngest;
+// Outcomes that find their queue rows by key whatever the planner's statistics say.
+extern const std::string_view kQueueRowsByKey;
 
 }  // namespace axon::pg::migration_sql

@@ -57,7 +57,7 @@ namespace axon::pg::migration_sql {
 //
 // The functions keep the signatures and semantics of migration kDispatchFunctions and of
 // axon.emit_event (kOperational); written to run again unchanged.
-extern const std::string_view kDeliveryQueue = R"sql(
+constexpr char kQueueTables[] = R"sql(
 CREATE TABLE IF NOT EXISTS axon.queue (
   delivery_id      text PRIMARY KEY,
   tenant_id        text NOT NULL,
@@ -96,7 +96,11 @@ $fn$;
 DROP TRIGGER IF EXISTS deliveries_dequeue ON axon.deliveries;
 CREATE TRIGGER deliveries_dequeue AFTER DELETE ON axon.deliveries
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION axon.dequeue_deleted();
+)sql";
 
+// The claim's order within a tenant: queue_by_tenant's (kQueueRowsByKey changes it).
+constexpr char kTenantOrderById[] = "ORDER BY q.tenant_id, q.due_at, q.delivery_id";
+constexpr char kClaimUpToProbeOrder[] = R"sql(
 -- As in kDispatchFunctions, on the queue: leases up to p_limit due deliveries for p_owner,
 -- shared among the tenants with due work (store/fair_claim.hpp's share_claim), the tenants
 -- visited in turn order from the one after p_cursor; within a tenant the oldest due first,
@@ -156,7 +160,8 @@ BEGIN
                SELECT true FROM axon.queue q
                 WHERE q.tenant_id = t.tenant_id AND q.due_at <= p_now
                   AND (q.lease_expires_at IS NULL OR q.lease_expires_at <= p_now)
-                ORDER BY q.tenant_id, q.due_at, q.delivery_id LIMIT 1) IS NOT NULL AS due
+                )sql";
+constexpr char kClaimProbeToPickOrder[] = R"sql( LIMIT 1) IS NOT NULL AS due
         FROM t
        WHERE NOT (t.wrapped AND t.tenant_id > p_cursor))
     SELECT p.tenant_id, p.due FROM probed p WHERE p.due OR p.n = p_max_probes
@@ -193,9 +198,13 @@ BEGIN
                                   WHERE o.fifo_lease AND o.endpoint_id = q.endpoint_id
                                     AND o.delivery_id <> q.delivery_id
                                     AND o.lease_expires_at > p_now)))
-         ORDER BY q.tenant_id, q.due_at, q.delivery_id
+         )sql";
+constexpr char kClaimPickToLease[] = R"sql(
          LIMIT v_asked
          FOR UPDATE OF q SKIP LOCKED),
+)sql";
+// How the claim of kDeliveryQueue leases the rows it picked (see kQueueRowsByKey).
+constexpr char kClaimLeaseByJoin[] = R"sql(
       leased AS (
         UPDATE axon.queue AS q
            SET lease_owner = p_owner, lease_expires_at = p_now + p_lease_ms,
@@ -203,6 +212,8 @@ BEGIN
           FROM picked
          WHERE q.delivery_id = picked.delivery_id
         RETURNING q.delivery_id, picked.due)
+)sql";
+constexpr char kClaimAfterLease[] = R"sql(
       -- The delivery rows read by key here, for the answer below. (Joined there instead, a
       -- generic plan may walk a whole index of deliveries in event order for the window.)
       SELECT coalesce(array_agg(d ORDER BY l.due, l.delivery_id), '{}')
@@ -231,6 +242,9 @@ BEGIN
 END
 $fn$;
 
+)sql";
+
+constexpr char kOutcomeUpToQueueRows[] = R"sql(
 -- As in kDispatchFunctions (records and health as there), with the lease read from the queue.
 -- An outcome counts while the delivery is still ours: queued (pending) and leased by p_owner
 -- or by nobody. `finished` (delivered or dead: the queue row goes) and `retried` (the row is
@@ -265,6 +279,11 @@ BEGIN
      WHERE q.delivery_id = r.delivery_id AND r.new_status = 'pending'
        AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
     RETURNING q.delivery_id),
+)sql";
+
+// axon.complete_attempts's statement from `k` on: the same in kDeliveryQueue and
+// kQueueRowsByKey, which differ only in how `finished` and `retried` find queue rows.
+constexpr char kOutcomeAfterQueueRows[] = R"sql(
   -- (`ours` and `ins` test membership in an expression, which PostgreSQL runs as a hashed
   -- subplan: as a plain IN it becomes a semi-join, with hash joins off a nested loop that
   -- compares every record with every row.)
@@ -315,6 +334,9 @@ BEGIN
           OR e.failing_since IS DISTINCT FROM
              (CASE WHEN f.succeeded THEN f.failing_since
                    ELSE coalesce(e.failing_since, f.failing_since) END));
+)sql";
+
+constexpr char kQueueAfterOutcome[] = R"sql(
 END
 $fn$;
 
@@ -425,5 +447,85 @@ BEGIN
 END
 $fn$;
 )sql";
+
+constexpr auto kDeliveryQueueText =
+    join_sql(kQueueTables, kClaimUpToProbeOrder, kTenantOrderById, kClaimProbeToPickOrder,
+             kTenantOrderById, kClaimPickToLease, kClaimLeaseByJoin, kClaimAfterLease,
+             kOutcomeUpToQueueRows, kOutcomeAfterQueueRows, kQueueAfterOutcome);
+extern const std::string_view kDeliveryQueue = as_view(kDeliveryQueueText);
+
+// axon.claim_due and axon.complete_attempts as in kDeliveryQueue, except that the claim's
+// `leased` and the outcome's `finished` and `retried` reach the queue rows by key only
+// (`= ANY (ARRAY(...))`, an index condition), and that the per-tenant claim order comes from
+// queue_by_tenant_due, whose last column is the id in the "C" collation (the same order: ids
+// are ASCII), instead of queue_by_tenant.
+//
+// Why. Joined to the rows picked or the records (`q.delivery_id = r.delivery_id`), a generic
+// plan may instead walk the whole primary key of the queue and compare every row with every
+// record: with sequential scans off that walk is the cheapest unparameterised path, and its
+// estimate ties with a hundred lookups once the statistics say the queue is nearly empty
+// (each VACUUM writes them, and the queue is nearly empty right after one) while its indexes
+// are still large. Seen at 10,000 deliveries/s: an outcome batch took 1.4 to 3.6 s, the
+// backlog grew, and every later batch walked a bigger queue. With the ids as an array, the
+// only index whose columns match `delivery_id = ANY (...)` must be the primary key: with
+// those statistics the planner took queue_by_tenant, whose third column was the plain id,
+// and walked all of it for each id. No other index of the queue has the plain id as a column.
+// Written to run again unchanged.
+constexpr char kQueueByTenantDue[] = R"sql(
+CREATE INDEX IF NOT EXISTS queue_by_tenant_due
+  ON axon.queue (tenant_id, due_at, (delivery_id COLLATE "C"));
+DROP INDEX IF EXISTS axon.queue_by_tenant;
+)sql";
+constexpr char kTenantOrderByDue[] =
+    "ORDER BY q.tenant_id, q.due_at, (q.delivery_id COLLATE \"C\")";
+constexpr char kClaimLeaseByKey[] = R"sql(
+      leased AS (
+        UPDATE axon.queue AS q
+           SET lease_owner = p_owner, lease_expires_at = p_now + p_lease_ms,
+               fifo_lease = picked.fifo
+          FROM picked
+         WHERE q.delivery_id = ANY (ARRAY(SELECT p.delivery_id FROM picked AS p))
+           AND q.delivery_id = picked.delivery_id
+        RETURNING q.delivery_id, picked.due)
+)sql";
+constexpr char kOutcomeUpToQueueRowsByKey[] = R"sql(
+CREATE OR REPLACE FUNCTION axon.complete_attempts(p_records json, p_now bigint, p_owner text,
+                                                  p_health json)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+)sql" AXON_PG_QUEUE_SETTINGS R"sql(
+AS $fn$
+BEGIN
+  WITH r AS MATERIALIZED (
+    SELECT * FROM json_to_recordset(p_records) AS r (ord int, delivery_id text, n int,
+             started_at bigint, duration_ms int, status_code int, error text,
+             error_message text, response_excerpt text, new_status text,
+             next_attempt_at bigint, disable_endpoint boolean, disable_reason text)),
+  finished AS (
+    DELETE FROM axon.queue AS q
+     WHERE q.delivery_id = ANY (ARRAY(SELECT p.delivery_id FROM r AS p
+                                       WHERE p.new_status <> 'pending'))
+       AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
+    RETURNING q.delivery_id),
+  retried AS (
+    UPDATE axon.queue AS q
+       SET due_at = r.next_attempt_at, lease_owner = NULL, lease_expires_at = NULL,
+           fifo_lease = false
+      FROM r
+     WHERE q.delivery_id = ANY (ARRAY(SELECT p.delivery_id FROM r AS p
+                                       WHERE p.new_status = 'pending'))
+       AND q.delivery_id = r.delivery_id AND r.new_status = 'pending'
+       AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
+    RETURNING q.delivery_id),
+)sql";
+constexpr char kEndOfFunction[] = R"sql(
+END
+$fn$;
+)sql";
+constexpr auto kQueueRowsByKeyText =
+    join_sql(kQueueByTenantDue, kClaimUpToProbeOrder, kTenantOrderByDue, kClaimProbeToPickOrder,
+             kTenantOrderByDue, kClaimPickToLease, kClaimLeaseByKey, kClaimAfterLease,
+             kOutcomeUpToQueueRowsByKey, kOutcomeAfterQueueRows, kEndOfFunction);
+extern const std::string_view kQueueRowsByKey = as_view(kQueueRowsByKeyText);
 
 }  // namespace axon::pg::migration_sql

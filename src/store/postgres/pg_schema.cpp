@@ -413,6 +413,7 @@ using migration_sql::kFasterIds;
 using migration_sql::kFasterSubscriptionMatch;
 using migration_sql::kHotOutcomes;
 using migration_sql::kOneCallIngest;
+using migration_sql::kQueueRowsByKey;
 using migration_sql::kRetention;
 
 // A function-local table: some migrations' SQL is defined in other files
@@ -423,7 +424,8 @@ std::span<const Migration> all_migrations() {
       {4, kOperational},   {5, kRetention},       {6, kClientCertificates},
       {7, kOutboxBatch},   {8, kClaimByTenant},   {9, kLeanDeliveryWrites},
       {10, kDispatchFunctions}, {11, kFasterIds}, {12, kDeliveryQueue},
-      {13, kHotOutcomes}, {14, kFasterSubscriptionMatch}, {15, kOneCallIngest}};
+      {13, kHotOutcomes}, {14, kFasterSubscriptionMatch}, {15, kOneCallIngest},
+      {16, kQueueRowsByKey}};
   return list;
 }
 
@@ -456,6 +458,7 @@ int delivery_queue_schema_version() { return version_of(kDeliveryQueue); }
 
 int hot_outcomes_schema_version() { return version_of(kHotOutcomes); }
 int one_call_ingest_schema_version() { return version_of(kOneCallIngest); }
+int queue_rows_by_key_schema_version() { return version_of(kQueueRowsByKey); }
 
 void run_migrations(PgConnection& conn) { run_migrations(conn, latest_schema_version()); }
 

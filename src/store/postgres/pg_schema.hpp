@@ -40,5 +40,7 @@ int delivery_queue_schema_version();
 int hot_outcomes_schema_version();
 // The version that stores the API's single event in one call (axon.ingest_event).
 int one_call_ingest_schema_version();
+// Migration kQueueRowsByKey: outcomes reach their queue rows by key whatever the statistics.
+int queue_rows_by_key_schema_version();
 
 }  // namespace axon::pg

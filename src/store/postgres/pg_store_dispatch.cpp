@@ -4,6 +4,7 @@
 #include <string>
 #include <unordered_map>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "store/fair_claim.hpp"
 #include "store/postgres/pg_rows.hpp"
@@ -149,9 +150,23 @@ Result<void> PostgresStore::complete_attempts(std::string_view owner,
   }
   const std::string json = rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string health_json = health.dump();
-  return autocommit("complete_attempts", [&](PgConnection& conn) {
+  auto done = autocommit("complete_attempts", [&](PgConnection& conn) {
     conn.exec(kCompleteAttempts, Params(json, now, owner, health_json));
   });
+  if (done) queue_vacuum_.note_retired(static_cast<std::int64_t>(records.size()));
+  return done;
+}
+
+void PostgresStore::vacuum_queue() {
+  // VACUUM cannot run in a transaction block: one statement in autocommit. INDEX_CLEANUP ON:
+  // the dead index entries are the point, even when few heap pages hold dead rows.
+  // TRUNCATE false: giving back the table's empty tail takes a lock that stops every claim
+  // and ingest; the pages are reused anyway. A role that does not own the table gets a
+  // warning and nothing done.
+  auto done = autocommit("vacuum_queue", [](PgConnection& conn) {
+    conn.exec("VACUUM (SKIP_LOCKED, INDEX_CLEANUP ON, TRUNCATE false) axon.queue");
+  });
+  if (!done) spdlog::warn("VACUUM of axon.queue failed: {}", done.error().message);
 }
 
 Result<void> PostgresStore::release_leases(std::string_view owner) {

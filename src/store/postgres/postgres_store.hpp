@@ -22,6 +22,7 @@
 #include "store/postgres/pg_ingest_queue.hpp"
 #include "store/postgres/pg_listener.hpp"
 #include "store/postgres/pg_pool.hpp"
+#include "store/postgres/pg_queue_vacuum.hpp"
 #include "store/rules.hpp"
 #include "store/store.hpp"
 
@@ -30,6 +31,7 @@ namespace axon::pg {
 struct PostgresOptions {
   int pool_size = 12;
   std::string notify_conninfo;  // LISTEN here; empty = the pool's conninfo
+  QueueVacuum::Policy queue_vacuum;  // when outcomes trigger a VACUUM of axon.queue
 };
 
 // A logical failure raised inside a transaction body (not_found, conflict, …): the
@@ -158,6 +160,8 @@ class PostgresStore final : public Store {
   // ingest_events (one transaction); a group that fails is stored again one event at a time,
   // so one event's refusal does not refuse the others.
   void commit_ingests(std::vector<IngestQueue::Pending>& batch);
+  // VACUUM of axon.queue (QueueVacuum's thread); a failure is logged, the next one retries.
+  void vacuum_queue();
 
   PgPool pool_;
   const bool notify_is_separate_;      // --notify-db was given
@@ -168,6 +172,7 @@ class PostgresStore final : public Store {
   std::string claim_cursor_;  // guarded by claim_cursor_mu_: the claim turn starts after this tenant
   std::unique_ptr<PgListener> listener_;
   FanOutHints fan_out_hints_;  // ingest_event's delivery ids to draw per tenant
+  QueueVacuum queue_vacuum_;   // fed by complete_attempts
   // Last: destroyed first, while the pool its committers use is still there.
   IngestQueue ingest_queue_;
 };
