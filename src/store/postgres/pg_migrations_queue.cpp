@@ -266,6 +266,9 @@ BEGIN
              started_at bigint, duration_ms int, status_code int, error text,
              error_message text, response_excerpt text, new_status text,
              next_attempt_at bigint, disable_endpoint boolean, disable_reason text)),
+)sql";
+// How the outcome of kDeliveryQueue finds its queue rows (see kQueueRowsByKey).
+constexpr char kOutcomeQueueRowsByJoin[] = R"sql(
   finished AS (
     DELETE FROM axon.queue AS q USING r
      WHERE q.delivery_id = r.delivery_id AND r.new_status <> 'pending'
@@ -451,7 +454,8 @@ $fn$;
 constexpr auto kDeliveryQueueText =
     join_sql(kQueueTables, kClaimUpToProbeOrder, kTenantOrderById, kClaimProbeToPickOrder,
              kTenantOrderById, kClaimPickToLease, kClaimLeaseByJoin, kClaimAfterLease,
-             kOutcomeUpToQueueRows, kOutcomeAfterQueueRows, kQueueAfterOutcome);
+             kOutcomeUpToQueueRows, kOutcomeQueueRowsByJoin, kOutcomeAfterQueueRows,
+             kQueueAfterOutcome);
 extern const std::string_view kDeliveryQueue = as_view(kDeliveryQueueText);
 
 // axon.claim_due and axon.complete_attempts as in kDeliveryQueue, except that the claim's
@@ -488,19 +492,7 @@ constexpr char kClaimLeaseByKey[] = R"sql(
            AND q.delivery_id = picked.delivery_id
         RETURNING q.delivery_id, picked.due)
 )sql";
-constexpr char kOutcomeUpToQueueRowsByKey[] = R"sql(
-CREATE OR REPLACE FUNCTION axon.complete_attempts(p_records json, p_now bigint, p_owner text,
-                                                  p_health json)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-)sql" AXON_PG_QUEUE_SETTINGS R"sql(
-AS $fn$
-BEGIN
-  WITH r AS MATERIALIZED (
-    SELECT * FROM json_to_recordset(p_records) AS r (ord int, delivery_id text, n int,
-             started_at bigint, duration_ms int, status_code int, error text,
-             error_message text, response_excerpt text, new_status text,
-             next_attempt_at bigint, disable_endpoint boolean, disable_reason text)),
+constexpr char kOutcomeQueueRowsByKey[] = R"sql(
   finished AS (
     DELETE FROM axon.queue AS q
      WHERE q.delivery_id = ANY (ARRAY(SELECT p.delivery_id FROM r AS p
@@ -525,7 +517,8 @@ $fn$;
 constexpr auto kQueueRowsByKeyText =
     join_sql(kQueueByTenantDue, kClaimUpToProbeOrder, kTenantOrderByDue, kClaimProbeToPickOrder,
              kTenantOrderByDue, kClaimPickToLease, kClaimLeaseByKey, kClaimAfterLease,
-             kOutcomeUpToQueueRowsByKey, kOutcomeAfterQueueRows, kEndOfFunction);
+             kOutcomeUpToQueueRows, kOutcomeQueueRowsByKey, kOutcomeAfterQueueRows,
+             kEndOfFunction);
 extern const std::string_view kQueueRowsByKey = as_view(kQueueRowsByKeyText);
 
 }  // namespace axon::pg::migration_sql
