@@ -474,6 +474,9 @@ extern const std::string_view kDeliveryQueue = as_view(kDeliveryQueueText);
 // only index whose columns match `delivery_id = ANY (...)` must be the primary key: with
 // those statistics the planner took queue_by_tenant, whose third column was the plain id,
 // and walked all of it for each id. No other index of the queue has the plain id as a column.
+// What the statements need of the rows picked or the records besides the ids (the FIFO
+// flag, the retry time) comes from a jsonb object keyed by id, not from a join: joined, the
+// lookup of each row carried both conditions and scanned the whole array again per row.
 // Written to run again unchanged.
 constexpr char kQueueByTenantDue[] = R"sql(
 CREATE INDEX IF NOT EXISTS queue_by_tenant_due
@@ -483,14 +486,16 @@ DROP INDEX IF EXISTS axon.queue_by_tenant;
 constexpr char kTenantOrderByDue[] =
     "ORDER BY q.tenant_id, q.due_at, (q.delivery_id COLLATE \"C\")";
 constexpr char kClaimLeaseByKey[] = R"sql(
+      fifo AS (
+        SELECT coalesce(jsonb_object_agg(p.delivery_id, true) FILTER (WHERE p.fifo), '{}')
+                 AS ids
+          FROM picked AS p),
       leased AS (
         UPDATE axon.queue AS q
            SET lease_owner = p_owner, lease_expires_at = p_now + p_lease_ms,
-               fifo_lease = picked.fifo
-          FROM picked
+               fifo_lease = (SELECT f.ids FROM fifo AS f) ? q.delivery_id
          WHERE q.delivery_id = ANY (ARRAY(SELECT p.delivery_id FROM picked AS p))
-           AND q.delivery_id = picked.delivery_id
-        RETURNING q.delivery_id, picked.due)
+        RETURNING q.delivery_id, q.due_at AS due)
 )sql";
 constexpr char kOutcomeQueueRowsByKey[] = R"sql(
   finished AS (
@@ -499,14 +504,15 @@ constexpr char kOutcomeQueueRowsByKey[] = R"sql(
                                        WHERE p.new_status <> 'pending'))
        AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
     RETURNING q.delivery_id),
+  retry_at AS (
+    SELECT jsonb_object_agg(p.delivery_id, p.next_attempt_at) AS due
+      FROM r AS p WHERE p.new_status = 'pending'),
   retried AS (
     UPDATE axon.queue AS q
-       SET due_at = r.next_attempt_at, lease_owner = NULL, lease_expires_at = NULL,
-           fifo_lease = false
-      FROM r
+       SET due_at = ((SELECT t.due FROM retry_at AS t) ->> q.delivery_id)::bigint,
+           lease_owner = NULL, lease_expires_at = NULL, fifo_lease = false
      WHERE q.delivery_id = ANY (ARRAY(SELECT p.delivery_id FROM r AS p
                                        WHERE p.new_status = 'pending'))
-       AND q.delivery_id = r.delivery_id AND r.new_status = 'pending'
        AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
     RETURNING q.delivery_id),
 )sql";
