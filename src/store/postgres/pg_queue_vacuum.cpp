@@ -1,15 +1,22 @@
 #include "store/postgres/pg_queue_vacuum.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
+
+#include <spdlog/spdlog.h>
 
 namespace axon::pg {
 
-bool QueueVacuum::due(const Policy& policy, std::int64_t retired, Millis since_last_ms) {
-  return retired >= policy.min_rows && since_last_ms >= policy.min_interval_ms;
+bool QueueVacuum::due(const Policy& policy, std::int64_t retired, Millis since_last_ms,
+                      Millis last_took_ms) {
+  return retired >= std::max<std::int64_t>(1, policy.min_rows) &&
+         since_last_ms >= std::max(policy.min_interval_ms, kBusyFactor * last_took_ms);
 }
 
-QueueVacuum::QueueVacuum(Policy policy, std::function<void()> vacuum)
-    : policy_(policy), vacuum_(std::move(vacuum)) {}
+QueueVacuum::QueueVacuum(Policy policy, std::function<bool()> vacuum)
+    : policy_{std::max<std::int64_t>(1, policy.min_rows), std::max<Millis>(0, policy.min_interval_ms)},
+      vacuum_(std::move(vacuum)) {}
 
 QueueVacuum::~QueueVacuum() {
   {
@@ -24,31 +31,59 @@ void QueueVacuum::note_retired(std::int64_t rows) {
   bool crossed = false;
   {
     std::lock_guard lock(mu_);
+    if (given_up_) return;
     crossed = retired_ < policy_.min_rows && retired_ + rows >= policy_.min_rows;
     retired_ += rows;
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    if (!thread_.joinable()) {
+      try {
+        thread_ = std::thread([this] { run(); });
+      } catch (const std::exception& e) {  // no thread now: the next note tries again
+        spdlog::warn("queue vacuum: cannot start its thread: {}", e.what());
+        return;
+      }
+    }
   }
   if (crossed) woken_.notify_one();  // only then can the thread have work
 }
 
-// Waits until enough rows went and the interval since the last vacuum has passed, vacuums
-// (without the lock: outcomes keep counting meanwhile), and again until stopping.
+bool QueueVacuum::started() const {
+  std::lock_guard lock(mu_);
+  return thread_.joinable();
+}
+
+// Waits until enough rows went and the rest after the last vacuum is over, vacuums (without
+// the lock: outcomes keep counting meanwhile), and again until stopping or given up.
 void QueueVacuum::run() {
   using Clock = std::chrono::steady_clock;
-  const auto interval = std::chrono::milliseconds(policy_.min_interval_ms);
-  Clock::time_point last = Clock::now() - interval;
+  auto ms = [](Clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  Clock::time_point last_end = Clock::now() - std::chrono::milliseconds(policy_.min_interval_ms);
+  Millis last_took = 0;
   std::unique_lock lock(mu_);
   for (;;) {
     woken_.wait(lock, [&] { return stopping_ || retired_ >= policy_.min_rows; });
-    if (woken_.wait_until(lock, last + interval, [&] { return stopping_; })) return;
-    const auto since_last =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last).count();
-    if (!due(policy_, retired_, since_last)) continue;
+    const auto rest = std::chrono::milliseconds(
+        std::max(policy_.min_interval_ms, kBusyFactor * last_took));
+    if (woken_.wait_until(lock, last_end + rest, [&] { return stopping_; })) return;
+    if (!due(policy_, retired_, ms(Clock::now() - last_end), last_took)) continue;
     retired_ = 0;
     lock.unlock();
-    vacuum_();
-    last = Clock::now();
+    const Clock::time_point start = Clock::now();
+    bool keep_going = false;
+    try {
+      keep_going = vacuum_();
+    } catch (const std::exception& e) {
+      spdlog::warn("queue vacuum: {}", e.what());
+      keep_going = true;
+    }
+    last_end = Clock::now();
+    last_took = ms(last_end - start);
     lock.lock();
+    if (!keep_going) {
+      given_up_ = true;
+      return;
+    }
   }
 }
 

@@ -157,16 +157,38 @@ Result<void> PostgresStore::complete_attempts(std::string_view owner,
   return done;
 }
 
-void PostgresStore::vacuum_queue() {
+bool PostgresStore::vacuum_queue() {
+  // Only the table's owner, the database's owner or a superuser may vacuum the table; anyone
+  // else gets a warning in the server's log and nothing done, once a second. Asked once.
+  if (!may_vacuum_queue_) {
+    auto may = autocommit("vacuum_queue", [](PgConnection& conn) {
+      return conn
+          .exec("SELECT pg_has_role(current_user, c.relowner, 'USAGE') "
+                "OR pg_has_role(current_user, d.datdba, 'USAGE') "
+                "FROM pg_class c, pg_database d "
+                "WHERE c.oid = 'axon.queue'::regclass AND d.datname = current_database()")
+          .text(0, 0) == "t";
+    });
+    if (!may) {
+      spdlog::warn("VACUUM of axon.queue: {}", may.error().message);
+      return true;  // ask again next time
+    }
+    may_vacuum_queue_ = *may;
+    if (!*may) {
+      spdlog::warn("this role may not VACUUM axon.queue (it is not the table's or the "
+                   "database's owner): the node leaves the queue to autovacuum");
+    }
+  }
+  if (!*may_vacuum_queue_) return false;
   // VACUUM cannot run in a transaction block: one statement in autocommit. INDEX_CLEANUP ON:
   // the dead index entries are the point, even when few heap pages hold dead rows.
   // TRUNCATE false: giving back the table's empty tail takes a lock that stops every claim
-  // and ingest; the pages are reused anyway. A role that does not own the table gets a
-  // warning and nothing done.
+  // and ingest; the pages are reused anyway. SKIP_LOCKED: another node is vacuuming it.
   auto done = autocommit("vacuum_queue", [](PgConnection& conn) {
     conn.exec("VACUUM (SKIP_LOCKED, INDEX_CLEANUP ON, TRUNCATE false) axon.queue");
   });
   if (!done) spdlog::warn("VACUUM of axon.queue failed: {}", done.error().message);
+  return true;
 }
 
 Result<void> PostgresStore::release_leases(std::string_view owner) {

@@ -24,7 +24,7 @@ PostgresStore::PostgresStore(std::string conninfo, PostgresOptions options)
       notify_is_separate_(!options.notify_conninfo.empty()),
       notify_conninfo_(options.notify_conninfo.empty() ? std::move(conninfo)
                                                        : std::move(options.notify_conninfo)),
-      queue_vacuum_(options.queue_vacuum, [this] { vacuum_queue(); }),
+      queue_vacuum_(options.queue_vacuum, [this] { return vacuum_queue(); }),
       ingest_queue_(kIngestCommitters, kMaxIngestBatch,
                     [this](std::vector<IngestQueue::Pending>& batch) { commit_ingests(batch); }) {}
 

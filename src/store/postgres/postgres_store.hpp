@@ -15,6 +15,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -161,7 +162,8 @@ class PostgresStore final : public Store {
   // so one event's refusal does not refuse the others.
   void commit_ingests(std::vector<IngestQueue::Pending>& batch);
   // VACUUM of axon.queue (QueueVacuum's thread); a failure is logged, the next one retries.
-  void vacuum_queue();
+  // False when this role may not vacuum the table.
+  bool vacuum_queue();
 
   PgPool pool_;
   const bool notify_is_separate_;      // --notify-db was given
@@ -172,6 +174,7 @@ class PostgresStore final : public Store {
   std::string claim_cursor_;  // guarded by claim_cursor_mu_: the claim turn starts after this tenant
   std::unique_ptr<PgListener> listener_;
   FanOutHints fan_out_hints_;  // ingest_event's delivery ids to draw per tenant
+  std::optional<bool> may_vacuum_queue_;  // only touched by queue_vacuum_'s thread
   QueueVacuum queue_vacuum_;   // fed by complete_attempts
   // Last: destroyed first, while the pool its committers use is still there.
   IngestQueue ingest_queue_;
