@@ -104,7 +104,9 @@ int run_serve(const ServeOptions& options) {
   IdGenerator ids(clock, random);
 
   auto store = open_and_migrate(
-      options.db_url, {.notify_db_url = options.notify_db_url, .pg_pool_size = options.pg_pool_size});
+      options.db_url, {.notify_db_url = options.notify_db_url,
+                       .pg_pool_size = options.pg_pool_size,
+                       .pg_queue_vacuum_rows = options.pg_queue_vacuum_rows});
   if (!store) return 1;
 
   const char* env_key = std::getenv("AXON_MASTER_KEY");

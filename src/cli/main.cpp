@@ -110,6 +110,9 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("AXON_PG_POOL_SIZE"); v && *v) {
     options.pg_pool_size = std::clamp(std::atoi(v), 1, 64);
   }
+  if (const char* v = std::getenv("AXON_PG_QUEUE_VACUUM_ROWS"); v && *v) {
+    options.pg_queue_vacuum_rows = std::max<long long>(0, std::atoll(v));
+  }
   if (const char* v = std::getenv("AXON_OPERATIONAL_FAILING_AFTER"); v && *v) {
     options.operational_failing_after = std::clamp(std::atoi(v), 0, 1000);
   }

@@ -389,6 +389,9 @@ struct StoreOptions {
   // which needs a session of its own. Empty: LISTEN on --db itself.
   std::string notify_db_url;
   int pg_pool_size = 12;  // 8 API threads + the dispatcher lane, with spare
+  // PostgreSQL: outcomes between the node's own VACUUMs of axon.queue; 0 = leave it to
+  // autovacuum (store/postgres/pg_queue_vacuum.hpp).
+  std::int64_t pg_queue_vacuum_rows = 5'000;
 };
 
 // Opens the store named by a --db URL: "sqlite:PATH" or "postgres://…"/"postgresql://…".

@@ -20,8 +20,8 @@ TEST(QueueVacuumRule, DueOnceEnoughRowsWentAndTheRestIsOver) {
   // A vacuum that took 3 s is followed by at least 12 s of rest, not 1 s.
   EXPECT_FALSE(QueueVacuum::due(policy, 80'000, 11'999, 3'000));
   EXPECT_TRUE(QueueVacuum::due(policy, 80'000, 12'000, 3'000));
-  // No threshold means one row, never "always".
-  EXPECT_FALSE(QueueVacuum::due({.min_rows = 0, .min_interval_ms = 0}, 0, 60'000, 0));
+  // A threshold of 0 turns it off.
+  EXPECT_FALSE(QueueVacuum::due({.min_rows = 0, .min_interval_ms = 0}, 80'000, 60'000, 0));
 }
 
 // Polls for up to 5 s until `calls` reaches `want`.
@@ -83,6 +83,17 @@ TEST(QueueVacuum, GivesUpForGoodWhenVacuumingCannotWorkHere) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(QueueVacuum, OffStartsNoThreadAndNeverVacuums) {
+  std::atomic<int> calls{0};
+  QueueVacuum vacuum({.min_rows = 0, .min_interval_ms = 0}, [&] {
+    ++calls;
+    return true;
+  });
+  vacuum.note_retired(1'000'000);
+  EXPECT_FALSE(vacuum.started());
+  EXPECT_EQ(calls.load(), 0);
 }
 
 TEST(QueueVacuum, StartsNoThreadUntilSomethingIsNoted) {

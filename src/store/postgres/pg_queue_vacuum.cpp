@@ -10,12 +10,12 @@ namespace axon::pg {
 
 bool QueueVacuum::due(const Policy& policy, std::int64_t retired, Millis since_last_ms,
                       Millis last_took_ms) {
-  return retired >= std::max<std::int64_t>(1, policy.min_rows) &&
+  return policy.min_rows > 0 && retired >= policy.min_rows &&
          since_last_ms >= std::max(policy.min_interval_ms, kBusyFactor * last_took_ms);
 }
 
 QueueVacuum::QueueVacuum(Policy policy, std::function<bool()> vacuum)
-    : policy_{std::max<std::int64_t>(1, policy.min_rows), std::max<Millis>(0, policy.min_interval_ms)},
+    : policy_{std::max<std::int64_t>(0, policy.min_rows), std::max<Millis>(0, policy.min_interval_ms)},
       vacuum_(std::move(vacuum)) {}
 
 QueueVacuum::~QueueVacuum() {
@@ -31,7 +31,7 @@ void QueueVacuum::note_retired(std::int64_t rows) {
   bool crossed = false;
   {
     std::lock_guard lock(mu_);
-    if (given_up_) return;
+    if (given_up_ || policy_.min_rows == 0) return;  // off: never a thread
     crossed = retired_ < policy_.min_rows && retired_ + rows >= policy_.min_rows;
     retired_ += rows;
     if (!thread_.joinable()) {

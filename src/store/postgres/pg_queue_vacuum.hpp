@@ -35,7 +35,7 @@ namespace axon::pg {
 class QueueVacuum {
  public:
   struct Policy {
-    std::int64_t min_rows = 5'000;  // outcomes recorded since the last vacuum (at least 1)
+    std::int64_t min_rows = 5'000;  // outcomes recorded since the last vacuum; 0 = never
     Millis min_interval_ms = 1'000;
   };
   static constexpr Millis kBusyFactor = 4;  // rest at least 4x as long as a vacuum took

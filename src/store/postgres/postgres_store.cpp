@@ -181,6 +181,7 @@ Result<std::unique_ptr<Store>> open_postgres_store(std::string_view conninfo,
   pg::PostgresOptions pg_options;
   pg_options.pool_size = std::clamp(options.pg_pool_size, 1, 64);
   pg_options.notify_conninfo = options.notify_db_url;
+  pg_options.queue_vacuum.min_rows = options.pg_queue_vacuum_rows;
   auto store = std::make_unique<pg::PostgresStore>(std::string(conninfo), std::move(pg_options));
   // Fail fast on a wrong URL or an unreachable server rather than at the first request.
   if (auto ok = store->ping(); !ok) return std::unexpected(ok.error());
