@@ -19,7 +19,8 @@ struct ServeOptions {
   // pooler (which cannot hold a LISTEN session); empty = LISTEN on --db.
   std::string notify_db_url;                           // --notify-db / AXON_NOTIFY_DB
   int pg_pool_size = StoreOptions{}.pg_pool_size;      // env AXON_PG_POOL_SIZE (no flag)
-  std::int64_t pg_queue_vacuum_rows = StoreOptions{}.pg_queue_vacuum_rows;  // env AXON_PG_QUEUE_VACUUM_ROWS
+  // env AXON_PG_QUEUE_VACUUM_ROWS (no flag; 0 = leave the queue to autovacuum)
+  std::int64_t pg_queue_vacuum_rows = StoreOptions{}.pg_queue_vacuum_rows;
   std::string listen_host = "127.0.0.1";               // --listen / AXON_LISTEN
   std::uint16_t listen_port = 8080;
   std::optional<std::string> admin_token;              // --admin-token / AXON_ADMIN_TOKEN

@@ -66,8 +66,7 @@ std::string outcome_records() {
 
 // Entries of the queue's primary key read by this session's open transaction so far.
 std::int64_t pkey_entries_read_here(pg::PgConnection& session) {
-  return pg_scalar(session,
-                   "SELECT pg_stat_get_xact_tuples_returned('axon.queue_pkey'::regclass)");
+  return pg_scalar(session, "SELECT pg_stat_get_xact_tuples_returned('axon.queue_pkey'::regclass)");
 }
 
 TEST(PgQueueOutcomesByKey, OutcomesFindTheirQueueRowsByKeyWhateverTheStatistics) {
@@ -99,20 +98,22 @@ TEST(PgQueueOutcomesByKey, OutcomesFindTheirQueueRowsByKeyWhateverTheStatistics)
   node.exec("COMMIT");
 
   // Delivered: the queue rows gone, the deliveries succeeded with their attempt logged.
-  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue WHERE delivery_id <= 'dlv_00099'"),
-            0);
-  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.deliveries "
-                            "WHERE id <= 'dlv_00099' AND status = 'succeeded'"),
+  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue WHERE delivery_id <= 'dlv_00099'"), 0);
+  EXPECT_EQ(pg_scalar(conn,
+                      "SELECT count(*) FROM axon.deliveries "
+                      "WHERE id <= 'dlv_00099' AND status = 'succeeded'"),
             99);
   EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.attempts WHERE delivery_id <= 'dlv_00099'"),
             99);
   // The retry: due again in a minute, leased by nobody.
-  EXPECT_EQ(pg_scalar(conn, "SELECT due_at FROM axon.queue WHERE delivery_id = 'dlv_00100' "
-                            "AND lease_owner IS NULL"),
+  EXPECT_EQ(pg_scalar(conn,
+                      "SELECT due_at FROM axon.queue WHERE delivery_id = 'dlv_00100' "
+                      "AND lease_owner IS NULL"),
             kNow + 60'000);
   // node-2's lease is not node-1's to finish.
-  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue WHERE delivery_id = 'dlv_00101' "
-                            "AND lease_owner = 'node-2'"),
+  EXPECT_EQ(pg_scalar(conn,
+                      "SELECT count(*) FROM axon.queue WHERE delivery_id = 'dlv_00101' "
+                      "AND lease_owner = 'node-2'"),
             1);
   EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue"), kBacklog - 99);
 
@@ -124,8 +125,9 @@ TEST(PgQueueOutcomesByKey, OutcomesFindTheirQueueRowsByKeyWhateverTheStatistics)
   // The same for a claim of 100: it leases the rows it picked by key.
   pg::PgConnection other_node(url);
   other_node.exec("BEGIN");
-  EXPECT_EQ(pg_scalar(other_node, "SELECT count(*) FROM axon.claim_due('node-3', "
-                                  "1764000000000, 30000, 100, '', 16) WHERE delivery_id IS NOT NULL"),
+  EXPECT_EQ(pg_scalar(other_node,
+                      "SELECT count(*) FROM axon.claim_due('node-3', "
+                      "1764000000000, 30000, 100, '', 16) WHERE delivery_id IS NOT NULL"),
             100);
   const std::int64_t claim_read = pkey_entries_read_here(other_node);
   other_node.exec("COMMIT");

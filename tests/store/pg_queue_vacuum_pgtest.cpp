@@ -41,8 +41,9 @@ TEST(PgQueueVacuum, OutcomesMakeTheNodeVacuumTheQueue) {
   std::int64_t vacuums = 0;
   for (int i = 0; i < 200 && vacuums == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    vacuums = pg_scalar(conn, "SELECT vacuum_count FROM pg_stat_user_tables "
-                              "WHERE schemaname = 'axon' AND relname = 'queue'");
+    vacuums = pg_scalar(conn,
+                        "SELECT vacuum_count FROM pg_stat_user_tables "
+                        "WHERE schemaname = 'axon' AND relname = 'queue'");
   }
   EXPECT_GE(vacuums, 1);
 }

@@ -340,10 +340,11 @@ constexpr char kOutcomeAfterQueueRows[] = R"sql(
                    ELSE coalesce(e.failing_since, f.failing_since) END));
 )sql";
 
-constexpr char kQueueAfterOutcome[] = R"sql(
+constexpr char kEndOfFunction[] = R"sql(
 END
 $fn$;
-
+)sql";
+constexpr char kQueueAfterOutcome[] = R"sql(
 -- As in kDispatchFunctions, from the queue: the earliest time a claim could take something.
 -- For parallel endpoints (enabled): `free`, the first entry of queue_by_due nobody leases,
 -- and the leased entries before it (claimable when their lease ends), as many as are in
@@ -456,7 +457,7 @@ constexpr auto kDeliveryQueueText =
     join_sql(kQueueTables, kClaimUpToProbeOrder, kTenantOrderById, kClaimProbeToPickOrder,
              kTenantOrderById, kClaimPickToLease, kClaimLeaseByJoin, kClaimAfterLease,
              kOutcomeUpToQueueRows, kOutcomeQueueRowsByJoin, kOutcomeAfterQueueRows,
-             kQueueAfterOutcome);
+             kEndOfFunction, kQueueAfterOutcome);
 extern const std::string_view kDeliveryQueue = as_view(kDeliveryQueueText);
 
 // axon.claim_due and axon.complete_attempts as in kDeliveryQueue, except that the claim's
@@ -518,10 +519,6 @@ constexpr char kOutcomeQueueRowsByKey[] = R"sql(
                                        WHERE p.new_status = 'pending'))
        AND (q.lease_owner IS NULL OR q.lease_owner = p_owner)
     RETURNING q.delivery_id),
-)sql";
-constexpr char kEndOfFunction[] = R"sql(
-END
-$fn$;
 )sql";
 constexpr auto kQueueRowsByKeyText =
     join_sql(kQueueByTenantDue, kClaimUpToProbeOrder, kTenantOrderByDue, kClaimProbeToPickOrder,

@@ -1,21 +1,26 @@
 #include "store/postgres/pg_queue_vacuum.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <exception>
 
-#include <spdlog/spdlog.h>
-
 namespace axon::pg {
+
+Millis QueueVacuum::rest_ms(const Policy& policy, Millis last_took_ms) {
+  return std::max(policy.min_interval_ms, kBusyFactor * last_took_ms);
+}
 
 bool QueueVacuum::due(const Policy& policy, std::int64_t retired, Millis since_last_ms,
                       Millis last_took_ms) {
   return policy.min_rows > 0 && retired >= policy.min_rows &&
-         since_last_ms >= std::max(policy.min_interval_ms, kBusyFactor * last_took_ms);
+         since_last_ms >= rest_ms(policy, last_took_ms);
 }
 
 QueueVacuum::QueueVacuum(Policy policy, std::function<bool()> vacuum)
-    : policy_{std::max<std::int64_t>(0, policy.min_rows), std::max<Millis>(0, policy.min_interval_ms)},
+    : policy_{std::max<std::int64_t>(0, policy.min_rows),
+              std::max<Millis>(0, policy.min_interval_ms)},
       vacuum_(std::move(vacuum)) {}
 
 QueueVacuum::~QueueVacuum() {
@@ -63,8 +68,7 @@ void QueueVacuum::run() {
   std::unique_lock lock(mu_);
   for (;;) {
     woken_.wait(lock, [&] { return stopping_ || retired_ >= policy_.min_rows; });
-    const auto rest = std::chrono::milliseconds(
-        std::max(policy_.min_interval_ms, kBusyFactor * last_took));
+    const auto rest = std::chrono::milliseconds(rest_ms(policy_, last_took));
     if (woken_.wait_until(lock, last_end + rest, [&] { return stopping_; })) return;
     if (!due(policy_, retired_, ms(Clock::now() - last_end), last_took)) continue;
     retired_ = 0;

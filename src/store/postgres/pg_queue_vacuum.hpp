@@ -4,11 +4,12 @@
 // delivery inserts a row, its outcome deletes it (or, for a retry, rewrites it with a new due
 // time), and the index entries of those rows stay until a vacuum removes them. A claim walks
 // its tenant's entries of the per-tenant index from the oldest, and the dead entries are
-// exactly there, at the head. B-tree scans mark dead entries so later scans skip them, but only on a page that
-// did not change meanwhile, and ingest keeps changing these pages. Autovacuum visits a
-// database at most once a minute by default (autovacuum_naptime), which at 10,000 deliveries/s
-// is 600,000 dead entries to step over: measured, a claim's probe read 3,452 pages to find one
-// row and the p99 at that rate was 49 ms; with a vacuum a second it was 26 ms.
+// exactly there, at the head. B-tree scans mark dead entries so later scans skip them, but
+// only on a page that did not change meanwhile, and ingest keeps changing these pages.
+// Autovacuum visits a database at most once a minute by default (autovacuum_naptime), which
+// at 10,000 deliveries/s is 600,000 dead entries to step over: measured, a claim's probe read
+// 3,452 pages to find one row and the p99 at that rate was 49 ms; with a vacuum a second it
+// was 26 ms.
 //
 // The rule (due()) is pure: vacuum once `min_rows` outcomes were recorded since the last one
 // and at least `min_interval_ms` has passed since it ended, and at least four times as long
@@ -39,6 +40,8 @@ class QueueVacuum {
     Millis min_interval_ms = 1'000;
   };
   static constexpr Millis kBusyFactor = 4;  // rest at least 4x as long as a vacuum took
+  // How long to rest after a vacuum that took `last_took_ms`.
+  static Millis rest_ms(const Policy& policy, Millis last_took_ms);
   // Whether a vacuum is due: `retired` outcomes since the last one, which ended
   // `since_last_ms` ago after running for `last_took_ms`.
   static bool due(const Policy& policy, std::int64_t retired, Millis since_last_ms,
