@@ -51,5 +51,7 @@ extern const std::string_view kFasterSubscriptionMatch;
 extern const std::string_view kOneCallIngest;
 // Outcomes that find their queue rows by key whatever the planner's statistics say.
 extern const std::string_view kQueueRowsByKey;
+// A tenant's events (the group commit, the batch call) stored in one function call.
+extern const std::string_view kOneCallBatchIngest;
 
 }  // namespace axon::pg::migration_sql

@@ -4,12 +4,6 @@
 // Thread-safety: constants.
 #pragma once
 
-// The main statement after a CTE `made (id, endpoint_id)` of deliveries just inserted as
-// pending: queues them, due at `due` (an SQL expression) for tenant `tenant`.
-#define AXON_PG_QUEUE_MADE(tenant, due)                                        \
-  "INSERT INTO axon.queue (delivery_id, tenant_id, endpoint_id, due_at) "      \
-  "SELECT made.id, " tenant ", made.endpoint_id, " due " FROM made"
-
 // A CTE `requeued` to follow a CTE `moved (id, tenant_id, endpoint_id, next_attempt_at)` of
 // deliveries an update made pending again (replays): queues each, due at its next attempt
 // time and leased by nobody.

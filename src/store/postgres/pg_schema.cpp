@@ -412,6 +412,7 @@ using migration_sql::kLeanDeliveryWrites;
 using migration_sql::kFasterIds;
 using migration_sql::kFasterSubscriptionMatch;
 using migration_sql::kHotOutcomes;
+using migration_sql::kOneCallBatchIngest;
 using migration_sql::kOneCallIngest;
 using migration_sql::kQueueRowsByKey;
 using migration_sql::kRetention;
@@ -425,7 +426,7 @@ std::span<const Migration> all_migrations() {
       {7, kOutboxBatch},   {8, kClaimByTenant},   {9, kLeanDeliveryWrites},
       {10, kDispatchFunctions}, {11, kFasterIds}, {12, kDeliveryQueue},
       {13, kHotOutcomes}, {14, kFasterSubscriptionMatch}, {15, kOneCallIngest},
-      {16, kQueueRowsByKey}};
+      {16, kQueueRowsByKey}, {17, kOneCallBatchIngest}};
   return list;
 }
 
@@ -459,6 +460,7 @@ int delivery_queue_schema_version() { return version_of(kDeliveryQueue); }
 int hot_outcomes_schema_version() { return version_of(kHotOutcomes); }
 int one_call_ingest_schema_version() { return version_of(kOneCallIngest); }
 int queue_rows_by_key_schema_version() { return version_of(kQueueRowsByKey); }
+int one_call_batch_ingest_schema_version() { return version_of(kOneCallBatchIngest); }
 
 void run_migrations(PgConnection& conn) { run_migrations(conn, latest_schema_version()); }
 

@@ -42,5 +42,7 @@ int hot_outcomes_schema_version();
 int one_call_ingest_schema_version();
 // Migration kQueueRowsByKey: outcomes reach their queue rows by key whatever the statistics.
 int queue_rows_by_key_schema_version();
+// The version that stores a tenant's events in one call (axon.ingest_events).
+int one_call_batch_ingest_schema_version();
 
 }  // namespace axon::pg
