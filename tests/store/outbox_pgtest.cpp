@@ -161,8 +161,8 @@ TEST_F(OutboxTest, EmitEventsTakesManyEventsInOneCallAllOrNothing) {
   EXPECT_NE(ids[0], ids[2]);
   EXPECT_EQ(count("events"), 3);
   EXPECT_EQ(count("deliveries"), 2);  // invoice.paid matches no endpoint
-  EXPECT_EQ(store_->get_event(tenant_.id, ids[0])->payload.substr(
-                store_->get_event(tenant_.id, ids[0])->payload.find(",\"data\":")),
+  EXPECT_EQ(store_->get_event(tenant_.id, ids[0])
+                ->payload.substr(store_->get_event(tenant_.id, ids[0])->payload.find(",\"data\":")),
             R"(,"data":{"n":1}})");
 
   // One bad element fails the call and, with it, the caller's transaction.
@@ -250,7 +250,43 @@ TEST_F(OutboxTest, NewIdIsAStrictlyIncreasingUlid) {
   pg::PgResult carry = sql_->exec(
       "SELECT axon.new_id('x_', 1764000000000) FROM (SELECT set_config('axon.last_id', "
       "'1764000000000:0:1099511627775', true)) AS s");
-  EXPECT_EQ(carry.text(0, 0), "x_01KAV9FT00" "00000001" "00000000");
+  EXPECT_EQ(carry.text(0, 0),
+            "x_01KAV9FT00"
+            "00000001"
+            "00000000");
+}
+
+TEST_F(OutboxTest, NewIdsDrawsARunThatContinuesNewId) {
+  // In one transaction (one statement): an id, a run of three, another id. The run's ids are
+  // the next three of the sequence: the same time and high half, the low half counting on.
+  pg::PgResult r = sql_->exec(
+      "SELECT a, b, c FROM (SELECT axon.new_id('x_', 1764000000000) AS a) s1, "
+      "LATERAL (SELECT axon.new_ids('x_', 3, 1764000000000) AS b) s2, "
+      "LATERAL (SELECT axon.new_id('x_', 1764000000000) AS c) s3");
+  const std::string first = r.text(0, 0), last = r.text(0, 2);
+  std::vector<std::string> run;
+  std::string list = r.text(0, 1);  // {x_...,x_...,x_...}
+  std::stringstream items(list.substr(1, list.size() - 2));
+  for (std::string id; std::getline(items, id, ',');) run.push_back(id);
+  ASSERT_EQ(run.size(), 3u) << list;
+  std::string previous = first;
+  for (const std::string& id : run) {
+    EXPECT_TRUE(std::regex_match(id, std::regex("x_[0-9A-HJKMNP-TV-Z]{26}"))) << id;
+    EXPECT_EQ(id.substr(0, 20), first.substr(0, 20));  // prefix, time and high half
+    EXPECT_GT(id, previous);
+    previous = id;
+  }
+  EXPECT_GT(last, previous);
+  // A run that would carry out of the low half starts at the next high value: still
+  // increasing, and the state continues from the run's last id.
+  pg::PgResult carry = sql_->exec(
+      "SELECT axon.new_ids('x_', 3, 1764000000000), axon.new_id('x_', 1764000000000) "
+      "FROM (SELECT set_config('axon.last_id', '1764000000000:0:1099511627774', true)) AS s");
+  EXPECT_EQ(carry.text(0, 0),
+            "{x_01KAV9FT000000000100000000,x_01KAV9FT000000000100000001,"
+            "x_01KAV9FT000000000100000002}");
+  EXPECT_EQ(carry.text(0, 1), "x_01KAV9FT000000000100000003");
+  EXPECT_EQ(sql_->exec("SELECT cardinality(axon.new_ids('x_', 0))").i32(0, 0), 0);
 }
 
 TEST_F(OutboxTest, SubscriptionMatchInSqlFollowsTheCoreRules) {

@@ -9,6 +9,7 @@
 #include "store/postgres/pg_connection.hpp"
 #include "store/postgres/pg_schema.hpp"
 #include "store/rules.hpp"
+#include "support/pg_old_rows.hpp"
 #include "support/pg_server.hpp"
 
 namespace axon::test {
@@ -16,23 +17,7 @@ namespace {
 
 constexpr Millis kNow = 1'764'000'000'000;
 
-// ten_1 (endpoints ep_a, ep_b) stored evt_1 under the key "k-1" a minute ago.
-constexpr const char* kOldRows = R"sql(
-INSERT INTO axon.tenants VALUES ('ten_1', 'acme', 0);
-INSERT INTO axon.endpoints (id, tenant_id, url, secret_sealed, created_at, updated_at)
-VALUES ('ep_a', 'ten_1', 'http://127.0.0.1:9/a', 'sealed', 0, 0),
-       ('ep_b', 'ten_1', 'http://127.0.0.1:9/b', 'sealed', 0, 0);
-INSERT INTO axon.events (id, tenant_id, type, payload, idempotency_key, deliveries, created_at)
-VALUES ('evt_1', 'ten_1', 'a.b', '{"n":1}', 'k-1', 2, 1763999940000);
-INSERT INTO axon.idempotency_keys (tenant_id, key, event_id, created_at)
-VALUES ('ten_1', 'k-1', 'evt_1', 1763999940000);
-INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts,
-                             series_start, next_attempt_at, created_at, updated_at) VALUES
-  ('dlv_1', 'ten_1', 'evt_1', 'ep_a', 'a.b', 'pending', 0, 0, 1763999940000, 0, 0),
-  ('dlv_2', 'ten_1', 'evt_1', 'ep_b', 'a.b', 'pending', 0, 0, 1763999940000, 0, 0);
-INSERT INTO axon.queue (delivery_id, tenant_id, endpoint_id, due_at) VALUES
-  ('dlv_1', 'ten_1', 'ep_a', 1763999940000), ('dlv_2', 'ten_1', 'ep_b', 1763999940000);
-)sql";
+constexpr const char* kOldRows = kTenantWithAKeyedEvent;
 
 NewEvent event_of(std::string id, std::string tenant_id, std::optional<std::string> key) {
   NewEvent ev;
@@ -73,11 +58,13 @@ TEST(PgOneCallIngest, KeysTakenBeforeTheMigrationStillReplay) {
   ASSERT_TRUE(created) << created.error().message;
   EXPECT_FALSE(created->replayed);
   EXPECT_EQ(created->event.deliveries, 2);
-  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.queue q JOIN axon.deliveries d "
-                            "ON d.id = q.delivery_id WHERE d.event_id = 'evt_3'"),
+  EXPECT_EQ(pg_scalar(conn,
+                      "SELECT count(*) FROM axon.queue q JOIN axon.deliveries d "
+                      "ON d.id = q.delivery_id WHERE d.event_id = 'evt_3'"),
             2);
-  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.idempotency_keys WHERE key = 'k-2' "
-                            "AND event_id = 'evt_3'"),
+  EXPECT_EQ(pg_scalar(conn,
+                      "SELECT count(*) FROM axon.idempotency_keys WHERE key = 'k-2' "
+                      "AND event_id = 'evt_3'"),
             1);
   // And the deliveries written before the migration are still claimable.
   auto jobs = store.claim_due("node", kNow, 60'000, 10);
@@ -96,8 +83,10 @@ TEST(PgOneCallIngest, FansOutToEveryEndpointWhenTheTenantGainsSome) {
   for (int i = 0; i < 4; ++i) add_endpoint(*store, tenant.id, kNow);
   // ...and the next event, which needs 5 delivery ids, gets them all.
   int drawn = 0;
-  auto result = store->ingest_event(event_of(test_id("evt_"), tenant.id, std::nullopt), kNow,
-                                    [&] { ++drawn; return test_id("dlv_"); });
+  auto result = store->ingest_event(event_of(test_id("evt_"), tenant.id, std::nullopt), kNow, [&] {
+    ++drawn;
+    return test_id("dlv_");
+  });
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(result->event.deliveries, 5);
   EXPECT_EQ(drawn, 5);
@@ -116,10 +105,10 @@ TEST(PgOneCallIngest, TheFunctionsOwnRules) {
   add_endpoint(*store, tenant.id, kNow);
   pg::PgConnection conn(url);
   auto call = [&](const std::string& id, const std::string& ids, bool rerun) {
-    return conn.exec("SELECT r_outcome, r_deliveries FROM axon.ingest_event($1, $2, 'a.b', "
-                     "'{}', NULL, 0, $3::bigint, false, $4::bigint, $5::text[], $6::boolean)",
-                     pg::Params(tenant.id, id, kNow, store_rules::kIdempotencyWindowMs, ids,
-                                rerun));
+    return conn.exec(
+        "SELECT r_outcome, r_deliveries FROM axon.ingest_event($1, $2, 'a.b', "
+        "'{}', NULL, 0, $3::bigint, false, $4::bigint, $5::text[], $6::boolean)",
+        pg::Params(tenant.id, id, kNow, store_rules::kIdempotencyWindowMs, ids, rerun));
   };
 
   // Two endpoints match, one id given: it asks for two and writes nothing.
@@ -132,8 +121,9 @@ TEST(PgOneCallIngest, TheFunctionsOwnRules) {
   auto stored = call("evt_x", "{dlv_x1,dlv_x2,dlv_x3}", false);
   EXPECT_EQ(stored.text(0, 0), "created");
   EXPECT_EQ(stored.i32(0, 1), 2);
-  EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.deliveries WHERE id IN "
-                            "('dlv_x1', 'dlv_x2')"),
+  EXPECT_EQ(pg_scalar(conn,
+                      "SELECT count(*) FROM axon.deliveries WHERE id IN "
+                      "('dlv_x1', 'dlv_x2')"),
             2);  // the first ids, in order; the spare one is not used
 
   // The same id again: a conflict (23505); as the rerun after a broken connection, the
@@ -150,8 +140,9 @@ TEST(PgOneCallIngest, TheFunctionsOwnRules) {
   EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.deliveries"), 2);
 
   // A tenant that does not exist: nothing written.
-  auto nobody = conn.exec("SELECT r_outcome FROM axon.ingest_event('ten_none', 'evt_z', 'a.b', "
-                          "'{}', NULL, 0, 0, false, 1, '{}'::text[], false)");
+  auto nobody = conn.exec(
+      "SELECT r_outcome FROM axon.ingest_event('ten_none', 'evt_z', 'a.b', "
+      "'{}', NULL, 0, 0, false, 1, '{}'::text[], false)");
   EXPECT_EQ(nobody.text(0, 0), "no_tenant");
   EXPECT_EQ(pg_scalar(conn, "SELECT count(*) FROM axon.events WHERE id = 'evt_z'"), 0);
 }

@@ -53,5 +53,7 @@ extern const std::string_view kOneCallIngest;
 extern const std::string_view kQueueRowsByKey;
 // A tenant's events (the group commit, the batch call) stored in one function call.
 extern const std::string_view kOneCallBatchIngest;
+// An event's delivery ids drawn in one call (axon.new_ids) by axon.emit_event.
+extern const std::string_view kOutboxIdRuns;
 
 }  // namespace axon::pg::migration_sql

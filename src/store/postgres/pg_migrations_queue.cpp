@@ -2,6 +2,7 @@
 // pg_schema.cpp for the full list of migrations, in order).
 #include "store/postgres/pg_counts.hpp"
 #include "store/postgres/pg_migrations.hpp"
+#include "store/postgres/pg_migrations_emit.hpp"
 
 namespace axon::pg::migration_sql {
 
@@ -385,46 +386,10 @@ $fn$;
 
 -- axon.emit_event as in kOperational, its deliveries queued in the same statement.
 -- (axon.emit_events calls it, so it queues its events' deliveries too.)
-CREATE OR REPLACE FUNCTION axon.emit_event(tenant_id text, type text, data jsonb,
-                                           idempotency_key text DEFAULT NULL)
-RETURNS text LANGUAGE plpgsql VOLATILE AS $fn$
-DECLARE
-  v_now bigint := axon.now_ms();
-  v_id text;
-  v_count integer;
-BEGIN
-  IF emit_event.type IS NULL OR length(emit_event.type) > 128
-     OR emit_event.type !~ '^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$' THEN
-    RAISE EXCEPTION 'axon.emit_event: invalid event type %',
-      coalesce(quote_literal(emit_event.type), 'NULL') USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM axon.tenants t WHERE t.id = emit_event.tenant_id) THEN
-    RAISE EXCEPTION 'axon.emit_event: no such tenant %',
-      coalesce(quote_literal(emit_event.tenant_id), 'NULL') USING ERRCODE = 'no_data_found';
-  END IF;
-  IF axon.jsonb_depth(emit_event.data) > 64 THEN
-    RAISE EXCEPTION 'axon.emit_event: data is nested deeper than 64 levels'
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  IF emit_event.idempotency_key IS NOT NULL THEN
-    PERFORM axon.lock_idempotency_key(emit_event.tenant_id, emit_event.idempotency_key);
-    SELECT e.id INTO v_id
-      FROM axon.idempotency_keys k JOIN axon.events e ON e.id = k.event_id
-     WHERE k.tenant_id = emit_event.tenant_id AND k.key = emit_event.idempotency_key
-       AND e.tenant_id = k.tenant_id AND v_now - k.created_at < 86400000;
-    IF FOUND THEN
-      RETURN v_id;
-    END IF;
-  END IF;
-  v_id := axon.new_id('evt_', v_now);
-  INSERT INTO axon.events (id, tenant_id, type, payload, idempotency_key, deliveries, created_at)
-  VALUES (v_id, emit_event.tenant_id, emit_event.type,
-          '{"id":' || to_jsonb(v_id)::text ||
-          ',"type":' || to_jsonb(emit_event.type)::text ||
-          ',"tenant_id":' || to_jsonb(emit_event.tenant_id)::text ||
-          ',"created_at":"' || axon.format_ms(v_now) ||
-          '","data":' || axon.jsonb_minify(coalesce(emit_event.data, 'null'::jsonb)) || '}',
-          emit_event.idempotency_key, 0, v_now);
+)sql";
+// The rest of migration 12's emit_event (kEmitEventEnd follows): the deliveries and queue rows
+// inserted with an id each from axon.new_id, then the event's count of them.
+constexpr char kEmitEventAfterInsert12[] = R"sql(0, v_now);
   WITH made AS (
     INSERT INTO axon.deliveries (id, tenant_id, event_id, endpoint_id, event_type, status,
                                  attempts, series_start, next_attempt_at, created_at, updated_at)
@@ -441,23 +406,14 @@ BEGIN
   SELECT made.id, emit_event.tenant_id, made.endpoint_id, v_now FROM made;
   GET DIAGNOSTICS v_count = ROW_COUNT;
   UPDATE axon.events SET deliveries = v_count WHERE id = v_id;
-  IF emit_event.idempotency_key IS NOT NULL THEN
-    INSERT INTO axon.idempotency_keys (tenant_id, key, event_id, created_at)
-    VALUES (emit_event.tenant_id, emit_event.idempotency_key, v_id, v_now)
-    ON CONFLICT ON CONSTRAINT idempotency_keys_pkey DO UPDATE
-      SET event_id = excluded.event_id, created_at = excluded.created_at;
-  END IF;
-  PERFORM pg_notify('axon_work', '');
-  RETURN v_id;
-END
-$fn$;
 )sql";
 
 constexpr auto kDeliveryQueueText =
     join_sql(kQueueTables, kClaimUpToProbeOrder, kTenantOrderById, kClaimProbeToPickOrder,
              kTenantOrderById, kClaimPickToLease, kClaimLeaseByJoin, kClaimAfterLease,
              kOutcomeUpToQueueRows, kOutcomeQueueRowsByJoin, kOutcomeAfterQueueRows,
-             kEndOfFunction, kQueueAfterOutcome);
+             kEndOfFunction, kQueueAfterOutcome, kEmitEventSignature, kEmitEventChecks,
+             kEmitEventInsertUpToDeliveries, kEmitEventAfterInsert12, kEmitEventEnd);
 extern const std::string_view kDeliveryQueue = as_view(kDeliveryQueueText);
 
 // axon.claim_due and axon.complete_attempts as in kDeliveryQueue, except that the claim's

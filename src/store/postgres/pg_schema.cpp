@@ -414,6 +414,7 @@ using migration_sql::kFasterSubscriptionMatch;
 using migration_sql::kHotOutcomes;
 using migration_sql::kOneCallBatchIngest;
 using migration_sql::kOneCallIngest;
+using migration_sql::kOutboxIdRuns;
 using migration_sql::kQueueRowsByKey;
 using migration_sql::kRetention;
 
@@ -426,7 +427,8 @@ std::span<const Migration> all_migrations() {
       {7, kOutboxBatch},   {8, kClaimByTenant},   {9, kLeanDeliveryWrites},
       {10, kDispatchFunctions}, {11, kFasterIds}, {12, kDeliveryQueue},
       {13, kHotOutcomes}, {14, kFasterSubscriptionMatch}, {15, kOneCallIngest},
-      {16, kQueueRowsByKey}, {17, kOneCallBatchIngest}};
+      {16, kQueueRowsByKey}, {17, kOneCallBatchIngest},
+      {18, kOutboxIdRuns}};
   return list;
 }
 
@@ -461,6 +463,7 @@ int hot_outcomes_schema_version() { return version_of(kHotOutcomes); }
 int one_call_ingest_schema_version() { return version_of(kOneCallIngest); }
 int queue_rows_by_key_schema_version() { return version_of(kQueueRowsByKey); }
 int one_call_batch_ingest_schema_version() { return version_of(kOneCallBatchIngest); }
+int outbox_id_runs_schema_version() { return version_of(kOutboxIdRuns); }
 
 void run_migrations(PgConnection& conn) { run_migrations(conn, latest_schema_version()); }
 

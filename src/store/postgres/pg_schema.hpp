@@ -44,5 +44,7 @@ int one_call_ingest_schema_version();
 int queue_rows_by_key_schema_version();
 // The version that stores a tenant's events in one call (axon.ingest_events).
 int one_call_batch_ingest_schema_version();
+// The version whose axon.emit_event draws its delivery ids in one call (axon.new_ids).
+int outbox_id_runs_schema_version();
 
 }  // namespace axon::pg
