@@ -55,5 +55,7 @@ extern const std::string_view kQueueRowsByKey;
 extern const std::string_view kOneCallBatchIngest;
 // An event's delivery ids drawn in one call (axon.new_ids) by axon.emit_event.
 extern const std::string_view kOutboxIdRuns;
+// Deliveries without a foreign key to events; deleting events deletes them by trigger.
+extern const std::string_view kDeliveriesWithoutEventKey;
 
 }  // namespace axon::pg::migration_sql

@@ -406,12 +406,13 @@ CREATE INDEX deliveries_claimable_by_tenant
   WHERE status = 'pending';
 )sql";
 
+using migration_sql::kDeliveriesWithoutEventKey;
 using migration_sql::kDeliveryQueue;
 using migration_sql::kDispatchFunctions;
-using migration_sql::kLeanDeliveryWrites;
 using migration_sql::kFasterIds;
 using migration_sql::kFasterSubscriptionMatch;
 using migration_sql::kHotOutcomes;
+using migration_sql::kLeanDeliveryWrites;
 using migration_sql::kOneCallBatchIngest;
 using migration_sql::kOneCallIngest;
 using migration_sql::kOutboxIdRuns;
@@ -421,14 +422,25 @@ using migration_sql::kRetention;
 // A function-local table: some migrations' SQL is defined in other files
 // (pg_migrations.hpp), so the list is built on first use, never during static initialisation.
 std::span<const Migration> all_migrations() {
-  static const Migration list[] = {
-      {1, kTables},        {2, kOutbox},          {3, kEventTypes},
-      {4, kOperational},   {5, kRetention},       {6, kClientCertificates},
-      {7, kOutboxBatch},   {8, kClaimByTenant},   {9, kLeanDeliveryWrites},
-      {10, kDispatchFunctions}, {11, kFasterIds}, {12, kDeliveryQueue},
-      {13, kHotOutcomes}, {14, kFasterSubscriptionMatch}, {15, kOneCallIngest},
-      {16, kQueueRowsByKey}, {17, kOneCallBatchIngest},
-      {18, kOutboxIdRuns}};
+  static const Migration list[] = {{1, kTables},
+                                   {2, kOutbox},
+                                   {3, kEventTypes},
+                                   {4, kOperational},
+                                   {5, kRetention},
+                                   {6, kClientCertificates},
+                                   {7, kOutboxBatch},
+                                   {8, kClaimByTenant},
+                                   {9, kLeanDeliveryWrites},
+                                   {10, kDispatchFunctions},
+                                   {11, kFasterIds},
+                                   {12, kDeliveryQueue},
+                                   {13, kHotOutcomes},
+                                   {14, kFasterSubscriptionMatch},
+                                   {15, kOneCallIngest},
+                                   {16, kQueueRowsByKey},
+                                   {17, kOneCallBatchIngest},
+                                   {18, kOutboxIdRuns},
+                                   {19, kDeliveriesWithoutEventKey}};
   return list;
 }
 
@@ -464,6 +476,7 @@ int one_call_ingest_schema_version() { return version_of(kOneCallIngest); }
 int queue_rows_by_key_schema_version() { return version_of(kQueueRowsByKey); }
 int one_call_batch_ingest_schema_version() { return version_of(kOneCallBatchIngest); }
 int outbox_id_runs_schema_version() { return version_of(kOutboxIdRuns); }
+int deliveries_without_event_key_schema_version() { return version_of(kDeliveriesWithoutEventKey); }
 
 void run_migrations(PgConnection& conn) { run_migrations(conn, latest_schema_version()); }
 

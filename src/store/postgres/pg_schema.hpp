@@ -46,5 +46,7 @@ int queue_rows_by_key_schema_version();
 int one_call_batch_ingest_schema_version();
 // The version whose axon.emit_event draws its delivery ids in one call (axon.new_ids).
 int outbox_id_runs_schema_version();
+// The version after which deleting events deletes their deliveries by trigger, not by key.
+int deliveries_without_event_key_schema_version();
 
 }  // namespace axon::pg
