@@ -1,6 +1,8 @@
 #include "core/ids.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace axon {
 namespace {
@@ -48,19 +50,29 @@ bool is_valid_ulid(std::string_view s) {
 
 std::string IdGenerator::next(std::string_view prefix) {
   std::lock_guard lock(mu_);
-  Millis now = clock_.now_ms();
-  if (now < 0) now = 0;
+  const Micros now_us = std::max<Micros>(0, clock_.now_us());
+  const Millis now = now_us / 1000;
+  const int micros = static_cast<int>(now_us % 1000);  // 0-999: 10 bits
+  // The least these 80 bits may be now: the microsecond, then 70 random bits.
+  unsigned char floor[10];
+  random_.fill(floor);
+  floor[0] = static_cast<unsigned char>(micros >> 2);
+  floor[1] = static_cast<unsigned char>(((micros & 3) << 6) | (floor[1] & 0x3F));
   if (now > last_ms_) {
     last_ms_ = now;
-    random_.fill(last_rand_);
+    std::memcpy(last_rand_, floor, sizeof floor);
   } else {
     // Same millisecond (or the clock stepped back): keep the time and increment the random
-    // part so ids stay strictly increasing.
+    // part so ids stay strictly increasing, up to this microsecond's floor if it is higher.
     int i = 9;
     for (; i >= 0; --i) {
       if (++last_rand_[i] != 0) break;
     }
-    if (i < 0) ++last_ms_;  // 2^80 ids in one ms: borrow the next millisecond
+    if (i < 0) {
+      ++last_ms_;  // 2^80 ids in one ms: borrow the next millisecond
+    } else if (now == last_ms_ && std::memcmp(floor, last_rand_, sizeof floor) > 0) {
+      std::memcpy(last_rand_, floor, sizeof floor);
+    }
   }
   std::string id(prefix);
   id += encode_ulid(static_cast<std::uint64_t>(last_ms_), last_rand_);

@@ -1,7 +1,10 @@
 // Resource ids: a type prefix and 26 Crockford base32 characters (a ULID): 48 bits of
-// creation time in ms, then 80 random bits. Ids of one prefix sort by creation time as
-// plain strings; within one millisecond a generator increments the random part so ids
-// it issues stay strictly increasing.
+// creation time in ms, then 80 bits that start as the microsecond within that millisecond
+// (10 bits) and 70 random bits. Ids of one prefix sort by creation time as plain strings;
+// within one millisecond a generator increments the 80 bits so ids it issues stay strictly
+// increasing, and never lets them fall below the current microsecond's start, so that ids
+// drawn one after another by different processes on one machine sort in the order they were
+// drawn (a FIFO endpoint's order when its events come in through several nodes).
 //   ten_01JDZ8Q3V6K2W9X4Y5Z6A7B8C9
 // Thread-safety: IdGenerator is safe to share (internally locked).
 #pragma once

@@ -289,6 +289,17 @@ TEST_F(OutboxTest, NewIdsDrawsARunThatContinuesNewId) {
   EXPECT_EQ(sql_->exec("SELECT cardinality(axon.new_ids('x_', 0))").i32(0, 0), 0);
 }
 
+// Consecutive transactions, many within one millisecond: each starts its ids afresh, from
+// the microsecond within the millisecond, so they still sort in the order they were drawn.
+TEST_F(OutboxTest, IdsOfConsecutiveTransactionsSortInTheOrderTheyWereDrawn) {
+  std::string previous;
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = sql_->exec("SELECT axon.new_id('x_')").text(0, 0);
+    ASSERT_LT(previous, id) << "call " << i;
+    previous = id;
+  }
+}
+
 TEST_F(OutboxTest, SubscriptionMatchInSqlFollowsTheCoreRules) {
   struct Case {
     const char* patterns;  // JSON, or nullptr for SQL NULL

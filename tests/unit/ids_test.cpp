@@ -75,15 +75,35 @@ class AllOnes final : public Random {
   }
 };
 
-TEST(Ids, RandomOverflowBorrowsNextMillisecond) {
+TEST(Ids, IncrementCarriesIntoTheMicrosecondBits) {
   FakeClock clock(1'000);
+  clock.set_micros(999);
   AllOnes random;
   IdGenerator gen(clock, random);
   std::string a = gen.next("");
-  EXPECT_EQ(a.substr(10), "ZZZZZZZZZZZZZZZZ");
-  std::string b = gen.next("");
+  // 999 = 0b11111'00111 then 70 one bits: "Z", "7", then fourteen "Z" from character 10 on.
+  EXPECT_EQ(a.substr(10), "Z7ZZZZZZZZZZZZZZ");
+  std::string b = gen.next("");  // the carry runs up through the random bits into 999
   EXPECT_LT(a, b);
-  EXPECT_EQ(id_time_ms(b), 1'001);
+  EXPECT_EQ(b.substr(10), "Z800000000000000");  // 1000 = 0b11111'01000
+  EXPECT_EQ(id_time_ms(b), 1'000);
+}
+
+// Two processes on one machine: each generator's ids follow the clock's microseconds, so an
+// id drawn after another one (by either generator) sorts after it, however many ids the
+// first generator drew in that millisecond and whatever the random bits.
+TEST(Ids, IdsOfTwoGeneratorsSortInTheOrderTheyWereDrawn) {
+  FakeClock clock(1'700'000'000'000);
+  SeededRandom random_a(7), random_b(8);
+  IdGenerator a(clock, random_a), b(clock, random_b);
+  std::string previous;
+  for (int step = 0; step < 400; ++step) {
+    clock.set_micros(step * 2 % 1000);
+    IdGenerator& gen = (step / 3) % 2 == 0 ? a : b;  // runs of three from each
+    std::string id = gen.next("dlv_");
+    ASSERT_LT(previous, id) << "step " << step;
+    previous = id;
+  }
 }
 
 TEST(Ids, ConcurrentGenerationIsUnique) {

@@ -66,8 +66,11 @@ $fn$;
 // calls within one millisecond would) and encodes the shared head (prefix, time, high half)
 // once, so a delivery costs the 8 characters of its low half, encoded by axon.base32_40 (an
 // SQL function: inlined into the query). A run that would carry out of the low half starts at
-// the next high value instead (the ids still increase). axon.new_id becomes a run of one: the
-// same ids as before, one place for the state. emit_event draws its deliveries' ids as one run
+// the next high value instead (the ids still increase). As in core/ids.hpp, the random part
+// starts at the microsecond within the millisecond (its top 10 bits), so that ids drawn by
+// consecutive transactions within one millisecond still sort in the order they were drawn (a
+// FIFO endpoint's order); before, each transaction started from 80 random bits. axon.new_id
+// becomes a run of one: one place for the state. emit_event draws its deliveries' ids as one run
 // after finding the endpoints, and writes the event's delivery count with the event (before,
 // a second UPDATE of the event row).
 constexpr char kIdRuns[] = R"sql(
@@ -87,8 +90,11 @@ CREATE OR REPLACE FUNCTION axon.new_ids(prefix text, n integer, at_ms bigint DEF
 RETURNS text[] LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   ms bigint := coalesce(at_ms, axon.now_ms());
+  -- The microsecond within ms (axon.now_ms rounds, so ms spans ms*1000-500 to ms*1000+499);
+  -- NULL below when ms is not now.
+  micros bigint := (extract(epoch FROM clock_timestamp()) * 1000000)::bigint - ms * 1000 + 500;
   state text := current_setting('axon.last_id', true);
-  hi bigint;  -- random bits 79..40
+  hi bigint;  -- random bits 79..40 (the microsecond, when known, then 30 random bits)
   lo bigint;  -- random bits 39..0, of the run's first id
   bytes bytea;
   head text;
@@ -97,15 +103,29 @@ BEGIN
   IF n IS NULL OR n < 1 THEN
     RETURN '{}';
   END IF;
+  IF micros NOT BETWEEN 0 AND 999 THEN
+    micros := NULL;
+  END IF;
   IF coalesce(split_part(state, ':', 3), '') <> '' AND split_part(state, ':', 1)::bigint >= ms THEN
     ms := split_part(state, ':', 1)::bigint;
     hi := split_part(state, ':', 2)::bigint;
     lo := split_part(state, ':', 3)::bigint + 1;
-  ELSE
+    IF lo > 1099511627775 THEN  -- 2^40 - 1: carry into the high half
+      lo := 0;
+      hi := (hi + 1) & 1099511627775;
+    END IF;
+  END IF;
+  -- A fresh start, or a state from an earlier microsecond of this millisecond: from the
+  -- microsecond on, as core/ids.hpp does, so that ids drawn one after another by different
+  -- transactions (a producer's consecutive ones) sort in that order.
+  IF hi IS NULL OR (micros IS NOT NULL AND (hi >> 30) < micros) THEN
     -- 10 fully random bytes of a v4 UUID: 0-5 and 9-12 (6 and 8 carry version/variant).
     bytes := uuid_send(gen_random_uuid());
     hi := ('x' || encode(substr(bytes, 1, 5), 'hex'))::bit(40)::bigint;
     lo := ('x' || encode(substr(bytes, 6, 1) || substr(bytes, 10, 4), 'hex'))::bit(40)::bigint;
+    IF micros IS NOT NULL THEN
+      hi := (micros << 30) | (hi & 1073741823);
+    END IF;
   END IF;
   IF lo + n - 1 > 1099511627775 THEN  -- 2^40 - 1: carry into the high half
     lo := 0;
