@@ -2,14 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/log.hpp"
-
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
+#include "core/log.hpp"
 #include "delivery/attempt_outcome.hpp"
 #include "delivery/attempt_report.hpp"
 #include "delivery/auto_disable.hpp"
@@ -63,18 +63,26 @@ struct Dispatcher::Impl {
   StoreLane& outcomes_lane = own_outcomes_lane ? *own_outcomes_lane : claims_lane;
   // Operational events of outcomes: collected in on_result, emitted first thing in record().
   OperationalEmitter operational{store, clock, options.operational_failing_after,
-                                 [this] { notified.store(true); sender.wakeup(); }};
+                                 [this] { announce(); }};
 
   std::mutex lifecycle_mu;  // start/stop
   std::thread thread;
   std::atomic<bool> stop_requested{false};
   std::atomic<Millis> grace_ms{0};
-  std::atomic<bool> notified{false};
+  std::atomic<bool> notified{false};            // work announced since the last turn
+  std::atomic<std::uint64_t> announcements{0};  // every announcement, for the claim lane
+
+  // New work may be due (Dispatcher::notify, an operational event): the next turn claims.
+  void announce() {
+    announcements.fetch_add(1);
+    notified.store(true);
+    sender.wakeup();
+  }
 
   // --- dispatcher-thread state (touched only by the thread) ---
   FairScheduler scheduler{clock, SchedulerOptions{.max_in_flight = options.max_in_flight,
-                                                   .max_per_destination = options.max_per_address,
-                                                   .max_per_service = options.max_per_host}};
+                                                  .max_per_destination = options.max_per_address,
+                                                  .max_per_service = options.max_per_host}};
   ClaimPacer pacer{ClaimPacerOptions{.max_in_flight = options.max_in_flight,
                                      .claim_batch = options.claim_batch,
                                      .poll_interval = options.poll_interval}};
@@ -96,17 +104,18 @@ struct Dispatcher::Impl {
         clock(c),
         random(r),
         options(std::move(o)),
-        sender(c, HttpSenderOptions{
-                      .request_timeout = options.request_timeout,
-                      .connect_timeout = options.connect_timeout,
-                      .allow_private = options.allow_private_targets,
-                      // No libcurl cap per host:port (0): the scheduler caps per tenant, and
-                      // a process-wide cap would let one tenant's hung connections queue
-                      // another tenant's transfers inside libcurl until they time out.
-                      .max_host_connections = 0,
-                      .max_cached_connections = std::max(64, options.max_in_flight),
-                      .egress = options.egress,
-                  }),
+        sender(c,
+               HttpSenderOptions{
+                   .request_timeout = options.request_timeout,
+                   .connect_timeout = options.connect_timeout,
+                   .allow_private = options.allow_private_targets,
+                   // No libcurl cap per host:port (0): the scheduler caps per tenant, and
+                   // a process-wide cap would let one tenant's hung connections queue
+                   // another tenant's transfers inside libcurl until they time out.
+                   .max_host_connections = 0,
+                   .max_cached_connections = std::max(64, options.max_in_flight),
+                   .egress = options.egress,
+               }),
         secret_cache(sb) {}
 
   // ---------------------------------------------------------------- main loop
@@ -157,10 +166,13 @@ struct Dispatcher::Impl {
     const auto limit = pacer.claim_now(now, load());
     if (!limit) return;
     claims_lane.post([this, now, limit = *limit]() -> StoreLane::Continuation {
+      const std::uint64_t announced = announcements.load();
       auto jobs = store.claim_due(options.owner, now, leases.lease_ms(), limit);
       std::optional<Millis> next_due;
-      // Everything due was claimed: ask when the next delivery becomes due.
-      if (jobs && static_cast<int>(jobs->size()) < limit) {
+      // Everything due was claimed: ask when the next delivery becomes due, unless new work
+      // was announced meanwhile (the pacer then claims again within kNotifyCoalesce, and that
+      // claim asks). Under a steady stream of events this saves a query per claim.
+      if (jobs && static_cast<int>(jobs->size()) < limit && announcements.load() == announced) {
         if (auto at = store.next_due_at(); at && *at) next_due = **at;
       }
       return [this, now, limit, jobs = std::move(jobs), next_due]() mutable {
@@ -173,8 +185,7 @@ struct Dispatcher::Impl {
                   std::optional<Millis> next_due) {
     if (!jobs) {
       const Millis delay = pacer.on_claim_failed(now);
-      spdlog::warn("dispatcher: claim failed ({}), retrying in {} ms", jobs.error().message,
-                   delay);
+      spdlog::warn("dispatcher: claim failed ({}), retrying in {} ms", jobs.error().message, delay);
       return;
     }
     const auto count = static_cast<int>(jobs->size());
@@ -198,8 +209,8 @@ struct Dispatcher::Impl {
     if (!earliest && !leases.has_recalls()) return;
     if (earliest) pacer.due_by(*earliest);  // handed-back work is claimable again then
     if (leases.has_recalls()) pacer.due_by(now);
-    claims_lane.post([this, now, batch = leases.take(), recalls = leases.take_recalls()]()
-                         -> StoreLane::Continuation {
+    claims_lane.post([this, now, batch = leases.take(),
+                      recalls = leases.take_recalls()]() -> StoreLane::Continuation {
       release_handbacks(store, options.owner, batch);
       recall_handbacks(store, recalls, now);
       return {};
@@ -236,8 +247,9 @@ struct Dispatcher::Impl {
     scheduler.finished(slot, 0, /*answered=*/false);  // no attempt: the slot is free again
     stats.unsignable.fetch_add(1);
     if (options.metrics) options.metrics->delivery_unsignable();
-    log_event(spdlog::level::err, "delivery handed back: the endpoint's signing secret or "
-                                  "client key cannot be opened with this node's master key",
+    log_event(spdlog::level::err,
+              "delivery handed back: the endpoint's signing secret or "
+              "client key cannot be opened with this node's master key",
               {{"tenant_id", job.tenant_id},
                {"endpoint_id", job.endpoint_id},
                {"delivery_id", job.delivery_id}});
@@ -259,7 +271,8 @@ struct Dispatcher::Impl {
     report_attempt(stats, options.metrics, clock.now_ms(), context, record, result);
     // The endpoint answered 410 and is being disabled: its queued jobs go back unattempted
     // (they wait in the store until it is enabled again).
-    if (record.disable_endpoint) leases.hand_back(now, scheduler.drop_endpoint(context.endpoint_id));
+    if (record.disable_endpoint)
+      leases.hand_back(now, scheduler.drop_endpoint(context.endpoint_id));
     outcomes.add(std::move(record), clock.steady_ms());
   }
 
@@ -388,10 +401,7 @@ void Dispatcher::start() {
   impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
 }
 
-void Dispatcher::notify() {
-  impl_->notified.store(true);
-  impl_->sender.wakeup();
-}
+void Dispatcher::notify() { impl_->announce(); }
 
 void Dispatcher::stop(Millis grace) {
   std::lock_guard lock(impl_->lifecycle_mu);
