@@ -75,6 +75,7 @@ TEST_F(DispatcherNextDue, AClaimDuringWhichWorkWasAnnouncedDoesNotAskWhenTheNext
   }
   EXPECT_GT(store.next_due_calls.load(), asked_before);
   EXPECT_EQ(store.asked_after_announcing.load(), 0);
+  dispatcher.stop(0);  // before `store` goes away
 }
 
 }  // namespace
