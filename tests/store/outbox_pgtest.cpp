@@ -246,13 +246,14 @@ TEST_F(OutboxTest, NewIdIsAStrictlyIncreasingUlid) {
       "(SELECT g, axon.new_id('x_', 5) AS id FROM generate_series(1, 20) g) s");
   EXPECT_TRUE(seq.boolean(0, 0));
   // The random part is two 40-bit halves (8 characters each); the low one carries into the
-  // high one, so the next id after ...:0:2^40-1 ends in "00000001" "00000000".
+  // high one, so the next id after ...:999*2^30:2^40-1 ends in "Z7000001" "00000000" (the
+  // high half starts with the microsecond: 999 for a millisecond long past).
   pg::PgResult carry = sql_->exec(
       "SELECT axon.new_id('x_', 1764000000000) FROM (SELECT set_config('axon.last_id', "
-      "'1764000000000:0:1099511627775', true)) AS s");
+      "'1764000000000:1072668082176:1099511627775', true)) AS s");
   EXPECT_EQ(carry.text(0, 0),
             "x_01KAV9FT00"
-            "00000001"
+            "Z7000001"
             "00000000");
 }
 
@@ -281,11 +282,12 @@ TEST_F(OutboxTest, NewIdsDrawsARunThatContinuesNewId) {
   // increasing, and the state continues from the run's last id.
   pg::PgResult carry = sql_->exec(
       "SELECT axon.new_ids('x_', 3, 1764000000000), axon.new_id('x_', 1764000000000) "
-      "FROM (SELECT set_config('axon.last_id', '1764000000000:0:1099511627774', true)) AS s");
+      "FROM (SELECT set_config('axon.last_id', '1764000000000:1072668082176:1099511627774', "
+      "true)) AS s");
   EXPECT_EQ(carry.text(0, 0),
-            "{x_01KAV9FT000000000100000000,x_01KAV9FT000000000100000001,"
-            "x_01KAV9FT000000000100000002}");
-  EXPECT_EQ(carry.text(0, 1), "x_01KAV9FT000000000100000003");
+            "{x_01KAV9FT00Z700000100000000,x_01KAV9FT00Z700000100000001,"
+            "x_01KAV9FT00Z700000100000002}");
+  EXPECT_EQ(carry.text(0, 1), "x_01KAV9FT00Z700000100000003");
   EXPECT_EQ(sql_->exec("SELECT cardinality(axon.new_ids('x_', 0))").i32(0, 0), 0);
 }
 

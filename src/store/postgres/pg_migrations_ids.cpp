@@ -91,10 +91,11 @@ RETURNS text[] LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   ms bigint := coalesce(at_ms, axon.now_ms());
   -- The microsecond within ms (axon.now_ms rounds, so ms spans ms*1000-500 to ms*1000+499);
-  -- NULL below when ms is not now.
-  micros bigint := (extract(epoch FROM clock_timestamp()) * 1000000)::bigint - ms * 1000 + 500;
+  -- 999 once ms is over (an id drawn later than any drawn within it), 0 before it starts.
+  micros bigint := least(greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint
+                                  - ms * 1000 + 500, 0), 999);
   state text := current_setting('axon.last_id', true);
-  hi bigint;  -- random bits 79..40 (the microsecond, when known, then 30 random bits)
+  hi bigint;  -- random bits 79..40: the microsecond (10 bits), then 30 random bits
   lo bigint;  -- random bits 39..0, of the run's first id
   bytes bytea;
   head text;
@@ -102,9 +103,6 @@ DECLARE
 BEGIN
   IF n IS NULL OR n < 1 THEN
     RETURN '{}';
-  END IF;
-  IF micros NOT BETWEEN 0 AND 999 THEN
-    micros := NULL;
   END IF;
   IF coalesce(split_part(state, ':', 3), '') <> '' AND split_part(state, ':', 1)::bigint >= ms THEN
     ms := split_part(state, ':', 1)::bigint;
@@ -118,14 +116,11 @@ BEGIN
   -- A fresh start, or a state from an earlier microsecond of this millisecond: from the
   -- microsecond on, as core/ids.hpp does, so that ids drawn one after another by different
   -- transactions (a producer's consecutive ones) sort in that order.
-  IF hi IS NULL OR (micros IS NOT NULL AND (hi >> 30) < micros) THEN
+  IF hi IS NULL OR (hi >> 30) < micros THEN
     -- 10 fully random bytes of a v4 UUID: 0-5 and 9-12 (6 and 8 carry version/variant).
     bytes := uuid_send(gen_random_uuid());
-    hi := ('x' || encode(substr(bytes, 1, 5), 'hex'))::bit(40)::bigint;
+    hi := (micros << 30) | (('x' || encode(substr(bytes, 1, 5), 'hex'))::bit(40)::bigint & 1073741823);
     lo := ('x' || encode(substr(bytes, 6, 1) || substr(bytes, 10, 4), 'hex'))::bit(40)::bigint;
-    IF micros IS NOT NULL THEN
-      hi := (micros << 30) | (hi & 1073741823);
-    END IF;
   END IF;
   IF lo + n - 1 > 1099511627775 THEN  -- 2^40 - 1: carry into the high half
     lo := 0;
