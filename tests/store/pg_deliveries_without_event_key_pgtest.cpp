@@ -21,12 +21,10 @@ TEST(PgDeliveriesWithoutEventKey, DeletingATenantStillDeletesItsDeliveries) {
   const std::string rows = std::string(kTenantWithAKeyedEvent) +
                            "INSERT INTO axon.attempts (delivery_id, n, started_at, duration_ms, "
                            "status_code) VALUES ('dlv_1', 1, 1763999950000, 5, 500);";
-  const std::string url =
-      database_before(*server, pg::deliveries_without_event_key_schema_version(), rows);
-  auto opened = open_postgres_store(url);
-  ASSERT_TRUE(opened) << opened.error().message;
-  Store& store = **opened;
-  ASSERT_TRUE(store.migrate());
+  std::string url;
+  auto upgraded = open_upgraded_pg_store(*server, pg::deliveries_without_event_key_schema_version(),
+                                         rows, &url);
+  Store& store = *upgraded;
   pg::PgConnection conn(url);
   EXPECT_EQ(pg_scalar(conn,
                       "SELECT count(*) FROM pg_constraint "

@@ -38,11 +38,10 @@ TEST(PgOneCallIngest, KeysTakenBeforeTheMigrationStillReplay) {
   PgServer* server = PgServer::shared();
   ASSERT_NE(server, nullptr);
   ASSERT_GT(pg::one_call_ingest_schema_version(), 0);
-  const std::string url = database_before(*server, pg::one_call_ingest_schema_version(), kOldRows);
-  auto opened = open_postgres_store(url);
-  ASSERT_TRUE(opened) << opened.error().message;
-  Store& store = **opened;
-  ASSERT_TRUE(store.migrate());
+  std::string url;
+  auto upgraded =
+      open_upgraded_pg_store(*server, pg::one_call_ingest_schema_version(), kOldRows, &url);
+  Store& store = *upgraded;
   pg::PgConnection conn(url);
 
   auto replayed = store.ingest_event(event_of("evt_2", "ten_1", "k-1"), kNow, delivery_ids());

@@ -17,12 +17,10 @@ TEST(PgOutboxIdRuns, EmitEventAfterTheMigrationKeepsKeysAndQueuesARunOfIds) {
   PgServer* server = PgServer::shared();
   ASSERT_NE(server, nullptr);
   ASSERT_GT(pg::outbox_id_runs_schema_version(), 0);
-  const std::string url =
-      database_before(*server, pg::outbox_id_runs_schema_version(), kTenantWithAKeyedEvent);
-  auto opened = open_postgres_store(url);
-  ASSERT_TRUE(opened) << opened.error().message;
-  Store& store = **opened;
-  ASSERT_TRUE(store.migrate());
+  std::string url;
+  auto upgraded = open_upgraded_pg_store(*server, pg::outbox_id_runs_schema_version(),
+                                         kTenantWithAKeyedEvent, &url);
+  Store& store = *upgraded;
   pg::PgConnection conn(url);
 
   // The old event's key is older than the window (its rows are stamped in 2025, emit_event

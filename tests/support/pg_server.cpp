@@ -1,7 +1,5 @@
 #include "support/pg_server.hpp"
 
-#include "store/postgres/pg_schema.hpp"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -19,6 +17,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <vector>
+
+#include "store/postgres/pg_schema.hpp"
 
 namespace axon::test {
 namespace {
@@ -200,8 +200,8 @@ AttemptRecord attempt_outcome(const DeliveryJob& job, DeliveryStatus status, Mil
   return rec;
 }
 
-std::unique_ptr<Store> open_migrated_pg_store(PgServer& server, std::string* url_out) {
-  std::string url = server.create_database();
+namespace {
+std::unique_ptr<Store> open_and_migrate(const std::string& url, std::string* url_out) {
   auto store = open_postgres_store(url);
   if (!store) throw std::runtime_error("open_postgres_store: " + store.error().message);
   if (auto ok = (*store)->migrate(); !ok) {
@@ -209,6 +209,16 @@ std::unique_ptr<Store> open_migrated_pg_store(PgServer& server, std::string* url
   }
   if (url_out) *url_out = url;
   return std::move(*store);
+}
+}  // namespace
+
+std::unique_ptr<Store> open_migrated_pg_store(PgServer& server, std::string* url_out) {
+  return open_and_migrate(server.create_database(), url_out);
+}
+
+std::unique_ptr<Store> open_upgraded_pg_store(PgServer& server, int version,
+                                              std::string_view old_rows, std::string* url_out) {
+  return open_and_migrate(database_before(server, version, old_rows), url_out);
 }
 
 std::string test_id(std::string_view prefix) {

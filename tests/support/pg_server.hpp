@@ -81,6 +81,11 @@ IngestResult add_event(Store& store, const std::string& tenant_id, std::string_v
 // (SQL) written as that schema's code wrote them; *url_out receives its URL. The test then
 // opens a store on it and migrates. Throws std::runtime_error when that fails.
 std::string database_before(PgServer& server, int version, std::string_view old_rows);
+// database_before, then a Store opened on it and migrated to the latest schema (for a test
+// with nothing to check before the migration). Throws std::runtime_error when that fails.
+std::unique_ptr<Store> open_upgraded_pg_store(PgServer& server, int version,
+                                              std::string_view old_rows,
+                                              std::string* url_out = nullptr);
 // The first column of the first row of `sql`, as a number (counts in the tests' checks).
 std::int64_t pg_scalar(pg::PgConnection& conn, std::string_view sql);
 // The outcome of attempt job.attempt, started at `at`: answered `status_code`, moving the
