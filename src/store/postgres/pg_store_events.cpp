@@ -98,47 +98,60 @@ Delivery load_delivery(Transaction& tx, std::string_view tenant_id, std::string_
 
 }  // namespace
 
+// The loop of ingest_event and ingest_events: draws delivery ids up to `wanted` and runs
+// `call(conn, ids, rerun, wanted)`, one call of the store function with the ids as a text[]
+// literal (`rerun` after a broken connection, see autocommit). `call` answers the result, or
+// std::nullopt after raising `wanted` when the function stored nothing for want of ids; the
+// ids drawn are kept for the next call, in order.
+template <class T, class Call>
+Result<T> PostgresStore::call_with_delivery_ids(std::string_view what, std::size_t wanted,
+                                                const std::function<std::string()>& new_delivery_id,
+                                                Call&& call) {
+  constexpr int kMaxCalls = 4;  // a call per rise of the fan-out while endpoints are added
+  std::vector<std::string> delivery_ids;
+  for (int calls = 1;; ++calls) {
+    while (delivery_ids.size() < wanted) delivery_ids.push_back(new_delivery_id());
+    int runs = 0;
+    auto answer = autocommit(what, [&](PgConnection& conn) -> std::optional<T> {
+      return call(conn, text_array(delivery_ids), ++runs > 1, wanted);
+    });
+    if (!answer) return std::unexpected(answer.error());
+    if (*answer) return std::move(**answer);
+    if (calls == kMaxCalls) {
+      return fail(Errc::unavailable,
+                  std::string(what) + ": the tenant's endpoints kept changing; try again");
+    }
+  }
+}
+
 // One call of axon.ingest_event (migration kOneCallIngest: the rules and the outcomes are
 // described there), with as many delivery ids as the tenant's last event fanned out to; when
 // more endpoints match, the function stores nothing and says how many ids it needs.
 Result<IngestResult> PostgresStore::ingest_event(
     const NewEvent& event, Millis now, const std::function<std::string()>& new_delivery_id) {
-  constexpr int kMaxCalls = 4;  // a call per rise of the fan-out while endpoints are added
-  std::vector<std::string> delivery_ids;
-  std::size_t wanted = fan_out_hints_.get(event.tenant_id);
-  for (int call = 1;; ++call) {
-    while (delivery_ids.size() < wanted) delivery_ids.push_back(new_delivery_id());
-    int runs = 0;  // autocommit runs it again after a broken connection: p_rerun
-    auto answer =
-        autocommit("ingest_event", [&](PgConnection& conn) -> std::optional<IngestResult> {
-          PgResult r =
-              conn.exec(kIngestEvent, Params(event.tenant_id, event.id, event.type, event.payload,
-                                             event.idempotency_key, event.created_at, now,
-                                             event.operational, store_rules::kIdempotencyWindowMs,
-                                             text_array(delivery_ids), ++runs > 1));
-          const std::string outcome = r.text(0, 7);
-          const int deliveries = r.i32(0, 5);
-          if (outcome == "replayed") return IngestResult{read_event(r, 0), true};
-          if (outcome == "no_tenant") raise(store_rules::not_found(Resource::tenant));
-          if (outcome == "need_ids") {
-            wanted = static_cast<std::size_t>(deliveries);
-            return std::nullopt;
-          }
-          return IngestResult{Event{event.id, event.tenant_id, event.type, event.payload,
-                                    event.idempotency_key, deliveries, event.created_at},
-                              false};
-        });
-    if (!answer) return std::unexpected(answer.error());
-    if (*answer) {
-      if (!(*answer)->replayed) fan_out_hints_.put(event.tenant_id, (*answer)->event.deliveries);
-      return std::move(**answer);
-    }
-    fan_out_hints_.put(event.tenant_id, static_cast<int>(wanted));
-    if (call == kMaxCalls) {
-      return fail(Errc::unavailable,
-                  "ingest_event: the tenant's endpoints kept changing; try again");
-    }
-  }
+  auto result = call_with_delivery_ids<IngestResult>(
+      "ingest_event", fan_out_hints_.get(event.tenant_id), new_delivery_id,
+      [&](PgConnection& conn, const std::string& delivery_ids, bool rerun,
+          std::size_t& wanted) -> std::optional<IngestResult> {
+        PgResult r = conn.exec(
+            kIngestEvent, Params(event.tenant_id, event.id, event.type, event.payload,
+                                 event.idempotency_key, event.created_at, now, event.operational,
+                                 store_rules::kIdempotencyWindowMs, delivery_ids, rerun));
+        const std::string outcome = r.text(0, 7);
+        const int deliveries = r.i32(0, 5);
+        if (outcome == "replayed") return IngestResult{read_event(r, 0), true};
+        if (outcome == "no_tenant") raise(store_rules::not_found(Resource::tenant));
+        if (outcome == "need_ids") {
+          wanted = static_cast<std::size_t>(deliveries);
+          fan_out_hints_.put(event.tenant_id, deliveries);
+          return std::nullopt;
+        }
+        return IngestResult{Event{event.id, event.tenant_id, event.type, event.payload,
+                                  event.idempotency_key, deliveries, event.created_at},
+                            false};
+      });
+  if (result && !result->replayed) fan_out_hints_.put(event.tenant_id, result->event.deliveries);
+  return result;
 }
 
 // One call of axon.ingest_events (migration kOneCallBatchIngest: the rules and the outcomes
@@ -170,56 +183,46 @@ Result<std::vector<IngestResult>> PostgresStore::ingest_events(
   const std::optional<std::string> key_array =
       any_key ? std::optional(array_literal(keys)) : std::nullopt;
 
-  constexpr int kMaxCalls = 4;  // a call per rise of the fan-out while endpoints are added
-  std::vector<std::string> delivery_ids;
-  std::size_t wanted = fan_out_hints_.get(tenant_id) * events.size();
-  for (int call = 1;; ++call) {
-    while (delivery_ids.size() < wanted) delivery_ids.push_back(new_delivery_id());
-    int runs = 0;  // autocommit runs it again after a broken connection: p_rerun
-    auto answer = autocommit(
-        "ingest_events", [&](PgConnection& conn) -> std::optional<std::vector<IngestResult>> {
-          PgResult r = conn.exec(
-              kIngestEvents,
-              Params(tenant_id, id_array, type_array, payload_array, key_array, created_array, now,
-                     store_rules::kIdempotencyWindowMs, text_array(delivery_ids), ++runs > 1));
-          const std::string outcome = r.text(0, 7);
-          if (outcome == "no_tenant") raise(store_rules::not_found(Resource::tenant));
-          if (outcome == "need_ids") {
-            wanted = static_cast<std::size_t>(r.i32(0, 5));
-            return std::nullopt;
+  auto results = call_with_delivery_ids<std::vector<IngestResult>>(
+      "ingest_events", fan_out_hints_.get(tenant_id) * events.size(), new_delivery_id,
+      [&](PgConnection& conn, const std::string& delivery_ids, bool rerun,
+          std::size_t& wanted) -> std::optional<std::vector<IngestResult>> {
+        PgResult r = conn.exec(
+            kIngestEvents,
+            Params(tenant_id, id_array, type_array, payload_array, key_array, created_array, now,
+                   store_rules::kIdempotencyWindowMs, delivery_ids, rerun));
+        const std::string outcome = r.text(0, 7);
+        if (outcome == "no_tenant") raise(store_rules::not_found(Resource::tenant));
+        if (outcome == "need_ids") {
+          wanted = static_cast<std::size_t>(r.i32(0, 5));
+          fan_out_hints_.put(tenant_id,
+                             static_cast<int>((wanted + events.size() - 1) / events.size()));
+          return std::nullopt;
+        }
+        if (static_cast<std::size_t>(r.rows()) != events.size()) {
+          raise(Errc::internal, "ingest_events: not one answer per event");
+        }
+        std::vector<IngestResult> answers;
+        answers.reserve(events.size());
+        for (int row = 0; row < r.rows(); ++row) {
+          if (r.text(row, 7) == "replayed") {
+            answers.push_back({read_event(r, row), true});
+            continue;
           }
-          if (static_cast<std::size_t>(r.rows()) != events.size()) {
-            raise(Errc::internal, "ingest_events: not one answer per event");
-          }
-          std::vector<IngestResult> results;
-          results.reserve(events.size());
-          for (int row = 0; row < r.rows(); ++row) {
-            if (r.text(row, 7) == "replayed") {
-              results.push_back({read_event(r, row), true});
-              continue;
-            }
-            const NewEvent& event = events[static_cast<std::size_t>(row)];
-            results.push_back({Event{event.id, tenant_id, event.type, event.payload,
-                                     event.idempotency_key, r.i32(row, 5), event.created_at},
-                               false});
-          }
-          return results;
-        });
-    if (!answer) return std::unexpected(answer.error());
-    if (*answer) {
-      int widest = -1;  // the largest fan-out of an event stored by this call
-      for (const IngestResult& result : **answer) {
-        if (!result.replayed) widest = std::max(widest, result.event.deliveries);
-      }
-      if (widest >= 0) fan_out_hints_.put(tenant_id, widest);
-      return std::move(**answer);
-    }
-    fan_out_hints_.put(tenant_id, static_cast<int>((wanted + events.size() - 1) / events.size()));
-    if (call == kMaxCalls) {
-      return fail(Errc::unavailable,
-                  "ingest_events: the tenant's endpoints kept changing; try again");
-    }
+          const NewEvent& event = events[static_cast<std::size_t>(row)];
+          answers.push_back({Event{event.id, tenant_id, event.type, event.payload,
+                                   event.idempotency_key, r.i32(row, 5), event.created_at},
+                             false});
+        }
+        return answers;
+      });
+  if (!results) return results;
+  int widest = -1;  // the largest fan-out of an event stored by this call
+  for (const IngestResult& result : *results) {
+    if (!result.replayed) widest = std::max(widest, result.event.deliveries);
   }
+  if (widest >= 0) fan_out_hints_.put(tenant_id, widest);
+  return results;
 }
 
 Result<Event> PostgresStore::get_event(std::string_view tenant_id, std::string_view id) {

@@ -157,6 +157,13 @@ class PostgresStore final : public Store {
   auto autocommit(std::string_view what, F&& body)
       -> Result<std::invoke_result_t<F&, PgConnection&>>;
 
+  // ingest_event's and ingest_events' calls with the delivery ids they need (the template is
+  // defined and used in pg_store_events.cpp).
+  template <class T, class Call>
+  Result<T> call_with_delivery_ids(std::string_view what, std::size_t wanted,
+                                   const std::function<std::string()>& new_delivery_id,
+                                   Call&& call);
+
   // The group commit of ingest_event_async: each tenant's events of the batch go in through
   // ingest_events (one transaction); a group that fails is stored again one event at a time,
   // so one event's refusal does not refuse the others.
