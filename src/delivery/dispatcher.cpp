@@ -69,17 +69,16 @@ struct Dispatcher::Impl {
   std::thread thread;
   std::atomic<bool> stop_requested{false};
   std::atomic<Millis> grace_ms{0};
-  std::atomic<bool> notified{false};            // work announced since the last turn
-  std::atomic<std::uint64_t> announcements{0};  // every announcement, for the claim lane
+  std::atomic<std::uint64_t> announcements{0};  // every announcement of new work
 
   // New work may be due (Dispatcher::notify, an operational event): the next turn claims.
   void announce() {
     announcements.fetch_add(1);
-    notified.store(true);
     sender.wakeup();
   }
 
   // --- dispatcher-thread state (touched only by the thread) ---
+  std::uint64_t announcements_seen = 0;  // announcements counted by the last turn
   FairScheduler scheduler{clock, SchedulerOptions{.max_in_flight = options.max_in_flight,
                                                   .max_per_destination = options.max_per_address,
                                                   .max_per_service = options.max_per_host}};
@@ -137,7 +136,9 @@ struct Dispatcher::Impl {
   void turn() {
     run_completions();
     const Millis now = clock.now_ms();
-    pacer.on_turn(notified.exchange(false));
+    const std::uint64_t announced = announcements.load();
+    pacer.on_turn(announced != announcements_seen);
+    announcements_seen = announced;
     claim(now);
     if (leases.check_due(clock.steady_ms())) {
       scheduler.collect_expiring(now, leases.needed_until(now), leases.pending());
@@ -318,7 +319,7 @@ struct Dispatcher::Impl {
 
   // How long poll() may sleep: until the next claim, token, flush or housekeeping.
   Millis sleep_budget() const {
-    if (notified.load()) return 0;
+    if (announcements.load() != announcements_seen) return 0;  // work announced since the turn
     const Millis now = clock.now_ms();
     const Millis steady_now = clock.steady_ms();
     Millis budget = options.poll_interval;
