@@ -7,8 +7,9 @@
 // connection is reopened and the transaction retried once if it had not reached COMMIT;
 // serialization failures and deadlocks are retried; errors map by SQLSTATE (23505 conflict,
 // 53100 storage_full, 08*/57P*/other 53* unavailable, else internal). The dispatcher's hot
-// path (claim, outcomes, next due time) is one function call each, run as a single statement
-// in autocommit (autocommit()), which saves the BEGIN and COMMIT round trips.
+// path (claim, outcomes, next due time) and the API's ingest are one function call each, run
+// as a single statement in autocommit (autocommit()), which saves the BEGIN and COMMIT round
+// trips.
 // Thread-safety: all methods may be called concurrently (see Store).
 #pragma once
 
@@ -103,9 +104,9 @@ class PostgresStore final : public Store {
   Result<std::vector<IngestResult>> ingest_events(
       std::span<const NewEvent> events, Millis now,
       const std::function<std::string()>& new_delivery_id) override;
-  // On the caller's thread: each request's transaction runs on its own pooled connection
-  // (a group commit for single events is not built for PostgreSQL yet).
-  // Queued for a group commit (pg_ingest_queue.hpp, commit_ingests).
+  // ingest_event and ingest_events run on the caller's thread, one function call each in
+  // autocommit (call_with_delivery_ids). ingest_event_async is queued for a group commit
+  // (pg_ingest_queue.hpp, commit_ingests), which stores a tenant's events with ingest_events.
   void ingest_event_async(NewEvent event, Millis now,
                           std::function<std::string()> new_delivery_id,
                           IngestDone done) override;
