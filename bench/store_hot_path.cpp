@@ -1,14 +1,16 @@
 // bench_store_hot_path: the database's share of one delivery, without HTTP or the dispatcher.
-// Against a PostgreSQL database it ingests --events events of one tenant fanned out to
+// Against a database it ingests --events events of one tenant fanned out to
 // --endpoints endpoints (batches of 100 events per ingest_events call), then drains them as
 // the dispatcher would: claim_due batches of --batch, each completed as succeeded in one
-// complete_attempts call. It prints the PostgreSQL server's CPU (the postmaster given by
-// --db-pid and its backends) per delivery for each phase, and the store calls' wall time:
+// complete_attempts call. It prints the database's CPU per delivery for each phase: the
+// PostgreSQL server's (the postmaster given by --db-pid and its backends), or for SQLite this
+// process's own (SQLite runs inside it, with its checkpointer thread):
 //
 //   bench_store_hot_path --db postgres://… --db-pid POSTMASTER_PID [--events 10000]
 //                        [--endpoints 10] [--batch 256]
+//   bench_store_hot_path --db sqlite:PATH [--events 10000] [--endpoints 10] [--batch 256]
 //
-// RESULT line: ingest_db_us, claim_db_us, complete_db_us (PostgreSQL CPU µs per delivery),
+// RESULT line: ingest_db_us, claim_db_us, complete_db_us (the database's CPU µs per delivery),
 // drain_db_us (claim + complete), drain_rate (deliveries/s of claim + complete alone),
 // outcome_hot_pct (the share of axon.deliveries updates that were HOT, i.e. wrote no index
 // entry, from pg_stat_user_tables; -1 if the statistics did not arrive).
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <string>
 #include <thread>
@@ -50,7 +53,8 @@ bool parse(int argc, char** argv, Args& a) {
     else if (k == "--batch") a.batch = std::atoi(v);
     else return false;
   }
-  return !a.db.empty() && a.db_pid > 0 && a.events > 0 && a.endpoints > 0 && a.batch > 0;
+  const bool sqlite = a.db.starts_with("sqlite:");
+  return !a.db.empty() && (sqlite || a.db_pid > 0) && a.events > 0 && a.endpoints > 0 && a.batch > 0;
 }
 
 template <typename T>
@@ -69,9 +73,14 @@ void must(const axon::Result<void>& r, const char* what) {
   }
 }
 
-// The server's CPU so far; a backend that exits while /proc is read makes the read fail
-// (ESRCH), so it is read again.
+// The database's CPU so far: this process's for SQLite (pid 0), else the PostgreSQL server's;
+// a backend that exits while /proc is read makes the read fail (ESRCH), so it is read again.
 double db_cpu(pid_t postmaster) {
+  if (postmaster == 0) {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+  }
   for (int tries = 0;; ++tries) {
     try {
       return bench::process_tree_cpu_seconds(postmaster);
@@ -108,8 +117,8 @@ int main(int argc, char** argv) {
   Args args;
   if (!parse(argc, argv, args)) {
     std::fprintf(stderr,
-                 "usage: bench_store_hot_path --db postgres://… --db-pid PID [--events N] "
-                 "[--endpoints N] [--batch N]\n");
+                 "usage: bench_store_hot_path --db postgres://… --db-pid PID | --db sqlite:PATH "
+                 "[--events N] [--endpoints N] [--batch N]\n");
     return 2;
   }
   axon::SystemClock clock;
@@ -176,7 +185,7 @@ int main(int argc, char** argv) {
   }
   const double drain_s = seconds_since(t0);
   store.reset();  // its sessions end and report their statistics
-  const double hot_pct = hot_update_percent(args.db, drained);
+  const double hot_pct = args.db_pid ? hot_update_percent(args.db, drained) : -1;
   const auto per = [&](double cpu) { return cpu * 1e6 / static_cast<double>(std::max(1L, drained)); };
   std::printf(
       "RESULT scenario=store_hot_path deliveries=%ld drained=%ld batch=%d ingest_db_us=%.1f "
