@@ -62,6 +62,9 @@ class LoadGen {
   // One request's body: a single event, or a batch of `count` events from `seq` on.
   std::string request_body(long seq, long count) const;
   double db_cpu() const;
+  // Seconds SQLite's one writer has been held so far, both classes together, from the
+  // server's /metrics (axon_store_writer_busy_seconds_total); 0 on PostgreSQL.
+  double writer_busy_seconds() const;
   long delivered_to(int ports) const;
   bool pending_empty(HttpClient& c);
 

@@ -124,7 +124,7 @@ int LoadGen::ingest_scenario() {
 
 int LoadGen::end_to_end() {
   if (!start_server({}) || !setup()) return 1;
-  double cpu0 = server_.cpu_seconds();
+  double cpu0 = server_.cpu_seconds(), busy0 = writer_busy_seconds();
   std::int64_t t0 = wall_ns();
   IngestStats ing = ingest(args_.events, 0, args_.ingest_clients);
   if (ing.accepted == 0) return 1;
@@ -135,13 +135,17 @@ int LoadGen::end_to_end() {
   std::int64_t last = t0;
   for (const auto& a : receiver_.take_arrivals()) last = std::max(last, a.ns);
   double secs = seconds_between(t0, last);
+  // How much of the run SQLite's one writer was held (ingest, claims, outcomes): near 100 %,
+  // the writer is what limits the run.
+  const double busy_pct = 100.0 * (writer_busy_seconds() - busy0) / secs;
   std::printf(
       "RESULT scenario=e2e store=%s batch=%ld events=%ld deliveries=%ld complete=%d "
-      "seconds=%.3f rate=%.0f ingest_s=%.3f ingest_rate=%.0f errors=%ld cpu_s=%.2f rss_mb=%.1f\n",
+      "seconds=%.3f rate=%.0f ingest_s=%.3f ingest_rate=%.0f errors=%ld cpu_s=%.2f rss_mb=%.1f "
+      "writer_busy_pct=%.0f\n",
       args_.store.c_str(), args_.batch, ing.accepted, expected, complete ? 1 : 0, secs,
       static_cast<double>(receiver_.stats().total) / secs, ing.seconds,
       static_cast<double>(ing.accepted) / ing.seconds, ing.errors, cpu1 - cpu0,
-      static_cast<double>(server_.peak_rss_kb()) / 1024.0);
+      static_cast<double>(server_.peak_rss_kb()) / 1024.0, busy_pct);
   std::fflush(stdout);
   return complete ? 0 : 1;
 }

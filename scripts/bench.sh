@@ -399,7 +399,8 @@ for s in "${store_list[@]}"; do
     r=$(get $kind "$s" rate); need "$r" "$kind $s"
     min=20000; label="13 e2e single events"
     [[ $kind == e2e_batch ]] && { min=35000; label="13 e2e batches of 100"; }
-    row "$label" "$s" "${r:-?} deliveries/s ($(pct "${r:-0}" "${ceil:-0}")% of ceiling), RSS $(get $kind "$s" rss_mb) MB" \
+    writer=""; [[ $s == sqlite ]] && writer=", writer busy $(get $kind "$s" writer_busy_pct)%"
+    row "$label" "$s" "${r:-?} deliveries/s ($(pct "${r:-0}" "${ceil:-0}")% of ceiling), RSS $(get $kind "$s" rss_mb) MB$writer" \
       "$([[ $s == sqlite ]] && echo ">= $min/s" || echo "(none)")" \
       "$([[ $s == sqlite ]] && verdict "${r:-x}" ">=" $min || echo -)"
   done

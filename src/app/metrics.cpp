@@ -65,6 +65,18 @@ std::string MetricsRenderer::render() {
     out += fmt::format("axon_deliveries_succeeded {}\n", counts->succeeded);
   }
   render_retention(out, figures.size_bytes);
+  if (const auto busy = store_.writer_busy()) {
+    out +=
+        "# HELP axon_store_writer_busy_seconds_total Seconds SQLite's one writer connection was "
+        "held, by whose writes: foreground (API changes a client waits on, such as ingest), "
+        "background (the dispatcher's claims and outcomes, retention). Together near 1 per "
+        "second: writes queue for the writer.\n"
+        "# TYPE axon_store_writer_busy_seconds_total counter\n";
+    out += fmt::format("axon_store_writer_busy_seconds_total{{class=\"foreground\"}} {:.6f}\n",
+                       busy->foreground_s);
+    out += fmt::format("axon_store_writer_busy_seconds_total{{class=\"background\"}} {:.6f}\n",
+                       busy->background_s);
+  }
   return out;
 }
 

@@ -377,6 +377,16 @@ class Store {
   };
   virtual Result<Counts> delivery_counts(Millis now) = 0;
 
+  // Seconds a store with one writer for every write (SQLite) has had it held since it
+  // opened, by whose writes: foreground (API changes a client waits on, such as ingest) and
+  // background (the dispatcher's claims and outcomes, retention). nullopt where writes run
+  // side by side (PostgreSQL). Together near 1 s per second: writes queue for the writer.
+  struct WriterBusy {
+    double foreground_s = 0;
+    double background_s = 0;
+  };
+  virtual std::optional<WriterBusy> writer_busy() { return std::nullopt; }
+
   // Called (from a store-owned thread) when another process may have queued work, e.g. a
   // PostgreSQL NOTIFY from the outbox or another node. SQLite has no other writers: no-op.
   virtual void set_work_callback(std::function<void()> on_work) { (void)on_work; }

@@ -63,6 +63,10 @@ class ObservabilityTest(unittest.TestCase):
             self.assertEqual(m['axon_queue_depth{state="dead"}'], 1)
             self.assertEqual(m['axon_queue_depth{state="due"}'], 0)
             self.assertIn("axon_deliveries_in_flight", m)
+            # SQLite's one writer: the ingests held it in the foreground, the dispatcher's
+            # claims and outcomes in the background.
+            self.assertGreater(m['axon_store_writer_busy_seconds_total{class="foreground"}'], 0)
+            self.assertGreater(m['axon_store_writer_busy_seconds_total{class="background"}'], 0)
             self.assertIn("# TYPE axon_attempt_duration_seconds histogram", text)
 
             promtool = shutil.which("promtool")

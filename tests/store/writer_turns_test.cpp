@@ -83,5 +83,27 @@ TEST(WriterTurns, OneClassAloneNeverWaitsForTheOther) {
   EXPECT_EQ(turns.waiting(Kind::background), 0);
 }
 
+// Busy time is the time between lock and unlock, added to the class that held the writer.
+TEST(WriterTurns, AddsUpHowLongEachClassHeldTheWriter) {
+  WriterTurns turns;
+  EXPECT_EQ(turns.busy_seconds(Kind::foreground), 0.0);
+  EXPECT_EQ(turns.busy_seconds(Kind::background), 0.0);
+  const auto held_for = [&](Kind kind, std::chrono::milliseconds ms) {
+    const auto start = std::chrono::steady_clock::now();
+    turns.lock(kind);
+    std::this_thread::sleep_for(ms);
+    turns.unlock();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  const double foreground = held_for(Kind::foreground, std::chrono::milliseconds(20));
+  const double background =
+      held_for(Kind::background, std::chrono::milliseconds(30)) +
+      held_for(Kind::background, std::chrono::milliseconds(10));
+  EXPECT_GE(turns.busy_seconds(Kind::foreground), 0.020);
+  EXPECT_LE(turns.busy_seconds(Kind::foreground), foreground);
+  EXPECT_GE(turns.busy_seconds(Kind::background), 0.040);
+  EXPECT_LE(turns.busy_seconds(Kind::background), background);
+}
+
 }  // namespace
 }  // namespace axon::sqlite

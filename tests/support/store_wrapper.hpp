@@ -173,6 +173,7 @@ class StoreWrapper : public Store {
   }
   Result<void> reclaim_space() override { return inner_.reclaim_space(); }
   Result<std::int64_t> storage_bytes() override { return inner_.storage_bytes(); }
+  std::optional<WriterBusy> writer_busy() override { return inner_.writer_busy(); }
   void set_work_callback(std::function<void()> on_work) override {
     inner_.set_work_callback(std::move(on_work));
   }

@@ -92,6 +92,11 @@ Result<void> SqliteStore::reclaim_space() {
   });
 }
 
+std::optional<Store::WriterBusy> SqliteStore::writer_busy() {
+  return WriterBusy{.foreground_s = writer_turns_.busy_seconds(WriterTurns::Kind::foreground),
+                    .background_s = writer_turns_.busy_seconds(WriterTurns::Kind::background)};
+}
+
 Result<std::int64_t> SqliteStore::storage_bytes() {
   return read([&](Connection& c) -> Result<std::int64_t> {
     const std::int64_t pages = pragma_int(c, "PRAGMA page_count");

@@ -125,6 +125,7 @@ class SqliteStore final : public Store {
   Result<void> reclaim_space() override;
   Result<std::int64_t> storage_bytes() override;
   Result<Counts> delivery_counts(Millis now) override;
+  std::optional<WriterBusy> writer_busy() override;
 
  private:
   // An ingest waiting for its group commit (see ingest_events).

@@ -9,11 +9,17 @@
 // transaction if the previous holder was foreground), and background work is never starved
 // by a steady stream of group commits.
 //
+// It also adds up how long each class held the writer (busy_seconds), for /metrics: on
+// SQLite every write of every component takes this one lock, so when the two add up to
+// nearly the wall time, writes are queueing for the writer.
+//
 // Thread-safety: every member may be called from any thread. Not recursive: a holder must
 // not lock again.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 
 namespace axon::sqlite {
@@ -30,14 +36,22 @@ class WriterTurns {
     --waiting;
     held_ = true;
     last_ = kind;
+    held_since_ = std::chrono::steady_clock::now();
   }
 
   void unlock() {
     {
       std::lock_guard guard(mu_);
       held_ = false;
+      held_ns_[index(last_)] += (std::chrono::steady_clock::now() - held_since_).count();
     }
     turn_.notify_all();
+  }
+
+  // Seconds the writer was held by `kind` so far (holds in progress not counted yet).
+  double busy_seconds(Kind kind) {
+    std::lock_guard guard(mu_);
+    return static_cast<double>(held_ns_[index(kind)]) * 1e-9;
   }
 
   // For tests: how many writers of `kind` wait for their turn.
@@ -66,12 +80,17 @@ class WriterTurns {
     return !other_waits || last_ != kind;
   }
 
+  static int index(Kind kind) { return kind == Kind::foreground ? 0 : 1; }
+
   std::mutex mu_;
   std::condition_variable turn_;
   bool held_ = false;                  // guarded by mu_
   Kind last_ = Kind::background;       // guarded by mu_: the class that held the writer last
   int foreground_waiting_ = 0;         // guarded by mu_
   int background_waiting_ = 0;         // guarded by mu_
+  // Wall time, not a Clock: a measurement for /metrics that no rule depends on.
+  std::chrono::steady_clock::time_point held_since_;  // guarded by mu_
+  std::int64_t held_ns_[2] = {};       // guarded by mu_: foreground, background
 };
 
 }  // namespace axon::sqlite
