@@ -150,4 +150,23 @@ HttpResponse HttpClient::request(std::string_view method, std::string_view path,
   return {};
 }
 
+std::optional<double> scrape_metric(HttpClient& client, std::string_view name) {
+  const HttpResponse r = client.request("GET", "/metrics", "", "");
+  if (r.status != 200) return std::nullopt;
+  std::optional<double> sum;
+  std::size_t line = 0;
+  while (line < r.body.size()) {
+    std::size_t end = r.body.find('\n', line);
+    if (end == std::string::npos) end = r.body.size();
+    const std::string_view text(r.body.data() + line, end - line);
+    if (text.starts_with(name) && text.size() > name.size() &&
+        (text[name.size()] == ' ' || text[name.size()] == '{')) {
+      const std::size_t value = text.rfind(' ');  // the sample's value ends the line
+      sum = sum.value_or(0) + std::strtod(std::string(text.substr(value + 1)).c_str(), nullptr);
+    }
+    line = end + 1;
+  }
+  return sum;
+}
+
 }  // namespace bench

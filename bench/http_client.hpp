@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,5 +39,9 @@ class HttpClient {
   std::string buf_;
   std::string req_;
 };
+
+// GETs the server's /metrics and adds up the samples of the metric `name` (every label set);
+// nullopt when the answer is not 200 or has no such sample.
+std::optional<double> scrape_metric(HttpClient& client, std::string_view name);
 
 }  // namespace bench

@@ -171,16 +171,9 @@ double LoadGen::db_cpu() const {
   return args_.db_pid > 0 ? process_tree_cpu_seconds(static_cast<pid_t>(args_.db_pid)) : 0;
 }
 
-double LoadGen::writer_busy_seconds() const {
+std::optional<double> LoadGen::writer_busy_seconds() const {
   HttpClient c(server_.port());
-  const HttpResponse r = c.request("GET", "/metrics", "", "");
-  const std::string_view sample = "axon_store_writer_busy_seconds_total{";
-  double sum = 0;
-  for (std::size_t at = r.body.find(sample); at != std::string::npos;
-       at = r.body.find(sample, at + 1)) {
-    sum += std::strtod(r.body.c_str() + r.body.find("} ", at) + 2, nullptr);
-  }
-  return sum;
+  return scrape_metric(c, "axon_store_writer_busy_seconds_total");
 }
 
 long LoadGen::delivered_to(int ports) const {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,8 +64,8 @@ class LoadGen {
   std::string request_body(long seq, long count) const;
   double db_cpu() const;
   // Seconds SQLite's one writer has been held so far, both classes together, from the
-  // server's /metrics (axon_store_writer_busy_seconds_total); 0 on PostgreSQL.
-  double writer_busy_seconds() const;
+  // server's /metrics (axon_store_writer_busy_seconds_total); nullopt on PostgreSQL.
+  std::optional<double> writer_busy_seconds() const;
   long delivered_to(int ports) const;
   bool pending_empty(HttpClient& c);
 

@@ -124,7 +124,8 @@ int LoadGen::ingest_scenario() {
 
 int LoadGen::end_to_end() {
   if (!start_server({}) || !setup()) return 1;
-  double cpu0 = server_.cpu_seconds(), busy0 = writer_busy_seconds();
+  double cpu0 = server_.cpu_seconds();
+  const std::optional<double> busy0 = writer_busy_seconds();
   std::int64_t t0 = wall_ns();
   IngestStats ing = ingest(args_.events, 0, args_.ingest_clients);
   if (ing.accepted == 0) return 1;
@@ -136,8 +137,9 @@ int LoadGen::end_to_end() {
   for (const auto& a : receiver_.take_arrivals()) last = std::max(last, a.ns);
   double secs = seconds_between(t0, last);
   // How much of the run SQLite's one writer was held (ingest, claims, outcomes): near 100 %,
-  // the writer is what limits the run.
-  const double busy_pct = 100.0 * (writer_busy_seconds() - busy0) / secs;
+  // the writer is what limits the run. -1 where the store does not report it (PostgreSQL).
+  const std::optional<double> busy1 = writer_busy_seconds();
+  const double busy_pct = busy0 && busy1 ? 100.0 * (*busy1 - *busy0) / secs : -1;
   std::printf(
       "RESULT scenario=e2e store=%s batch=%ld events=%ld deliveries=%ld complete=%d "
       "seconds=%.3f rate=%.0f ingest_s=%.3f ingest_rate=%.0f errors=%ld cpu_s=%.2f rss_mb=%.1f "

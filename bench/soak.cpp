@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -44,11 +45,8 @@ long open_fds(pid_t pid) {
 }
 
 long long store_bytes(HttpClient& client) {
-  auto r = client.request("GET", "/metrics", "", "");
-  const std::string sample = "\naxon_store_size_bytes ";
-  auto at = r.body.find(sample);
-  if (r.status != 200 || at == std::string::npos) return -1;
-  return std::atoll(r.body.c_str() + at + sample.size());
+  const auto bytes = scrape_metric(client, "axon_store_size_bytes");
+  return bytes ? std::llround(*bytes) : -1;
 }
 
 }  // namespace

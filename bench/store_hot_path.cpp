@@ -54,7 +54,8 @@ bool parse(int argc, char** argv, Args& a) {
     else return false;
   }
   const bool sqlite = a.db.starts_with("sqlite:");
-  return !a.db.empty() && (sqlite || a.db_pid > 0) && a.events > 0 && a.endpoints > 0 && a.batch > 0;
+  return !a.db.empty() && (sqlite || a.db_pid > 0) && a.events > 0 && a.endpoints > 0 &&
+         a.batch > 0;
 }
 
 template <typename T>
